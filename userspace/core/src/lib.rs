@@ -31,7 +31,9 @@
 #[cfg(test)]
 extern crate std;
 
+pub mod actions;
 pub mod csum;
 pub mod key;
 pub mod nla;
+pub mod ovs_abi;
 pub mod version;
