@@ -1,0 +1,42 @@
+# Shared helpers for rvs's in-VM test scripts (sourced, POSIX sh). Each test prints one
+# "PASS: name" or "FAIL: name: why" line per check and exits non-zero if any check failed.
+# Topology helpers create network namespaces and veth pairs and remove them on exit.
+
+RVS_FAILED=0
+RVS_NETNS=""
+
+pass() { echo "PASS: $*"; }
+fail() { echo "FAIL: $*"; RVS_FAILED=1; }
+# check NAME CMD...: runs CMD, PASS if it succeeds, FAIL (with its output) if not.
+check() {
+    name=$1; shift
+    if out=$("$@" 2>&1); then pass "$name"; else fail "$name: $* -> $out"; fi
+}
+# check_not NAME CMD...: PASS if CMD fails.
+check_not() {
+    name=$1; shift
+    if out=$("$@" 2>&1); then fail "$name: '$*' unexpectedly succeeded: $out"; else pass "$name"; fi
+}
+finish() {
+    cleanup_netns
+    [ "$RVS_FAILED" = 0 ] && echo "RESULT: PASS" || echo "RESULT: FAIL"
+    exit "$RVS_FAILED"
+}
+
+# netns_host NAME ADDR/PLEN VETH: a namespace NAME whose eth0 is one end of a veth pair; the other end is VETH in
+# the current namespace, up, ready to be attached to a switch.
+netns_host() {
+    ip netns add "$1"
+    RVS_NETNS="$RVS_NETNS $1"
+    ip link add "$3" type veth peer name eth0 netns "$1"
+    ip link set "$3" up
+    ip -n "$1" link set lo up
+    ip -n "$1" addr add "$2" dev eth0
+    ip -n "$1" link set eth0 up
+}
+cleanup_netns() {
+    for ns in $RVS_NETNS; do ip netns del "$ns" 2>/dev/null; done
+    RVS_NETNS=""
+}
+# dmesg_has PATTERN: the kernel log contains an extended regex.
+dmesg_has() { dmesg | grep -Eq "$1"; }

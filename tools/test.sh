@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The whole rvs test suite (`make test`), or the x86_64 QEMU smoke test (`make test-qemu`, i.e. --qemu).
+#
+# Steps: install missing dependencies; userspace lints and unit tests (cargo clippy, cargo nextest); the
+# Rust-enabled test kernel (cached after the first build); rvs.ko for it; every in-VM test in tests/kmod/ under
+# User-Mode Linux. Each step prints its wall time; the run ends with "tests: N passed, N failed" over the VM tests
+# and exits non-zero if anything failed.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+export PATH=$HOME/.cargo/bin:$PATH
+variant=${KVARIANT:-release}
+mode=${1:-all}
+
+step() {
+    local name=$1; shift
+    local t0; t0=$(date +%s)
+    echo "==> $name" >&2
+    "$@"
+    echo "<== $name: $(( $(date +%s) - t0 )) s" >&2
+}
+
+step "dependencies" tools/deps.sh
+
+passed=0 failed=0 failures=""
+vm_test() {
+    local arch=$1 t=$2 timeout=${3:-300}
+    if tools/vm/run --arch "$arch" --variant "$variant" --timeout "$timeout" "$t"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1)); failures="$failures $arch:$(basename "$t")"
+    fi
+}
+
+case $mode in
+all)
+    step "userspace: clippy" bash -c 'cd userspace && cargo clippy --quiet --workspace --all-targets -- -D warnings'
+    step "userspace: unit tests" bash -c 'cd userspace && cargo nextest run --workspace --no-fail-fast'
+    step "kernel (um/$variant)" tools/kernel/kernel.sh build um "$variant" >/dev/null
+    step "rvs.ko (um/$variant)" tools/kmod.sh um "$variant" >/dev/null
+    for t in tests/kmod/*.sh; do step "vm test um: $t" vm_test um "$t"; done
+    ;;
+--qemu)
+    step "kernel (x86_64/$variant)" tools/kernel/kernel.sh build x86_64 "$variant" >/dev/null
+    step "rvs.ko (x86_64/$variant)" tools/kmod.sh x86_64 "$variant" >/dev/null
+    step "vm test x86_64: tests/kmod/smoke.sh" vm_test x86_64 tests/kmod/smoke.sh 600
+    ;;
+*) echo "usage: tools/test.sh [--qemu]" >&2; exit 2 ;;
+esac
+
+[ -z "$failures" ] || echo "failed:$failures" >&2
+echo "tests: $passed passed, $failed failed"
+[ "$failed" = 0 ]
