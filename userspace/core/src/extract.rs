@@ -141,10 +141,7 @@ fn extract_l2(key: &mut FlowKey, frame: &[u8], hw_vlan: Option<(u16, u16)>) -> O
     // Upstream `parse_vlan`: the offloaded tag, else an in-frame one, is the outer tag; the inner
     // tag is only looked for when there was an outer one.
     let mut pos = ethernet::TYPE_OFFSET;
-    let outer = match hw_vlan {
-        Some((tpid, tci)) => Some((tpid, tci)),
-        None => read_tag(frame, &mut pos),
-    };
+    let outer = hw_vlan.or_else(|| read_tag(frame, &mut pos));
     if let Some((tpid, tci)) = outer {
         key.set_vlan_tpid(tpid);
         key.set_vlan_tci(tci | VLAN_CFI);
