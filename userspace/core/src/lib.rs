@@ -33,7 +33,9 @@ extern crate std;
 
 pub mod actions;
 pub mod csum;
+pub mod extract;
 pub mod key;
 pub mod nla;
 pub mod ovs_abi;
 pub mod version;
+pub mod wire;

@@ -1,0 +1,437 @@
+//! The IPv6 fixed header (RFC 8200) and the extension header walk of upstream `ipv6_find_hdr`.
+//!
+//! [`Packet`] covers the 40-byte fixed header. [`walk_extension_headers`] follows the chain of
+//! Hop-by-Hop, Routing, Destination Options, Fragment and Authentication headers to the
+//! upper-layer protocol exactly as the Linux Open vSwitch datapath does (`ipv6_find_hdr` with no
+//! target): it stops at the first protocol that is not one of those (ESP included, which is
+//! therefore reported as the upper layer) or at No Next Header, notes whether a Fragment header
+//! was seen, and stops at a non-first fragment.
+
+use core::fmt;
+
+use super::ip_proto;
+use super::{be16, be32, byte, bytes};
+
+/// Errors of IPv6 parsing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// Fewer than [`HEADER_LEN`] bytes.
+    Truncated,
+    /// An extension header runs past the end of the buffer (upstream `-EBADMSG`).
+    ExtTruncated,
+    /// A non-first fragment is followed by another extension header (upstream `-ENOENT`).
+    FragmentChain,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Truncated => f.write_str("ipv6: fixed header truncated"),
+            Error::ExtTruncated => f.write_str("ipv6: extension header truncated"),
+            Error::FragmentChain => {
+                f.write_str("ipv6: non-first fragment followed by an extension header")
+            }
+        }
+    }
+}
+
+mod field {
+    use core::ops::Range;
+    pub const VER_TC_FLOW: Range<usize> = 0..4;
+    pub const LENGTH: Range<usize> = 4..6;
+    pub const NXT_HDR: usize = 6;
+    pub const HOP_LIMIT: usize = 7;
+    pub const SRC_ADDR: Range<usize> = 8..24;
+    pub const DST_ADDR: Range<usize> = 24..40;
+}
+
+/// Length of the fixed header.
+pub const HEADER_LEN: usize = field::DST_ADDR.end;
+/// Length of a Fragment header.
+pub const FRAG_HEADER_LEN: usize = 8;
+/// Bytes of a Routing header the walk requires before trusting it (`struct ipv6_rt_hdr`).
+const ROUTING_MIN_LEN: usize = 4;
+/// Offset of the fragment offset/flags field within a Fragment header.
+const FRAG_OFF_FIELD: usize = 2;
+const FLOW_LABEL_MASK: u32 = 0x000f_ffff;
+
+/// A read-only view of an IPv6 fixed header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Packet<T: AsRef<[u8]>> {
+    buffer: T,
+}
+
+impl<T: AsRef<[u8]>> Packet<T> {
+    /// Wraps `buffer` without checks.
+    pub const fn new_unchecked(buffer: T) -> Self {
+        Self { buffer }
+    }
+
+    /// Wraps `buffer` after [`Self::check_len`].
+    pub fn new_checked(buffer: T) -> Result<Self, Error> {
+        let p = Self::new_unchecked(buffer);
+        p.check_len()?;
+        Ok(p)
+    }
+
+    /// Fails unless the fixed header is present (the version is not validated, as upstream).
+    pub fn check_len(&self) -> Result<(), Error> {
+        if self.buffer.as_ref().len() < HEADER_LEN {
+            Err(Error::Truncated)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Version field.
+    #[must_use]
+    pub fn version(&self) -> u8 {
+        byte(self.buffer.as_ref(), field::VER_TC_FLOW.start) >> 4
+    }
+
+    /// Traffic class (DSCP and ECN).
+    #[must_use]
+    pub fn traffic_class(&self) -> u8 {
+        let w = be16(self.buffer.as_ref(), field::VER_TC_FLOW.start);
+        let [_, tc] = (w >> 4).to_be_bytes();
+        tc
+    }
+
+    /// Flow label (20 bits).
+    #[must_use]
+    pub fn flow_label(&self) -> u32 {
+        be32(self.buffer.as_ref(), field::VER_TC_FLOW.start) & FLOW_LABEL_MASK
+    }
+
+    /// Payload length field.
+    #[must_use]
+    pub fn payload_len(&self) -> u16 {
+        be16(self.buffer.as_ref(), field::LENGTH.start)
+    }
+
+    /// Next header of the fixed header.
+    #[must_use]
+    pub fn next_header(&self) -> u8 {
+        byte(self.buffer.as_ref(), field::NXT_HDR)
+    }
+
+    /// Hop limit.
+    #[must_use]
+    pub fn hop_limit(&self) -> u8 {
+        byte(self.buffer.as_ref(), field::HOP_LIMIT)
+    }
+
+    /// Source address.
+    #[must_use]
+    pub fn src_addr(&self) -> [u8; 16] {
+        bytes(self.buffer.as_ref(), field::SRC_ADDR.start)
+    }
+
+    /// Destination address.
+    #[must_use]
+    pub fn dst_addr(&self) -> [u8; 16] {
+        bytes(self.buffer.as_ref(), field::DST_ADDR.start)
+    }
+}
+
+/// `true` for the next-header values the walk treats as extension headers (`ipv6_ext_hdr`;
+/// No Next Header included, ESP excluded).
+#[must_use]
+pub fn is_extension_header(next_header: u8) -> bool {
+    matches!(
+        next_header,
+        ip_proto::HOPOPTS
+            | ip_proto::ROUTING
+            | ip_proto::FRAGMENT
+            | ip_proto::AH
+            | ip_proto::NONE
+            | ip_proto::DSTOPTS
+    )
+}
+
+/// Where the extension header chain ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Upper {
+    /// The upper-layer header (or No Next Header): its protocol number and its offset from the
+    /// start of the IPv6 header.
+    Found {
+        /// Protocol number of the upper layer.
+        next_header: u8,
+        /// Offset of the upper-layer header from the start of the IPv6 header.
+        offset: usize,
+    },
+    /// A non-first fragment: the walk stops at its Fragment header.
+    LaterFragment {
+        /// Next header named by the Fragment header.
+        next_header: u8,
+        /// Fragment offset in bytes (non-zero).
+        frag_offset: u16,
+    },
+}
+
+/// Result of [`walk_extension_headers`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Chain {
+    /// Where the walk ended, or why it failed.
+    pub upper: Result<Upper, Error>,
+    /// A Fragment header was reached (set even when the walk then failed, as upstream).
+    pub fragment: bool,
+}
+
+/// Walks the extension headers of the IPv6 packet in `packet` (starting at its fixed header).
+///
+/// Mirrors upstream `ipv6_find_hdr(skb, &off, -1, &frag_off, &flags)`: every header's length
+/// must fit in `packet`; a first fragment (offset 0) is walked through; a later fragment ends the
+/// walk with [`Upper::LaterFragment`] unless its next header is another extension header, which
+/// is [`Error::FragmentChain`].
+#[must_use]
+pub fn walk_extension_headers(packet: &[u8]) -> Chain {
+    let mut fragment = false;
+    if packet.len() < HEADER_LEN {
+        return Chain {
+            upper: Err(Error::Truncated),
+            fragment,
+        };
+    }
+    let mut next_header = byte(packet, field::NXT_HDR);
+    let mut start = HEADER_LEN;
+    loop {
+        if !is_extension_header(next_header) || next_header == ip_proto::NONE {
+            return Chain {
+                upper: Ok(Upper::Found {
+                    next_header,
+                    offset: start,
+                }),
+                fragment,
+            };
+        }
+        let (hp_next, hp_len) = match packet.get(start..start.saturating_add(2)) {
+            Some(&[n, l]) => (n, usize::from(l)),
+            _ => {
+                return Chain {
+                    upper: Err(Error::ExtTruncated),
+                    fragment,
+                }
+            }
+        };
+        let remaining = packet.len().saturating_sub(start);
+        let hdr_len = match next_header {
+            ip_proto::FRAGMENT => {
+                fragment = true;
+                if remaining < FRAG_OFF_FIELD.saturating_add(2) {
+                    return Chain {
+                        upper: Err(Error::ExtTruncated),
+                        fragment,
+                    };
+                }
+                let frag_offset = be16(packet, start.saturating_add(FRAG_OFF_FIELD)) & !0x7;
+                if frag_offset != 0 {
+                    let upper = if !is_extension_header(hp_next) || hp_next == ip_proto::NONE {
+                        Ok(Upper::LaterFragment {
+                            next_header: hp_next,
+                            frag_offset,
+                        })
+                    } else {
+                        Err(Error::FragmentChain)
+                    };
+                    return Chain { upper, fragment };
+                }
+                FRAG_HEADER_LEN
+            }
+            ip_proto::AH => hp_len.saturating_add(2).saturating_mul(4),
+            ip_proto::ROUTING if remaining < ROUTING_MIN_LEN => {
+                return Chain {
+                    upper: Err(Error::ExtTruncated),
+                    fragment,
+                };
+            }
+            _ => hp_len.saturating_add(1).saturating_mul(8),
+        };
+        if remaining < hdr_len {
+            return Chain {
+                upper: Err(Error::ExtTruncated),
+                fragment,
+            };
+        }
+        next_header = hp_next;
+        start = start.saturating_add(hdr_len);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::vec::Vec;
+
+    fn fixed(next: u8) -> Vec<u8> {
+        let mut h = std::vec![0x6a, 0xb1, 0x23, 0x45, 0, 0, next, 255];
+        h.extend((1..=16).map(|i| 0x20 + i));
+        h.extend((1..=16).map(|i| 0x40 + i));
+        h
+    }
+
+    #[test]
+    fn fields() {
+        let h = fixed(ip_proto::TCP);
+        let p = Packet::new_checked(&h[..]).unwrap();
+        assert_eq!(p.version(), 6);
+        assert_eq!(p.traffic_class(), 0xab);
+        assert_eq!(p.flow_label(), 0x1_2345);
+        assert_eq!(p.payload_len(), 0);
+        assert_eq!(p.next_header(), 6);
+        assert_eq!(p.hop_limit(), 255);
+        assert_eq!(p.src_addr()[0], 0x21);
+        assert_eq!(p.dst_addr()[15], 0x50);
+        for n in 0..HEADER_LEN {
+            assert_eq!(Packet::new_checked(&h[..n]), Err(Error::Truncated));
+        }
+    }
+
+    #[test]
+    fn no_extension_headers() {
+        let h = fixed(ip_proto::UDP);
+        let c = walk_extension_headers(&h);
+        assert_eq!(
+            c,
+            Chain {
+                upper: Ok(Upper::Found {
+                    next_header: 17,
+                    offset: 40
+                }),
+                fragment: false
+            }
+        );
+        assert_eq!(
+            walk_extension_headers(&h[..39]).upper,
+            Err(Error::Truncated)
+        );
+    }
+
+    #[test]
+    fn hop_routing_dest_ah_chain() {
+        let mut h = fixed(ip_proto::HOPOPTS);
+        h.extend([ip_proto::ROUTING, 0, 0, 0, 0, 0, 0, 0]); // 8 bytes
+        h.extend([ip_proto::DSTOPTS, 1, 0, 0, 0, 0, 0, 0]); // 16 bytes
+        h.extend([0; 8]);
+        h.extend([ip_proto::AH, 0, 0, 0, 0, 0, 0, 0]); // 8 bytes
+        h.extend([ip_proto::TCP, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]); // AH: (1+2)*4 = 12 bytes
+        let c = walk_extension_headers(&h);
+        assert_eq!(
+            c.upper,
+            Ok(Upper::Found {
+                next_header: 6,
+                offset: 40 + 8 + 16 + 8 + 12
+            })
+        );
+        assert!(!c.fragment);
+        // Truncating inside any extension header is an error.
+        for n in 40..h.len() {
+            assert_eq!(
+                walk_extension_headers(&h[..n]).upper,
+                Err(Error::ExtTruncated),
+                "len {n}"
+            );
+        }
+    }
+
+    #[test]
+    fn esp_and_no_next_header_stop_the_walk() {
+        let mut h = fixed(ip_proto::DSTOPTS);
+        h.extend([ip_proto::ESP, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(
+            walk_extension_headers(&h).upper,
+            Ok(Upper::Found {
+                next_header: 50,
+                offset: 48
+            })
+        );
+        let h = fixed(ip_proto::NONE);
+        assert_eq!(
+            walk_extension_headers(&h).upper,
+            Ok(Upper::Found {
+                next_header: 59,
+                offset: 40
+            })
+        );
+    }
+
+    #[test]
+    fn first_fragment_is_walked_through() {
+        let mut h = fixed(ip_proto::FRAGMENT);
+        h.extend([ip_proto::UDP, 0, 0x00, 0x01, 0xde, 0xad, 0xbe, 0xef]); // offset 0, M=1
+        let c = walk_extension_headers(&h);
+        assert_eq!(
+            c,
+            Chain {
+                upper: Ok(Upper::Found {
+                    next_header: 17,
+                    offset: 48
+                }),
+                fragment: true
+            }
+        );
+        // A first fragment needs its whole 8-byte header.
+        let c = walk_extension_headers(&h[..47]);
+        assert_eq!(
+            c,
+            Chain {
+                upper: Err(Error::ExtTruncated),
+                fragment: true
+            }
+        );
+        let c = walk_extension_headers(&h[..43]);
+        assert_eq!(
+            c,
+            Chain {
+                upper: Err(Error::ExtTruncated),
+                fragment: true
+            }
+        );
+    }
+
+    #[test]
+    fn later_fragment_stops_the_walk() {
+        let mut h = fixed(ip_proto::FRAGMENT);
+        h.extend([ip_proto::UDP, 0, 0x05, 0xa8, 0, 0, 0, 1]); // offset 1448
+        let c = walk_extension_headers(&h);
+        assert_eq!(
+            c,
+            Chain {
+                upper: Ok(Upper::LaterFragment {
+                    next_header: 17,
+                    frag_offset: 1448
+                }),
+                fragment: true
+            }
+        );
+        // Only the first four bytes of the fragment header are needed.
+        assert_eq!(walk_extension_headers(&h[..44]), c);
+        // Followed by another extension header: upstream -ENOENT.
+        h[40] = ip_proto::DSTOPTS;
+        assert_eq!(
+            walk_extension_headers(&h),
+            Chain {
+                upper: Err(Error::FragmentChain),
+                fragment: true
+            }
+        );
+    }
+
+    #[test]
+    fn routing_header_needs_four_bytes() {
+        let mut h = fixed(ip_proto::ROUTING);
+        h.extend([ip_proto::TCP, 0, 0]);
+        assert_eq!(walk_extension_headers(&h).upper, Err(Error::ExtTruncated));
+        assert!(!std::format!("{}", Error::FragmentChain).is_empty());
+    }
+
+    #[test]
+    fn classification() {
+        for p in [0u8, 43, 44, 51, 59, 60] {
+            assert!(is_extension_header(p));
+        }
+        for p in [6u8, 17, 50, 58, 132, 135] {
+            assert!(!is_extension_header(p));
+        }
+    }
+}
