@@ -33,7 +33,10 @@ extern crate std;
 
 pub mod actions;
 pub mod csum;
+pub mod execute;
 pub mod key;
 pub mod nla;
 pub mod ovs_abi;
+pub mod packet;
+pub mod packet_buf;
 pub mod version;
