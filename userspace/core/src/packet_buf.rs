@@ -198,7 +198,8 @@ impl<'a> PacketBuf<'a> {
     fn adjust_complete(&mut self, bytes: &[u8], add: bool) {
         if let CsumState::Complete(sum) = self.csum {
             let part = csum::partial(bytes, 0);
-            let term = if add { u32::from(!csum::finish(part)) } else { u32::from(csum::finish(part)) };
+            let term =
+                if add { u32::from(!csum::finish(part)) } else { u32::from(csum::finish(part)) };
             self.csum = CsumState::Complete(csum::add32(sum, term));
         }
     }
@@ -260,7 +261,8 @@ impl Packet for PacketBuf<'_> {
         let [p0, p1] = tpid.to_be_bytes();
         let [t0, t1] = tci.to_be_bytes();
         let tag = [p0, p1, t0, t1];
-        let tag_at = self.abs(ETH_ADDRS_LEN..ETH_ADDRS_LEN + VLAN_HLEN).ok_or(PacketError::TooShort)?;
+        let tag_at =
+            self.abs(ETH_ADDRS_LEN..ETH_ADDRS_LEN + VLAN_HLEN).ok_or(PacketError::TooShort)?;
         self.buf.get_mut(tag_at).ok_or(PacketError::TooShort)?.copy_from_slice(&tag);
         self.adjust_complete(&tag, true);
         self.network = self.network.and_then(|n| n.checked_add(VLAN_HLEN));

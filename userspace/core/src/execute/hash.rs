@@ -121,9 +121,18 @@ mod tests {
         let h = dp_hash(&k, L4, 0).unwrap();
         assert_eq!(h, dp_hash(&k, L4, 0).unwrap());
         assert_ne!(h, dp_hash(&k, L4, 1).unwrap());
-        assert_ne!(h, dp_hash(&v4(0x0a00_0001, 0x0a00_0002, 1235, 80, IPPROTO_TCP), L4, 0).unwrap());
-        assert_ne!(h, dp_hash(&v4(0x0a00_0001, 0x0a00_0003, 1234, 80, IPPROTO_TCP), L4, 0).unwrap());
-        assert_ne!(h, dp_hash(&v4(0x0a00_0001, 0x0a00_0002, 1234, 80, IPPROTO_UDP), L4, 0).unwrap());
+        assert_ne!(
+            h,
+            dp_hash(&v4(0x0a00_0001, 0x0a00_0002, 1235, 80, IPPROTO_TCP), L4, 0).unwrap()
+        );
+        assert_ne!(
+            h,
+            dp_hash(&v4(0x0a00_0001, 0x0a00_0003, 1234, 80, IPPROTO_TCP), L4, 0).unwrap()
+        );
+        assert_ne!(
+            h,
+            dp_hash(&v4(0x0a00_0001, 0x0a00_0002, 1234, 80, IPPROTO_UDP), L4, 0).unwrap()
+        );
         // Fields outside the 5-tuple do not matter.
         let mut k2 = k;
         k2.set_eth_src([1, 2, 3, 4, 5, 6]);
@@ -148,7 +157,10 @@ mod tests {
             dp_hash(&v6(s, t, 5, 6), SYM, 0).unwrap(),
             dp_hash(&v6(t, s, 6, 5), SYM, 0).unwrap()
         );
-        assert_ne!(dp_hash(&v6(s, t, 5, 6), L4, 0).unwrap(), dp_hash(&v6(t, s, 6, 5), L4, 0).unwrap());
+        assert_ne!(
+            dp_hash(&v6(s, t, 5, 6), L4, 0).unwrap(),
+            dp_hash(&v6(t, s, 6, 5), L4, 0).unwrap()
+        );
     }
 
     #[test]

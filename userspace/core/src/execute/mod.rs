@@ -22,6 +22,10 @@ mod rewrite;
 pub mod set_field;
 pub mod vlan;
 
+#[cfg(test)]
+mod test_util;
+#[cfg(test)]
+mod tests;
 
 use core::fmt;
 

@@ -42,7 +42,10 @@ pub(crate) fn writable<P: Packet>(pkt: &mut P, off: usize, len: usize) -> Result
 /// even, position).
 fn sum_delta(old: &[u8], new: &[u8]) -> u16 {
     // finish(x) is -x in one's complement, so this is fold(new - old).
-    !csum::finish(csum::add32(csum::partial(new, 0), u32::from(csum::finish(csum::partial(old, 0)))))
+    !csum::finish(csum::add32(
+        csum::partial(new, 0),
+        u32::from(csum::finish(csum::partial(old, 0))),
+    ))
 }
 
 /// Writes `new` at `off` (which must be writable) and reports the sum change to the packet.

@@ -99,8 +99,20 @@ struct Plan {
 fn plan(key: &FlowKey, mask: &FlowKey) -> Result<Plan, ExecError> {
     use field::*;
     let unsettable = [
-        IN_PORT, RECIRC_ID, DP_HASH, ETH_TYPE, VLAN_TCI, VLAN_TPID, CVLAN_TCI, CVLAN_TPID,
-        TCP_FLAGS, ARP_SHA, ARP_THA, ND_TARGET, 76..80, 184..192,
+        IN_PORT,
+        RECIRC_ID,
+        DP_HASH,
+        ETH_TYPE,
+        VLAN_TCI,
+        VLAN_TPID,
+        CVLAN_TCI,
+        CVLAN_TPID,
+        TCP_FLAGS,
+        ARP_SHA,
+        ARP_THA,
+        ND_TARGET,
+        76..80,
+        184..192,
     ];
     if unsettable.into_iter().any(|r| covers(mask, r)) {
         return Err(ExecError::Unsupported);
@@ -211,7 +223,9 @@ fn set_ipv4<P: Packet>(
     let later_fragment = u16::from_be_bytes([frag_hi, frag_lo]) & 0x1fff != 0;
     let mut check = u16::from_be_bytes([check_hi, check_lo]);
 
-    for (off, m, v) in [(12, mask.ipv4_src(), value.ipv4_src()), (16, mask.ipv4_dst(), value.ipv4_dst())] {
+    for (off, m, v) in
+        [(12, mask.ipv4_src(), value.ipv4_src()), (16, mask.ipv4_dst(), value.ipv4_dst())]
+    {
         if m == 0 {
             continue;
         }
@@ -258,7 +272,12 @@ fn set_ipv4<P: Packet>(
 
 /// Patches the TCP/UDP checksum of an IPv4 packet for an address change (upstream
 /// `update_ip_l4_checksum`). Silently skipped when the L4 header is absent.
-fn ipv4_l4_update<P: Packet>(pkt: &mut P, proto: u8, old: &[u8], new: &[u8]) -> Result<(), ExecError> {
+fn ipv4_l4_update<P: Packet>(
+    pkt: &mut P,
+    proto: u8,
+    old: &[u8],
+    new: &[u8],
+) -> Result<(), ExecError> {
     pseudo_update(pkt, proto, old, new, false)
 }
 
@@ -306,7 +325,9 @@ fn set_ipv6<P: Packet>(
     // Upstream uses the key's protocol: for a non-first fragment it is NEXTHDR_FRAGMENT.
     let l4 = key.ip_proto();
 
-    for (off, m, v) in [(8, mask.ipv6_src(), value.ipv6_src()), (24, mask.ipv6_dst(), value.ipv6_dst())] {
+    for (off, m, v) in
+        [(8, mask.ipv6_src(), value.ipv6_src()), (24, mask.ipv6_dst(), value.ipv6_dst())]
+    {
         if m == [0; 16] {
             continue;
         }
