@@ -293,6 +293,26 @@ fn push_vlan_on_tagged_frame_invalidates_the_key_and_recirc_reextracts_it() {
 }
 
 #[test]
+fn an_invalid_key_is_not_repaired_by_a_later_pop() {
+    // Untagged, push A, push B (key invalid), pop B: the frame still carries A.
+    let src = Src {
+        lists: vec![vec![
+            Action::PushVlan { tpid: 0x8100, tci: VLAN_CFI | 10 },
+            Action::PushVlan { tpid: 0x8100, tci: VLAN_CFI | 20 },
+            Action::PopVlan,
+            Action::Recirc(1),
+        ]],
+        ..Src::default()
+    };
+    let (r, ctx, out, _) = run(&src, &tcp4(), |_| {});
+    r.unwrap();
+    assert_eq!(&out[12..16], &[0x81, 0x00, 0x00, 10]);
+    assert_eq!(ctx.updates, 1);
+    let Ev::Recirc { key, .. } = &ctx.events[0] else { panic!() };
+    assert_eq!(key.vlan_tci(), VLAN_CFI | 10);
+}
+
+#[test]
 fn recirc_with_a_valid_key_does_not_reextract() {
     let src = Src { lists: vec![vec![Action::Recirc(1), Action::Output(2)]], ..Src::default() };
     let (r, ctx, _, _) = run(&src, &tcp4(), |_| {});

@@ -3,7 +3,8 @@
 //! As upstream `push_vlan`/`pop_vlan` (net/openvswitch/actions.c): pushing onto an untagged
 //! frame and popping the only tag update the key's outer VLAN fields; pushing onto a tagged
 //! frame or popping one of several tags leaves the key describing the old frame and marks it
-//! invalid ([`KeyState::valid`] false), so that a later `recirc` re-extracts it.
+//! invalid ([`KeyState::valid`] false), so that a later `recirc` re-extracts it. Once invalid,
+//! the key's VLAN fields are never trusted again.
 
 use super::{ExecError, KeyState};
 use crate::key::VLAN_CFI;
@@ -20,7 +21,8 @@ pub fn push_vlan<P: Packet>(
     tci: u16,
 ) -> Result<(), ExecError> {
     pkt.push_vlan(tpid, tci & !VLAN_CFI).map_err(ExecError::Packet)?;
-    if st.key.vlan_tci() & VLAN_CFI != 0 {
+    // An invalid key stays invalid: its VLAN fields no longer describe the frame.
+    if !st.valid || st.key.vlan_tci() & VLAN_CFI != 0 {
         st.valid = false;
     } else {
         st.key.set_vlan_tci(tci | VLAN_CFI);
@@ -35,7 +37,7 @@ pub fn push_vlan<P: Packet>(
 /// [`ExecError::Packet`] if the frame announces a tag it is too short to hold.
 pub fn pop_vlan<P: Packet>(pkt: &mut P, st: &mut KeyState<'_>) -> Result<(), ExecError> {
     pkt.pop_vlan().map_err(ExecError::Packet)?;
-    if st.key.cvlan_tci() & VLAN_CFI != 0 {
+    if !st.valid || st.key.cvlan_tci() & VLAN_CFI != 0 {
         // Another tag became the outer one: the key no longer describes the frame.
         st.valid = false;
     } else {
