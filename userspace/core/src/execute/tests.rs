@@ -300,6 +300,7 @@ fn an_invalid_key_is_not_repaired_by_a_later_pop() {
             Action::PushVlan { tpid: 0x8100, tci: VLAN_CFI | 10 },
             Action::PushVlan { tpid: 0x8100, tci: VLAN_CFI | 20 },
             Action::PopVlan,
+            Action::Output(5),
             Action::Recirc(1),
         ]],
         ..Src::default()
@@ -307,8 +308,11 @@ fn an_invalid_key_is_not_repaired_by_a_later_pop() {
     let (r, ctx, out, _) = run(&src, &tcp4(), |_| {});
     r.unwrap();
     assert_eq!(&out[12..16], &[0x81, 0x00, 0x00, 10]);
+    // As upstream, the invalid key's fields are left alone (not "cleared" by the pop).
+    let Ev::Out { key, .. } = &ctx.events[0] else { panic!() };
+    assert_eq!(key.vlan_tci(), VLAN_CFI | 10);
     assert_eq!(ctx.updates, 1);
-    let Ev::Recirc { key, .. } = &ctx.events[0] else { panic!() };
+    let Ev::Recirc { key, .. } = &ctx.events[1] else { panic!() };
     assert_eq!(key.vlan_tci(), VLAN_CFI | 10);
 }
 
