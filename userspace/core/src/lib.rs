@@ -37,3 +37,4 @@ pub mod key;
 pub mod nla;
 pub mod ovs_abi;
 pub mod version;
+pub mod ovs;
