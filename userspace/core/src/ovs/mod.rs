@@ -7,11 +7,13 @@
 //! caller-provided buffer: nothing allocates. Errors ([`CodecError`]) name the attribute and map
 //! to the errno upstream returns.
 
+pub mod action_nl;
 pub mod error;
 pub mod key_nl;
 pub mod policy;
 pub mod tunnel_nl;
 
+pub use action_nl::{decode_action, encode_action, validate_actions, ActionIter};
 pub use error::{CodecError, ErrorKind};
 pub use key_nl::{decode_key, decode_match, decode_metadata, decode_set, exact_mask, Match};
 
