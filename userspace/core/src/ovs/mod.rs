@@ -8,10 +8,16 @@
 //! to the errno upstream returns.
 
 pub mod action_nl;
+pub mod dp_nl;
 pub mod error;
+pub mod flow_nl;
 pub mod key_nl;
+pub mod meter_nl;
+pub mod msg;
+pub mod packet_nl;
 pub mod policy;
 pub mod tunnel_nl;
+pub mod vport_nl;
 
 pub use action_nl::{decode_action, encode_action, validate_actions, ActionIter};
 pub use error::{CodecError, ErrorKind};

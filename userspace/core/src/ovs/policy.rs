@@ -75,7 +75,8 @@ impl AttrPolicy {
             Len::Min(min) if got < min => return err(ErrorKind::TooShort { got, min }),
             Len::Range(min, _) if got < min => return err(ErrorKind::TooShort { got, min }),
             Len::Range(_, max) if got > max => return err(ErrorKind::TooLong { got, max }),
-            Len::U32Array if got == 0 || got % 4 != 0 => {
+            Len::U32Array if got == 0 => return err(ErrorKind::TooShort { got, min: 4 }),
+            Len::U32Array if got % 4 != 0 => {
                 return err(ErrorKind::BadLength { got, want: got.saturating_add(3) & !3 })
             }
             Len::NulString(max) => {
