@@ -38,3 +38,4 @@ pub mod nla;
 pub mod ovs_abi;
 pub mod version;
 pub mod ovs;
+pub mod text;

@@ -193,7 +193,7 @@ impl<'a> Slots<'a> {
 
 /// Writes the fields carried by one leaf key attribute into `out` (no validation). Used for keys,
 /// masks and `set` actions alike. Returns `false` for types it does not handle.
-fn apply_leaf(ty: u16, p: &[u8], out: &mut FlowKey) -> bool {
+pub(crate) fn apply_leaf(ty: u16, p: &[u8], out: &mut FlowKey) -> bool {
     let g = |r: core::ops::Range<usize>| p.get(r).unwrap_or(&[]);
     let byte = |i: usize| p.get(i).copied().unwrap_or(0);
     match ty {
@@ -248,6 +248,50 @@ fn apply_leaf(ty: u16, p: &[u8], out: &mut FlowKey) -> bool {
         _ => return false,
     }
     true
+}
+
+/// The payload of leaf attribute `ty` built from `k` (the inverse of `apply_leaf`); returns its
+/// length, 0 for types it does not handle.
+pub(crate) fn leaf_bytes(ty: u16, k: &FlowKey, out: &mut [u8; 40]) -> usize {
+    let b = k.as_bytes();
+    let g = |r: core::ops::Range<usize>| b.get(r).unwrap_or(&[]);
+    let ip = [k.ip_proto(), k.ip_tos(), k.ip_ttl(), k.ip_frag()];
+    let ne = |v: u32| v.to_ne_bytes();
+    let (p0, p1, p2, p3): (&[u8], &[u8], &[u8], &[u8]) = match ty {
+        OVS_KEY_ATTR_PRIORITY => (&[], &[], &[], &[]),
+        OVS_KEY_ATTR_ETHERNET => (g(field::ETH_SRC), g(field::ETH_DST), &[], &[]),
+        OVS_KEY_ATTR_IPV4 => (g(field::IPV4_SRC), g(field::IPV4_DST), &[], &[]),
+        OVS_KEY_ATTR_IPV6 => (g(field::IPV6_SRC), g(field::IPV6_DST), g(field::IPV6_LABEL), &[]),
+        OVS_KEY_ATTR_TCP | OVS_KEY_ATTR_UDP | OVS_KEY_ATTR_SCTP => (g(field::TP_SRC), g(field::TP_DST), &[], &[]),
+        _ => (&[], &[], &[], &[]),
+    };
+    let tail: &[u8] = match ty {
+        OVS_KEY_ATTR_IPV4 | OVS_KEY_ATTR_IPV6 => &ip,
+        _ => &[],
+    };
+    let word: Option<[u8; 4]> = match ty {
+        OVS_KEY_ATTR_PRIORITY => Some(ne(k.priority())),
+        OVS_KEY_ATTR_SKB_MARK => Some(ne(k.skb_mark())),
+        _ => None,
+    };
+    let mut n = 0usize;
+    let parts: [&[u8]; 5] = [p0, p1, p2, p3, tail];
+    let wslice;
+    let parts: &[&[u8]] = match word {
+        Some(w) => {
+            wslice = w;
+            &[&wslice]
+        }
+        None => &parts,
+    };
+    for p in parts {
+        let end = n.saturating_add(p.len());
+        if let Some(d) = out.get_mut(n..end) {
+            d.copy_from_slice(p);
+        }
+        n = end;
+    }
+    n
 }
 
 /// Which of key or mask is being decoded, and the key a mask belongs to.
