@@ -243,7 +243,7 @@ impl FlowKey {
         recirc_id, set_recirc_id: u32 = RECIRC_ID;
         /// Hash computed by the `hash` action.
         dp_hash, set_dp_hash: u32 = DP_HASH;
-        /// Ethertype after any VLAN tags (0x05ff for 802.2 frames, as upstream).
+        /// Ethertype after any VLAN tags (`ETH_P_802_2` = 0x0004 for 802.2 frames, as the upstream kernel).
         eth_type, set_eth_type: u16 = ETH_TYPE;
         /// Outer VLAN TCI, [`VLAN_CFI`] set when present.
         vlan_tci, set_vlan_tci: u16 = VLAN_TCI;

@@ -42,3 +42,5 @@ pub mod packet;
 pub mod packet_buf;
 pub mod version;
 pub mod wire;
+pub mod ovs;
+pub mod text;

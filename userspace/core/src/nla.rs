@@ -194,6 +194,15 @@ impl<'b> Writer<'b> {
         Ok(Nest(start))
     }
 
+    /// Opens a nested attribute without `NLA_F_NESTED` in its type, as upstream Open vSwitch
+    /// emits nests (the kernel's `nla_nest_start_noflag`, ovs-vswitchd's `nl_msg_start_nested`).
+    pub fn begin_nest_noflag(&mut self, kind: u16) -> Result<Nest, NlaError> {
+        let start = self.len;
+        self.header(kind, NLA_HDRLEN)?;
+        self.len = self.len.saturating_add(NLA_HDRLEN);
+        Ok(Nest(start))
+    }
+
     /// Closes a nest, fixing up its length.
     pub fn end_nest(&mut self, nest: Nest) -> Result<(), NlaError> {
         let total = self.len.checked_sub(nest.0).ok_or(NlaError::NoSpace)?;

@@ -18,6 +18,7 @@
 
 pub mod crc32c;
 pub mod hash;
+pub mod netlink;
 mod rewrite;
 pub mod set_field;
 pub mod vlan;
@@ -33,6 +34,7 @@ use crate::actions::{Action, ActionList, Userspace};
 use crate::key::FlowKey;
 use crate::packet::{Packet, PacketError};
 
+pub use netlink::NetlinkActions;
 pub use set_field::apply_set;
 
 /// Maximum nesting of `sample`/`clone` lists executed inline. Each level costs a flow key copy
