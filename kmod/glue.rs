@@ -7,7 +7,7 @@ use kernel::str::CStr;
 
 mod ffi {
     extern "C" {
-        pub(super) fn rvs_glue_kernel_release() -> *const core::ffi::c_char;
+        pub(super) fn rvs_glue_kernel_release() -> *const kernel::ffi::c_char;
         pub(super) fn rvs_glue_rcu_read_lock();
         pub(super) fn rvs_glue_rcu_read_unlock();
     }

@@ -9,13 +9,48 @@
 
 use kernel::prelude::*;
 
-// The shared core: same files as the `rvs_core` crate. Not every item is used by the kernel side yet.
+// The shared core: the same files as the `rvs_core` crate, declared at the crate root so their `crate::` paths
+// resolve as in the cargo build (keep this list equal to the `pub mod`s of userspace/core/src/lib.rs). Not every
+// item is used by the kernel side yet.
+#[path = "../userspace/core/src/actions.rs"]
+#[allow(dead_code, unreachable_pub, unused_imports)]
+mod actions;
 #[path = "../userspace/core/src/csum.rs"]
-#[allow(dead_code, unreachable_pub)]
+#[allow(dead_code, unreachable_pub, unused_imports)]
 mod csum;
+#[path = "../userspace/core/src/execute/mod.rs"]
+#[allow(dead_code, unreachable_pub, unused_imports)]
+mod execute;
+#[path = "../userspace/core/src/extract.rs"]
+#[allow(dead_code, unreachable_pub, unused_imports)]
+mod extract;
+#[path = "../userspace/core/src/key.rs"]
+#[allow(dead_code, unreachable_pub, unused_imports)]
+mod key;
+#[path = "../userspace/core/src/nla.rs"]
+#[allow(dead_code, unreachable_pub, unused_imports)]
+mod nla;
+#[path = "../userspace/core/src/ovs/mod.rs"]
+#[allow(dead_code, unreachable_pub, unused_imports)]
+mod ovs;
+#[path = "../userspace/core/src/ovs_abi.rs"]
+#[allow(dead_code, unreachable_pub, unused_imports)]
+mod ovs_abi;
+#[path = "../userspace/core/src/packet.rs"]
+#[allow(dead_code, unreachable_pub, unused_imports)]
+mod packet;
+#[path = "../userspace/core/src/packet_buf.rs"]
+#[allow(dead_code, unreachable_pub, unused_imports)]
+mod packet_buf;
+#[path = "../userspace/core/src/text/mod.rs"]
+#[allow(dead_code, unreachable_pub, unused_imports)]
+mod text;
 #[path = "../userspace/core/src/version.rs"]
-#[allow(dead_code, unreachable_pub)]
+#[allow(dead_code, unreachable_pub, unused_imports)]
 mod version;
+#[path = "../userspace/core/src/wire/mod.rs"]
+#[allow(dead_code, unreachable_pub, unused_imports)]
+mod wire;
 
 mod glue;
 mod selftest;
