@@ -32,8 +32,10 @@
 extern crate std;
 
 pub mod actions;
+pub mod classifier;
 pub mod csum;
 pub mod key;
+pub mod mask;
 pub mod nla;
 pub mod ovs_abi;
 pub mod version;
