@@ -108,7 +108,7 @@ fn fill(cls: &Classifier<SliceStorage<'_>>, st: &mut WriterState, n_masks: u32) 
     for v in 0..n_masks {
         let m = if n_masks == 1 { five_tuple() } else { mask(v) };
         for j in 0..per {
-            let k = pkt(1, 0x0a00_0000 | j, 0x0b00_0000 | (v << 20) | j, 1000 + (j % 7) as u16, 80);
+            let k = pkt(1, 0x0a00_0000 + j, 0x0b00_0000 + (v << 16) + j, 1000 + (j % 7) as u16, 80);
             let id = cls.writer(st).insert(&k, &m, None).unwrap();
             let mut w = cls.writer(st);
             let t = w.grace_start();

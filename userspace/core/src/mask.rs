@@ -6,8 +6,10 @@
 //! `sw_flow_mask.range`, kept in words rather than bytes). Masked hashing and comparison only
 //! touch the words in the range, which is what keeps a lookup against a narrow mask cheap.
 //!
-//! The hash ([`MaskHasher`]) is a deterministic multiply–rotate mix of the masked words followed
-//! by the murmur3 64-bit finaliser, seeded with a caller-chosen salt (the classifier salts with
+//! The hash ([`MaskHasher`]) is NH over the masked words (each word's two 32-bit halves, offset
+//! by fixed per-position keys, multiplied together; the products summed: almost-universal and
+//! free of a serial dependency chain, so a 7-word range costs a few cycles) followed by the
+//! murmur3 64-bit finaliser, seeded with a caller-chosen salt (the classifier salts with
 //! the mask's slot number so that equal masked keys under different masks land in different
 //! buckets of its single hash table). It is not keyed and not meant to resist hash flooding
 //! (upstream's `jhash2` is not either); it only has to spread real traffic well.
@@ -15,33 +17,65 @@
 use crate::key::{FlowKey, KEY_WORDS};
 use core::ops::Range;
 
-/// Incremental hasher over 64-bit words (see the module documentation).
+/// Incremental hasher over the 64-bit words of a key (see the module documentation).
 #[derive(Clone, Copy, Debug)]
 pub struct MaskHasher {
-    state: u64,
+    acc: u64,
 }
 
-const MIX_MUL: u64 = 0x9E37_79B9_7F4A_7C15;
+/// splitmix64 step, for the compile-time hash keys.
+const fn splitmix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Per-word-position NH keys (fixed, so kernel and userspace hash alike).
+#[allow(clippy::as_conversions, clippy::indexing_slicing)]
+pub(crate) const NH_KEYS: [[u32; 2]; KEY_WORDS] = {
+    let mut k = [[0u32; 2]; KEY_WORDS];
+    let mut i = 0;
+    while i < KEY_WORDS {
+        let r = splitmix(i as u64);
+        k[i] = [r as u32, (r >> 32) as u32];
+        i += 1;
+    }
+    k
+};
 
 impl MaskHasher {
     /// A hasher seeded with `salt`.
     #[must_use]
     #[inline]
     pub fn new(salt: u32) -> Self {
-        Self { state: u64::from(salt).wrapping_mul(MIX_MUL) ^ 0x243F_6A88_85A3_08D3 }
+        Self { acc: splitmix(u64::from(salt)) }
     }
 
-    /// Mixes in one word.
+    /// Mixes in `word`, the key's word number `index` (< `KEY_WORDS`; others are ignored).
+    /// Words are independent (NH: one multiply each, no dependency chain), so the order of
+    /// calls does not matter.
     #[inline]
-    pub fn write(&mut self, word: u64) {
-        self.state = (self.state.rotate_left(23) ^ word).wrapping_mul(MIX_MUL);
+    pub fn write_at(&mut self, index: usize, word: u64) {
+        if let Some(&k) = NH_KEYS.get(index) {
+            self.mix(k, word);
+        }
+    }
+
+    /// NH step: `(lo + k0) * (hi + k1)` over 32-bit halves, summed.
+    #[inline]
+    pub(crate) fn mix(&mut self, k: [u32; 2], word: u64) {
+        let [a, b, c, d, e, f, g, h] = word.to_le_bytes();
+        let lo = u32::from_le_bytes([a, b, c, d]).wrapping_add(k[0]);
+        let hi = u32::from_le_bytes([e, f, g, h]).wrapping_add(k[1]);
+        self.acc = self.acc.wrapping_add(u64::from(lo).wrapping_mul(u64::from(hi)));
     }
 
     /// The 32-bit hash of everything written so far.
     #[must_use]
     #[inline]
     pub fn finish(&self) -> u32 {
-        let mut h = self.state;
+        let mut h = self.acc;
         h ^= h >> 33;
         h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
         h ^= h >> 33;
@@ -114,7 +148,7 @@ impl Mask {
     pub fn hash(&self, key: &FlowKey, salt: u32) -> u32 {
         let mut h = MaskHasher::new(salt);
         for i in self.range() {
-            h.write(key.word(i) & self.key.word(i));
+            h.write_at(i, key.word(i) & self.key.word(i));
         }
         h.finish()
     }
@@ -193,16 +227,21 @@ mod tests {
     fn hasher_is_deterministic_and_spreads() {
         // Fixed value guards against accidental changes (kernel and userspace must agree).
         let mut h = MaskHasher::new(0);
-        h.write(1);
+        h.write_at(3, 1);
+        h.write_at(KEY_WORDS, 1); // ignored
         let v = h.finish();
         let mut h2 = MaskHasher::new(0);
-        h2.write(1);
+        h2.write_at(3, 1);
         assert_eq!(v, h2.finish());
+        assert_eq!(v, 0xb4b3_1d42, "hash function changed");
+        let mut h3 = MaskHasher::new(0);
+        h3.write_at(4, 1);
+        assert_ne!(v, h3.finish(), "word position matters");
         // Sequential keys must spread over the low bits (the classifier indexes buckets by them).
         let mut seen = [0u32; 64];
         for i in 0..64 * 64u64 {
             let mut h = MaskHasher::new(0);
-            h.write(i << 32);
+            h.write_at(5, i << 32);
             seen[(h.finish() & 63) as usize] += 1;
         }
         assert!(seen.iter().all(|&n| n > 32 && n < 100), "{seen:?}");

@@ -16,6 +16,7 @@
 use super::pool::{Pool, NIL};
 use super::stats::CpuCounters;
 use super::storage::{MaskSlot, Storage};
+use super::table::MAX_OWNER;
 use super::{epoch_reached, us, Error};
 use crate::key::{FlowKey, KEY_WORDS};
 use crate::mask::Mask;
@@ -37,12 +38,18 @@ impl OrderPub {
     }
 }
 
+/// The mask records usable as slots (slot numbers must fit a bucket's owner field).
+fn mask_recs<S: Storage>(storage: &S) -> &[MaskSlot] {
+    let m = storage.masks();
+    m.get(..us(MAX_OWNER).saturating_add(1)).unwrap_or(m)
+}
+
 /// Reads a slot's word range.
 #[inline]
 pub(crate) fn slot_range(slot: &MaskSlot) -> (usize, usize) {
     let r = slot.range.load(Ordering::Relaxed);
-    let start = us(r & 0xff);
     let end = us((r >> 8) & 0xff).min(KEY_WORDS);
+    let start = us(r & 0xff).min(end);
     (start, end)
 }
 
@@ -90,7 +97,7 @@ impl MaskList {
 
     /// Whether a new mask could be added now.
     pub(crate) fn check_add<S: Storage>(&self, storage: &S) -> Result<(), Error> {
-        if !self.pool.can_alloc(storage.masks()) {
+        if !self.pool.can_alloc(mask_recs(storage)) {
             return Err(if self.pool.limbo_len() > 0 { Error::Busy } else { Error::TooManyMasks });
         }
         if us(self.cur.len) < storage.order(self.cur.half).len() {
@@ -118,7 +125,7 @@ impl MaskList {
         if us(self.cur.len) >= storage.order(self.cur.half).len() {
             self.rewrite(storage, word, epoch, |_| 0);
         }
-        let masks = storage.masks();
+        let masks = mask_recs(storage);
         let s = self.pool.alloc(masks).ok_or(Error::TooManyMasks)?;
         let slot = masks.get(us(s)).ok_or(Error::TooManyMasks)?;
         for (i, w) in slot.words.iter().enumerate() {
@@ -146,7 +153,7 @@ impl MaskList {
             p.store(NIL, Ordering::Release);
             self.holes = self.holes.wrapping_add(1);
             self.count = self.count.saturating_sub(1);
-            self.pool.retire(storage.masks(), slot, epoch);
+            self.pool.retire(mask_recs(storage), slot, epoch);
         }
         // Compact when holes dominate and the other array is available.
         if self.holes > 0 && self.holes.saturating_mul(2) >= self.cur.len && self.other_retired.is_none() {
@@ -232,7 +239,7 @@ impl MaskList {
                 self.other_retired = None;
             }
         }
-        self.pool.reclaim(storage.masks(), token, |_| {});
+        self.pool.reclaim(mask_recs(storage), token, |_| {});
     }
 
     pub(crate) fn waiting(&self) -> bool {

@@ -65,8 +65,8 @@ pub use storage::{Entry, MaskSlot, SliceStorage, Sizing, Storage, TableKind, MIN
 pub use ufid::{Ufid, MAX_UFID_LEN};
 pub use writer::{GraceToken, Writer, WriterState};
 
-use crate::key::FlowKey;
-use crate::mask::{Mask, MaskHasher};
+use crate::key::{FlowKey, KEY_WORDS};
+use crate::mask::{Mask, MaskHasher, NH_KEYS};
 use core::fmt;
 use core::sync::atomic::{AtomicU32, Ordering};
 use mask_list::{slot_mask, slot_range, OrderPub};
@@ -201,7 +201,7 @@ impl<S: Storage> Classifier<S> {
             skb_hash
         } else {
             let mut h = MaskHasher::new(skb_hash);
-            h.write(u64::from(recirc));
+            h.write_at(0, u64::from(recirc));
             h.finish().max(1)
         };
         match cache.find(hash) {
@@ -289,22 +289,28 @@ impl<S: Storage> Classifier<S> {
     fn probe_mask(&self, table: &View<'_>, key: &FlowKey, slot: u32) -> Option<(FlowId, u32)> {
         let m = self.storage.masks().get(us(slot))?;
         let (start, end) = slot_range(m);
-        let words = m.words.get(start..end)?;
+        let mask_words = m.words.get(start..end)?;
+        let key_bytes = key.as_bytes().get(start.wrapping_mul(8)..end.wrapping_mul(8))?;
+        let nh_keys = NH_KEYS.get(start..end)?;
+        // Mask and hash in one pass, keeping the masked words for the comparison.
+        let mut masked = [0u64; KEY_WORDS];
+        let masked = masked.get_mut(..end.wrapping_sub(start))?;
         let mut h = MaskHasher::new(slot);
-        for (i, w) in (start..end).zip(words) {
-            h.write(key.word(i) & w.load(Ordering::Relaxed));
+        for (((d, kb), mw), &nk) in masked.iter_mut().zip(key_bytes.chunks_exact(8)).zip(mask_words).zip(nh_keys) {
+            let kw = u64::from_ne_bytes(kb.try_into().unwrap_or([0; 8]));
+            let v = kw & mw.load(Ordering::Relaxed);
+            *d = v;
+            h.mix(nk, v);
         }
         let hash = h.finish();
         let entries = self.storage.entries();
+        let masked = &*masked;
         table
-            .find(hash, |idx| {
-                let Some(e) = entries.get(us(idx)) else { return false };
-                e.mask.load(Ordering::Relaxed) == slot
-                    && e.key.get(start..end).is_some_and(|ek| {
-                        (start..end).zip(ek).zip(words).all(|((i, ew), mw)| {
-                            ew.load(Ordering::Relaxed) == key.word(i) & mw.load(Ordering::Relaxed)
-                        })
-                    })
+            .find(hash, slot, |idx| {
+                // The bucket already matched the mask slot: compare the key words only.
+                entries.get(us(idx)).and_then(|e| e.key.get(start..end)).is_some_and(|ek| {
+                    ek.iter().zip(masked).all(|(ew, &v)| ew.load(Ordering::Relaxed) == v)
+                })
             })
             .map(|idx| (FlowId(idx), slot))
     }
@@ -316,7 +322,7 @@ impl<S: Storage> Classifier<S> {
         let want = ufid.words();
         let len = u32::from(ufid.len_u8());
         table
-            .find(ufid.hash(), |idx| {
+            .find(ufid.hash(), 0, |idx| {
                 entries.get(us(idx)).is_some_and(|e| {
                     let st = e.state.load(Ordering::Acquire);
                     st & 0xff == state::LIVE

@@ -126,7 +126,7 @@ impl Default for MaskSlot {
 pub trait Storage {
     /// All flow records. Its length (capped at `u32::MAX - 2`) is the flow capacity.
     fn entries(&self) -> &[Entry];
-    /// All mask records. Its length is the mask capacity.
+    /// All mask records. Its length (capped at 65536) is the mask capacity.
     fn masks(&self) -> &[MaskSlot];
     /// Mask order array `half` (0 or 1), at least as long as [`Self::masks`] to be fully
     /// usable.

@@ -1,8 +1,9 @@
 //! Open-addressed hash index of `u64` buckets (the flow table and the UFID index share it).
 //!
 //! A bucket is `0` (empty, ends a probe), [`TOMB`] (removed, probe on), or
-//! `hash << 32 | (entry + 1)`: the full 32-bit hash doubles as a tag, so a probe only reads an
-//! entry whose hash matches. Linear probing, power-of-two sizes. The published state of an index
+//! `tag << 48 | owner << 32 | (entry + 1)`: `tag` is the top 16 bits of the hash and `owner` the
+//! flow's mask slot (0 in the UFID index), so a probe only reads an entry whose mask is right
+//! and whose hash very probably is; the entry's own mask field is never touched on lookup. Linear probing, power-of-two sizes. The published state of an index
 //! is one `u32` (see [`Published`]): which of the two bucket arrays is live and its logical size,
 //! so a reader's view is always one consistent array.
 //!
@@ -22,10 +23,19 @@ pub(crate) const EMPTY: u64 = 0;
 /// Removed bucket.
 pub(crate) const TOMB: u64 = u64::MAX;
 
-/// The bucket value for entry `idx` with hash `hash` (`idx < u32::MAX - 1`).
+/// Largest owner (mask slot) a bucket can name.
+pub(crate) const MAX_OWNER: u32 = 0xffff;
+
+/// The high half of a bucket: hash tag and owner.
 #[inline]
-pub(crate) fn bucket(hash: u32, idx: u32) -> u64 {
-    (u64::from(hash) << 32) | u64::from(idx).wrapping_add(1)
+fn high(hash: u32, owner: u32) -> u64 {
+    (u64::from(hash >> 16) << 16) | u64::from(owner & MAX_OWNER)
+}
+
+/// The bucket value for entry `idx` (`< u32::MAX - 1`) with hash `hash` under `owner`.
+#[inline]
+pub(crate) fn bucket(hash: u32, owner: u32, idx: u32) -> u64 {
+    (high(hash, owner) << 32) | u64::from(idx).wrapping_add(1)
 }
 
 /// Decoded published word: bit 31 = half, low bits = log2 of the size (0 = unpublished).
@@ -68,16 +78,17 @@ impl<'s> View<'s> {
         Self { buckets: buckets.get(..size).unwrap_or(&[]), size_mask: size.wrapping_sub(1) }
     }
 
-    /// Probes for `hash`; returns the first entry for which `is_it` holds.
+    /// Probes for `hash` under `owner`; returns the first entry for which `is_it` holds.
     #[inline]
-    pub(crate) fn find(&self, hash: u32, mut is_it: impl FnMut(u32) -> bool) -> Option<u32> {
+    pub(crate) fn find(&self, hash: u32, owner: u32, mut is_it: impl FnMut(u32) -> bool) -> Option<u32> {
+        let want = high(hash, owner);
         let mut i = us(hash) & self.size_mask;
         for _ in 0..self.buckets.len() {
             let b = self.buckets.get(i)?.load(Ordering::Acquire);
             if b == EMPTY {
                 return None;
             }
-            if b != TOMB && (b >> 32) == u64::from(hash) {
+            if b != TOMB && (b >> 32) == want {
                 let idx = u32::try_from(b & 0xffff_ffff).unwrap_or(0).wrapping_sub(1);
                 if is_it(idx) {
                     return Some(idx);
@@ -160,7 +171,13 @@ impl TableState {
             if v == EMPTY || v == TOMB {
                 continue;
             }
-            let mut i = us(u32::try_from(v >> 32).unwrap_or(0)) & mask;
+            let idx = u32::try_from(v & 0xffff_ffff).unwrap_or(0).wrapping_sub(1);
+            let Some(e) = storage.entries().get(us(idx)) else { continue };
+            let hash = match self.kind {
+                TableKind::Flow => e.hash.load(Ordering::Relaxed),
+                TableKind::Ufid => e.ufid_hash.load(Ordering::Relaxed),
+            };
+            let mut i = us(hash) & mask;
             for _ in 0..size {
                 let Some(slot) = new.get(i) else { break };
                 if slot.load(Ordering::Relaxed) == EMPTY {
@@ -180,8 +197,8 @@ impl TableState {
         self.other_retired = if was_published { Some(epoch) } else { None };
     }
 
-    /// Inserts a bucket for `(hash, idx)`; [`Self::reserve`] must have succeeded.
-    pub(crate) fn insert<S: Storage>(&mut self, storage: &S, hash: u32, idx: u32) -> Result<(), Error> {
+    /// Inserts a bucket for `(hash, owner, idx)`; [`Self::reserve`] must have succeeded.
+    pub(crate) fn insert<S: Storage>(&mut self, storage: &S, hash: u32, owner: u32, idx: u32) -> Result<(), Error> {
         let size = self.cur.size();
         let buckets = storage.buckets(self.kind, self.cur.half);
         let mask = size.wrapping_sub(1);
@@ -191,7 +208,7 @@ impl TableState {
             let v = slot.load(Ordering::Relaxed);
             if v == EMPTY || v == TOMB {
                 // Release: the entry's fields, written before, are visible to whoever sees this.
-                slot.store(bucket(hash, idx), Ordering::Release);
+                slot.store(bucket(hash, owner, idx), Ordering::Release);
                 self.live = self.live.saturating_add(1);
                 if v == EMPTY {
                     self.used = self.used.saturating_add(1);
@@ -203,12 +220,12 @@ impl TableState {
         Err(Error::NoSpace)
     }
 
-    /// Replaces the bucket of `(hash, idx)` by a tombstone. Returns whether it was found.
-    pub(crate) fn remove<S: Storage>(&mut self, storage: &S, hash: u32, idx: u32) -> bool {
+    /// Replaces the bucket of `(hash, owner, idx)` by a tombstone. Returns whether it was found.
+    pub(crate) fn remove<S: Storage>(&mut self, storage: &S, hash: u32, owner: u32, idx: u32) -> bool {
         let size = self.cur.size();
         let buckets = storage.buckets(self.kind, self.cur.half);
         let mask = size.wrapping_sub(1);
-        let want = bucket(hash, idx);
+        let want = bucket(hash, owner, idx);
         let mut i = us(hash) & mask;
         for _ in 0..size {
             let Some(slot) = buckets.get(i) else { return false };
@@ -238,5 +255,25 @@ impl TableState {
     /// Whether anything waits for a grace period.
     pub(crate) fn waiting(&self) -> bool {
         self.other_retired.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_encoding_is_never_a_marker_and_names_the_owner() {
+        for (h, o, i) in [(0, 0, 0), (u32::MAX, MAX_OWNER, u32::MAX - 2), (0xabcd_0000, 7, 5)] {
+            let b = bucket(h, o, i);
+            assert_ne!(b, EMPTY);
+            assert_ne!(b, TOMB);
+            assert_eq!(b & 0xffff_ffff, u64::from(i) + 1);
+        }
+        assert_ne!(bucket(0xabcd_0000, 7, 5), bucket(0xabcd_0000, 8, 5));
+        assert_ne!(bucket(0xabcd_0000, 7, 5), bucket(0xabce_0000, 7, 5));
+        assert_eq!(Published::decode(Published { half: 1, log2: 20 }.encode()), Published { half: 1, log2: 20 });
+        assert_eq!(Published { half: 0, log2: 0 }.size(), 0);
+        assert_eq!(Published { half: 0, log2: 4 }.size(), 16);
     }
 }

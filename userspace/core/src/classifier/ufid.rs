@@ -78,8 +78,8 @@ impl Ufid {
     pub(crate) fn hash(&self) -> u32 {
         let [a, b, c, d] = self.words();
         let mut h = MaskHasher::new(u32::from(self.len));
-        h.write(u64::from(a) | (u64::from(b) << 32));
-        h.write(u64::from(c) | (u64::from(d) << 32));
+        h.write_at(0, u64::from(a) | (u64::from(b) << 32));
+        h.write_at(1, u64::from(c) | (u64::from(d) << 32));
         h.finish()
     }
 }

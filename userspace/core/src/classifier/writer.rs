@@ -64,7 +64,7 @@ impl<S: Storage> Writer<'_, S> {
         let view = super::table::View::load(storage, TableKind::Flow, &self.cls.flow_pub);
         let masked = mask.apply(key);
         let entries = storage.entries();
-        view.find(mask.hash(key, slot), |idx| {
+        view.find(mask.hash(key, slot), slot, |idx| {
             entries.get(us(idx)).is_some_and(|e| {
                 e.mask.load(Ordering::Relaxed) == slot
                     && e.key.iter().enumerate().all(|(i, w)| w.load(Ordering::Relaxed) == masked.word(i))
@@ -142,9 +142,9 @@ impl<S: Storage> Writer<'_, S> {
             m.refs.store(m.refs.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
         }
         publish(FlowId(idx));
-        let ok = self.st.flows.insert(storage, hash, idx).and_then(|()| match ufid {
-            Some(u) => self.st.ufids.insert(storage, u.hash(), idx).inspect_err(|_| {
-                self.st.flows.remove(storage, hash, idx);
+        let ok = self.st.flows.insert(storage, hash, slot, idx).and_then(|()| match ufid {
+            Some(u) => self.st.ufids.insert(storage, u.hash(), 0, idx).inspect_err(|_| {
+                self.st.flows.remove(storage, hash, slot, idx);
             }),
             None => Ok(()),
         });
@@ -185,9 +185,9 @@ impl<S: Storage> Writer<'_, S> {
         if st & 0xff != state::LIVE {
             return Err(Error::NotFound);
         }
-        self.st.flows.remove(storage, e.hash.load(Ordering::Relaxed), id.0);
+        self.st.flows.remove(storage, e.hash.load(Ordering::Relaxed), e.mask.load(Ordering::Relaxed), id.0);
         if (st >> 8) & 0xff != 0 {
-            self.st.ufids.remove(storage, e.ufid_hash.load(Ordering::Relaxed), id.0);
+            self.st.ufids.remove(storage, e.ufid_hash.load(Ordering::Relaxed), 0, id.0);
         }
         self.retire_entry(id.0);
         self.cls.n_flows.store(u32::try_from(self.st.flows.live).unwrap_or(u32::MAX), Ordering::Relaxed);
