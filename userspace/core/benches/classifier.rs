@@ -119,6 +119,16 @@ fn fill(cls: &Classifier<SliceStorage<'_>>, st: &mut WriterState, n_masks: u32) 
     out
 }
 
+/// 64 packets spread over the flows (so over all masks), each with its own packet hash.
+fn hot_set(flows: &[(FlowKey, FlowId)]) -> Vec<(FlowKey, FlowId, u32)> {
+    (0..64u32)
+        .map(|p| {
+            let (k, id) = flows[(p as usize * 1571) % flows.len()];
+            (k, id, 0x9e37_79b9u32.wrapping_mul(p + 1))
+        })
+        .collect()
+}
+
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("classifier");
 
@@ -128,14 +138,27 @@ fn bench(c: &mut Criterion) {
         let (cls, mut st) = Classifier::new(mem.storage()).unwrap();
         let flows = fill(&cls, &mut st, 1);
         let ctr = CpuCounters::new(&mem.usage);
-        let (k, id) = flows[FLOWS / 2];
-        assert_eq!(cls.lookup(&k, &ctr), Some(id));
-        g.bench_function("1mask_hot", |b| b.iter(|| cls.lookup(black_box(&k), &ctr)));
+        let hot = hot_set(&flows);
+        for (k, id, _) in &hot {
+            assert_eq!(cls.lookup(k, &ctr), Some(*id));
+        }
+        let (k, _, _) = hot[0];
+        g.bench_function("1mask_one_packet", |b| b.iter(|| cls.lookup(black_box(&k), &ctr)));
+        let mut i = 0usize;
+        g.bench_function("1mask_hot", |b| {
+            b.iter(|| {
+                i = (i + 1) & 63;
+                cls.lookup(black_box(&hot[i].0), &ctr)
+            })
+        });
         let mut cache = MaskCache::new();
         g.bench_function("1mask_hot_cached", |b| {
-            b.iter(|| cls.lookup_cached(black_box(&k), 0x5eed_1234, &mut cache, &ctr))
+            b.iter(|| {
+                i = (i + 1) & 63;
+                let (k, _, h) = &hot[i];
+                cls.lookup_cached(black_box(k), *h, &mut cache, &ctr)
+            })
         });
-        let mut i = 0usize;
         g.bench_function("1mask_100k_flows_cycling", |b| {
             b.iter(|| {
                 i = (i + 7919) % FLOWS;
@@ -151,13 +174,7 @@ fn bench(c: &mut Criterion) {
         let flows = fill(&cls, &mut st, 20);
         let ctr = CpuCounters::new(&mem.usage);
         assert_eq!(cls.mask_count(), 20);
-        // 64 packets spread over all masks, each with its own packet hash.
-        let hot: Vec<(FlowKey, FlowId, u32)> = (0..64u32)
-            .map(|p| {
-                let (k, id) = flows[(p as usize * 1571) % FLOWS];
-                (k, id, 0x9e37_79b9u32.wrapping_mul(p + 1))
-            })
-            .collect();
+        let hot = hot_set(&flows);
         for (k, id, _) in &hot {
             assert_eq!(cls.lookup(k, &ctr), Some(*id));
         }
@@ -170,11 +187,20 @@ fn bench(c: &mut Criterion) {
                 cls.lookup_cached(black_box(k), *h, &mut cache, &ctr)
             })
         });
+        // Every packet hash new: the cache never hits (walk + cache replacement).
+        let mut n = 0u32;
         g.bench_function("20masks_cache_cold", |b| {
             b.iter(|| {
                 i = (i + 1) & 63;
+                n = n.wrapping_add(1);
                 let (k, _, _) = &hot[i];
-                cls.lookup(black_box(k), &ctr)
+                cls.lookup_cached(black_box(k), n.wrapping_mul(0x9e37_79b9) | 1, &mut cache, &ctr)
+            })
+        });
+        g.bench_function("20masks_no_cache", |b| {
+            b.iter(|| {
+                i = (i + 1) & 63;
+                cls.lookup(black_box(&hot[i].0), &ctr)
             })
         });
         let s = cls.stats([&ctr]);

@@ -43,7 +43,7 @@
 //! When the writer needs memory that is still retired (a table must be rebuilt, or a record
 //! slot is only free in limbo) it returns [`Error::Busy`]: run a grace period and retry.
 //!
-//! Both indexes (flows, UFIDs) are open-addressed tables of `u64` buckets (see [`table`]),
+//! Both indexes (flows, UFIDs) are open-addressed tables of `u64` buckets (module `table`),
 //! rebuilt into the other half of their storage when they fill or collect tombstones. Memory
 //! comes from [`Storage`]; [`SliceStorage`] serves plain slices sized with [`Sizing`].
 
@@ -52,7 +52,7 @@ mod mask_list;
 mod pool;
 mod stats;
 mod storage;
-pub mod table;
+mod table;
 mod ufid;
 mod writer;
 
