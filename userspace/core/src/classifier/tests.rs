@@ -633,6 +633,10 @@ fn concurrent_readers_never_see_torn_entries() {
             if round % 4 == 0 {
                 cls.writer(&mut st).rebalance([&c]);
             }
+            // Let every reader run at least one full section with all churned flows installed
+            // (so each of them must hit one), then remove them while readers keep going.
+            synchronize(&quiescent, &stop);
+            synchronize(&quiescent, &stop);
             for id in ids {
                 cls.writer(&mut st).remove(id).unwrap();
             }
