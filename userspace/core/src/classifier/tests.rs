@@ -607,7 +607,7 @@ fn concurrent_readers_never_see_torn_entries() {
                     }
                     quiescent[r].fetch_add(1, Ordering::SeqCst);
                 }
-                assert!(n > 1000, "reader made progress: {n}");
+                assert!(n >= 100, "reader made progress: {n}"); // ≥ 1 section per synchronize
                 total_churn_hits.fetch_add(churn_hits, Ordering::Relaxed);
             });
         }
