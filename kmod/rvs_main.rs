@@ -15,6 +15,9 @@ use kernel::prelude::*;
 #[path = "../userspace/core/src/actions.rs"]
 #[allow(dead_code, unreachable_pub, unused_imports)]
 mod actions;
+#[path = "../userspace/core/src/classifier/mod.rs"]
+#[allow(dead_code, unreachable_pub, unused_imports)]
+mod classifier;
 #[path = "../userspace/core/src/csum.rs"]
 #[allow(dead_code, unreachable_pub, unused_imports)]
 mod csum;
@@ -27,6 +30,9 @@ mod extract;
 #[path = "../userspace/core/src/key.rs"]
 #[allow(dead_code, unreachable_pub, unused_imports)]
 mod key;
+#[path = "../userspace/core/src/mask.rs"]
+#[allow(dead_code, unreachable_pub, unused_imports)]
+mod mask;
 #[path = "../userspace/core/src/nla.rs"]
 #[allow(dead_code, unreachable_pub, unused_imports)]
 mod nla;

@@ -32,10 +32,12 @@
 extern crate std;
 
 pub mod actions;
+pub mod classifier;
 pub mod csum;
 pub mod extract;
 pub mod execute;
 pub mod key;
+pub mod mask;
 pub mod nla;
 pub mod ovs_abi;
 pub mod packet;
