@@ -7,8 +7,8 @@
 #
 # ARCH is `um` or `x86_64`; VARIANT is `release` (default) or `debug` (lockdep, kmemleak, KASAN on x86_64).
 # Source: Debian's linux-source-6.12, unpacked once. Builds live in $RVS_CACHE (default ~/.cache/rvs) under a key
-# made of the source version and the hash of the config fragments and this script, so a changed config rebuilds and
-# an unchanged one never does. The build directory is a complete O= tree: vmlinux/linux, rust/, Module.symvers, and
+# made of the source version, the hash of the config fragments and a recipe version, so a changed config rebuilds
+# and an unchanged one never does. The build directory is a complete O= tree: vmlinux/linux, rust/, Module.symvers, and
 # modroot/ with `modules_install` output (for `modprobe -d`).
 set -euo pipefail
 
@@ -33,7 +33,9 @@ if [ "$variant" = debug ]; then
     fragments+=("$here/config/debug.config")
     [ -f "$here/config/debug-$arch.config" ] && fragments+=("$here/config/debug-$arch.config")
 fi
-key=$(cat "${fragments[@]}" "$here/kernel.sh" | sha256sum | cut -c1-12)
+# Bump when the build steps below change in a way that changes the result (not for comments or messages).
+recipe=1
+key=$( { echo "recipe $recipe"; cat "${fragments[@]}"; } | sha256sum | cut -c1-12)
 out=$cache/kernel/$arch-$variant-$src_ver-$key
 
 bindgen=$(command -v bindgen || echo "$HOME/.cargo/bin/bindgen")

@@ -1,6 +1,8 @@
 //! Classifier lookup benchmarks: one mask hot, and 20 masks × 100k flows with the mask cache
 //! hot and cold. Each iteration is one lookup, so criterion's time is ns/lookup.
-//! Run: `cargo bench -p rvs-core --bench classifier`.
+//! The `extract_lookup` group is the datapath's per-packet work: flow key extraction from the
+//! frame bytes plus the cached megaflow lookup, so its time is ns/packet.
+//! Run: `cargo bench -p rvs-core --bench classifier` (or `tools/bench/core.sh` for a summary).
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
@@ -215,5 +217,58 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// The Ethernet/IPv4/TCP frame whose extracted key is `k` (as built by [`pkt`]).
+fn frame_of(k: &FlowKey) -> Vec<u8> {
+    let mut f = Vec::with_capacity(60);
+    f.extend_from_slice(&k.eth_dst());
+    f.extend_from_slice(&k.eth_src());
+    f.extend_from_slice(&0x0800u16.to_be_bytes());
+    f.extend_from_slice(&[0x45, 0, 0, 40, 0, 1, 0x40, 0, k.ip_ttl(), k.ip_proto(), 0, 0]);
+    f.extend_from_slice(&k.ipv4_src().to_be_bytes());
+    f.extend_from_slice(&k.ipv4_dst().to_be_bytes());
+    f.extend_from_slice(&k.tp_src().to_be_bytes());
+    f.extend_from_slice(&k.tp_dst().to_be_bytes());
+    f.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x10, 0x10, 0, 0, 0, 0, 0]);
+    f.resize(60, 0);
+    f
+}
+
+fn bench_extract_lookup(c: &mut Criterion) {
+    use rvs_core::extract::{extract, Metadata};
+    let mut g = c.benchmark_group("extract_lookup");
+    let md = Metadata { in_port: 1, ..Metadata::default() };
+    for n_masks in [1u32, 20] {
+        let mem = Mem::new(FLOWS, 64);
+        let (cls, mut st) = Classifier::new(mem.storage()).unwrap();
+        let flows = fill(&cls, &mut st, n_masks);
+        let ctr = CpuCounters::new(&mem.usage);
+        let hot: Vec<(Vec<u8>, FlowId, u32)> =
+            hot_set(&flows).into_iter().map(|(k, id, h)| (frame_of(&k), id, h)).collect();
+        for (f, id, _) in &hot {
+            assert_eq!(cls.lookup(&extract(f, &md).0, &ctr), Some(*id), "frames extract to the flows' keys");
+        }
+        let mut cache = MaskCache::new();
+        let mut i = 0usize;
+        g.bench_function(format!("{n_masks}mask_cache_hot"), |b| {
+            b.iter(|| {
+                i = (i + 1) & 63;
+                let (f, _, h) = &hot[i];
+                let (k, _) = extract(black_box(f), &md);
+                cls.lookup_cached(&k, *h, &mut cache, &ctr)
+            })
+        });
+        let mut n = 0u32;
+        g.bench_function(format!("{n_masks}mask_cache_cold"), |b| {
+            b.iter(|| {
+                i = (i + 1) & 63;
+                n = n.wrapping_add(1);
+                let (k, _) = extract(black_box(&hot[i].0), &md);
+                cls.lookup_cached(&k, n.wrapping_mul(0x9e37_79b9) | 1, &mut cache, &ctr)
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench, bench_extract_lookup);
 criterion_main!(benches);
