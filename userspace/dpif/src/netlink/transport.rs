@@ -108,7 +108,20 @@ pub enum Received {
 }
 
 /// Decodes every netlink message in one datagram.
+///
+/// With `OVS_DP_F_UNALIGNED` the kernel does not pad an upcall's last attribute (the packet),
+/// so the datagram may end off a 4-byte boundary; `neli` expects the padding, so such a
+/// datagram is decoded from a zero-padded copy.
 pub fn decode_datagram(buf: &[u8]) -> Result<Vec<Received>, TransportError> {
+    let padded;
+    let buf = if buf.len() % 4 != 0 {
+        let mut v = buf.to_vec();
+        v.resize(buf.len().div_ceil(4) * 4, 0);
+        padded = v;
+        &padded[..]
+    } else {
+        buf
+    };
     let mut cur = Cursor::new(buf);
     let mut out = Vec::new();
     while (cur.position() as usize) < buf.len() {
@@ -368,6 +381,24 @@ mod tests {
                 assert!(matches!(err, TransportError::Kernel { extack: Some(m), .. } if m == "exists"));
                 assert!(err.to_string().contains("(exists)"), "{err}");
             }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn decodes_unaligned_last_message() {
+        // An upcall whose 5-byte packet attribute ends the datagram unpadded (nl_len 16+8+9).
+        let mut m = Vec::new();
+        m.extend_from_slice(&33u32.to_ne_bytes());
+        m.extend_from_slice(&0x21u16.to_ne_bytes());
+        m.extend_from_slice(&0u16.to_ne_bytes());
+        m.extend_from_slice(&0u32.to_ne_bytes());
+        m.extend_from_slice(&0u32.to_ne_bytes());
+        m.extend_from_slice(&[1, 1, 0, 0, 0, 0, 0, 0]);
+        m.extend_from_slice(&[9, 0, 1, 0, 1, 2, 3, 4, 5]);
+        assert_eq!(m.len(), 33);
+        match &decode_datagram(&m).unwrap()[..] {
+            [Received::Data { nl_type: 0x21, payload, .. }] => assert_eq!(&payload[8..], &[9, 0, 1, 0, 1, 2, 3, 4, 5]),
             other => panic!("{other:?}"),
         }
     }
