@@ -1,0 +1,157 @@
+//! The datapath interface (dpif): one API through which rvs's userspace drives a datapath.
+//!
+//! Implementations: [`netlink::KernelDpif`], the kernel datapath (`rvs.ko` or the upstream
+//! `openvswitch.ko`) over generic netlink; the userspace datapath comes later (issue 5) behind
+//! the same [`Dpif`] trait, selected by [`DatapathType`].
+//!
+//! Flow keys, masks and actions cross this API as encoded `OVS_KEY_ATTR_*` /
+//! `OVS_ACTION_ATTR_*` attribute bytes (see [`types`]); the core's typed codec produces and
+//! reads them.
+
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod error;
+pub mod netlink;
+pub mod types;
+
+pub use error::{DpifError, Result};
+pub use netlink::kernel::{Families, KernelControl, FALLBACK_FEATURES, WANTED_FEATURES};
+pub use netlink::notify::{PortChange, PortNotifier};
+pub use netlink::KernelDpif;
+pub use types::*;
+
+/// One upcall handler: a socket the datapath sends packets to, drained by one thread.
+pub trait UpcallHandler: Send + std::fmt::Debug {
+    /// The netlink port ID the datapath addresses.
+    fn pid(&self) -> u32;
+    /// Receives up to `max` queued upcalls without blocking, appending to `out`; returns how
+    /// many were appended.
+    fn recv_batch(&mut self, max: usize, out: &mut Vec<Upcall>) -> Result<usize>;
+    /// Waits until an upcall is queued or `timeout_ms` passes (-1: forever).
+    fn wait(&mut self, timeout_ms: i32) -> Result<bool>;
+    /// Times the socket queue overflowed (upcalls the kernel then counted as lost).
+    fn overflows(&self) -> u64;
+}
+
+/// Operations on one opened datapath.
+pub trait Dpif: Send + std::fmt::Debug {
+    /// The datapath's name.
+    fn name(&self) -> &str;
+    /// The datapath's index (`ovs_header.dp_ifindex`).
+    fn dp_ifindex(&self) -> i32;
+    /// Fresh description and statistics.
+    fn info(&mut self) -> Result<DpInfo>;
+    /// Sets the `OVS_DP_F_*` user features; returns those in force afterwards.
+    fn set_features(&mut self, features: u32) -> Result<u32>;
+    /// How upcalls are dispatched to handlers, per the negotiated features.
+    fn dispatch(&self) -> Option<Dispatch>;
+
+    /// Adds a port; returns its number.
+    fn port_add(&mut self, spec: &PortSpec) -> Result<PortNo>;
+    /// Removes a port.
+    fn port_del(&mut self, port_no: PortNo) -> Result<()>;
+    /// Describes a port by number.
+    fn port_get(&mut self, port_no: PortNo) -> Result<PortInfo>;
+    /// Describes a port by device name.
+    fn port_get_by_name(&mut self, name: &str) -> Result<PortInfo>;
+    /// All ports, by number.
+    fn port_list(&mut self) -> Result<Vec<PortInfo>>;
+
+    /// Installs or modifies a flow.
+    fn flow_put(&mut self, put: &FlowPut<'_>) -> Result<()>;
+    /// Deletes a flow; returns its final statistics when the datapath reports them.
+    fn flow_del(&mut self, id: FlowId<'_>) -> Result<Option<FlowStats>>;
+    /// Reads one flow.
+    fn flow_get(&mut self, id: FlowId<'_>) -> Result<Flow>;
+    /// Reads every flow.
+    fn flow_dump(&mut self, opts: DumpOptions) -> Result<Vec<Flow>>;
+    /// Deletes every flow.
+    fn flow_flush(&mut self) -> Result<()>;
+
+    /// Runs actions on a packet.
+    fn execute(&mut self, e: &Execute<'_>) -> Result<()>;
+    /// Opens `n_handlers` upcall handlers and directs the datapath's upcalls to them
+    /// (replacing any previous set).
+    fn recv_set(&mut self, n_handlers: usize) -> Result<Vec<Box<dyn UpcallHandler>>>;
+
+    /// Meter capabilities.
+    fn meter_features(&mut self) -> Result<MeterFeatures>;
+    /// Installs or replaces a meter.
+    fn meter_set(&mut self, m: &MeterConfig) -> Result<()>;
+    /// Reads a meter's statistics.
+    fn meter_get(&mut self, id: u32) -> Result<MeterStats>;
+    /// Deletes a meter, returning its last statistics.
+    fn meter_del(&mut self, id: u32) -> Result<MeterStats>;
+
+    /// Deletes the datapath itself.
+    fn destroy(&mut self) -> Result<()>;
+}
+
+/// Which datapath implementation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DatapathType {
+    /// The kernel datapath (`rvs.ko` / `openvswitch.ko`).
+    #[default]
+    System,
+    /// The userspace datapath (not yet implemented).
+    Userspace,
+}
+
+impl std::str::FromStr for DatapathType {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "system" => Ok(Self::System),
+            "userspace" | "netdev" => Ok(Self::Userspace),
+            _ => Err(format!("unknown datapath type '{s}' (expected system or userspace)")),
+        }
+    }
+}
+
+fn userspace_missing() -> DpifError {
+    DpifError::Unsupported("the userspace datapath is not implemented yet: use --datapath-type=system".into())
+}
+
+/// Opens datapath `name` of `ty` without changing it.
+pub fn open(ty: DatapathType, name: &str) -> Result<Box<dyn Dpif>> {
+    match ty {
+        DatapathType::System => Ok(Box::new(KernelDpif::open(name)?)),
+        DatapathType::Userspace => Err(userspace_missing()),
+    }
+}
+
+/// Creates datapath `name` of `ty` (negotiating features) and opens it.
+pub fn create(ty: DatapathType, name: &str) -> Result<Box<dyn Dpif>> {
+    match ty {
+        DatapathType::System => Ok(Box::new(KernelDpif::create(name)?)),
+        DatapathType::Userspace => Err(userspace_missing()),
+    }
+}
+
+/// Lists the datapaths of `ty`.
+pub fn list(ty: DatapathType) -> Result<Vec<DpInfo>> {
+    match ty {
+        DatapathType::System => KernelControl::open()?.list(),
+        DatapathType::Userspace => Err(userspace_missing()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn datapath_type_parsing() {
+        assert_eq!("system".parse::<DatapathType>(), Ok(DatapathType::System));
+        assert_eq!("userspace".parse::<DatapathType>(), Ok(DatapathType::Userspace));
+        assert!("xdp".parse::<DatapathType>().is_err());
+        assert!(matches!(open(DatapathType::Userspace, "x"), Err(DpifError::Unsupported(_))));
+    }
+
+    #[test]
+    fn negotiation_feature_sets() {
+        use rvs_core::ovs_abi::*;
+        assert_eq!(WANTED_FEATURES, OVS_DP_F_UNALIGNED | OVS_DP_F_VPORT_PIDS | OVS_DP_F_DISPATCH_UPCALL_PER_CPU);
+        assert_eq!(FALLBACK_FEATURES & OVS_DP_F_DISPATCH_UPCALL_PER_CPU, 0);
+    }
+}
