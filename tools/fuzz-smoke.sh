@@ -13,6 +13,12 @@ for t in $targets; do
     echo "==> fuzz $t for ${secs}s" >&2
     scratch=$(mktemp -d)
     # New inputs go to a scratch dir; the committed corpus is read-only seed material.
-    cargo fuzz run "$t" "$scratch" "fuzz/corpus/$t" -- -max_total_time="$secs" -print_final_stats=1 2>&1 | tail -n 3
-    rm -rf "$scratch"
+    log=$scratch.log
+    if ! cargo fuzz run "$t" "$scratch" "fuzz/corpus/$t" -- -max_total_time="$secs" -print_final_stats=1 >"$log" 2>&1; then
+        tail -n 60 "$log" >&2
+        echo "fuzz-smoke: $t FAILED (crash input saved under userspace/fuzz/artifacts/$t/)" >&2
+        exit 1
+    fi
+    grep -E '^(stat::number_of_executed_units|stat::new_units_added)' "$log"
+    rm -rf "$scratch" "$log"
 done

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The whole rvs test suite (`make test`), or the x86_64 QEMU smoke test (`make test-qemu`, i.e. --qemu).
 #
-# Steps: install missing dependencies; userspace lints and unit tests (cargo clippy, cargo nextest); the
-# Rust-enabled test kernel (cached after the first build); rvs.ko for it; every in-VM test in tests/kmod/ under
-# User-Mode Linux. Each step prints its wall time; the run ends with "tests: N passed, N failed" over the VM tests
+# Steps: install missing dependencies; userspace lints and unit tests (cargo clippy, cargo nextest); release builds
+# of the binaries the in-VM tests run; the Rust-enabled test kernel (cached after the first build); rvs.ko for it;
+# every in-VM test (tests/*/*.sh that is executable and marked "# vm-test") under User-Mode Linux. Each step prints its wall time; the run ends with "tests: N passed, N failed" over the VM tests
 # and exits non-zero if anything failed.
 set -euo pipefail
 
@@ -37,9 +37,10 @@ case $mode in
 all)
     step "userspace: clippy" bash -c 'cd userspace && cargo clippy --quiet --workspace --all-targets -- -D warnings'
     step "userspace: unit tests" bash -c 'cd userspace && cargo nextest run --workspace --no-fail-fast'
+    step "userspace: release build" bash -c 'cd userspace && cargo build --quiet --release --workspace --examples'
     step "kernel (um/$variant)" tools/kernel/kernel.sh build um "$variant" >/dev/null
     step "rvs.ko (um/$variant)" tools/kmod.sh um "$variant" >/dev/null
-    for t in tests/kmod/*.sh; do step "vm test um: $t" vm_test um "$t"; done
+    for t in $(grep -l '^# vm-test' tests/*/*.sh); do step "vm test um: $t" vm_test um "$t"; done
     ;;
 --qemu)
     step "kernel (x86_64/$variant)" tools/kernel/kernel.sh build x86_64 "$variant" >/dev/null

@@ -1,4 +1,5 @@
 #!/bin/sh
+# vm-test
 # rvs-dpctl and the kernel dpif against the UPSTREAM openvswitch.ko (run inside a test kernel):
 #   tools/vm/run --arch um tests/dpif/dpctl-openvswitch.sh
 # Build first on the host: (cd userspace && cargo build --release -p rvs-dpctl -p rvs-dpif --examples)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# vm-test
 # rvs.ko smoke test (UML and x86_64): insmod logs the version after a passing core self-test, the module shows in
 # /proc/modules, a netns ping works with it loaded, rmmod unloads it. tools/vm/run then fails the run if the kernel
 # log holds any warning or oops. (Forwarding through rvs.ko itself arrives with the datapath, issue 4.)
