@@ -36,8 +36,8 @@ vm_test() {
 case $mode in
 all)
     step "userspace: clippy" bash -c 'cd userspace && cargo clippy --quiet --workspace --all-targets -- -D warnings'
-    step "userspace: unit tests" bash -c 'cd userspace && cargo nextest run --workspace --no-fail-fast'
-    step "userspace: release build" bash -c 'cd userspace && cargo build --quiet --release --workspace --examples'
+    step "userspace: unit tests" bash -c 'cd userspace && cargo nextest run --workspace --no-fail-fast --status-level fail'
+    step "userspace: release build" bash -c 'cd userspace && cargo build --quiet --release --workspace --bins --examples'
     step "kernel (um/$variant)" tools/kernel/kernel.sh build um "$variant" >/dev/null
     step "rvs.ko (um/$variant)" tools/kmod.sh um "$variant" >/dev/null
     for t in $(grep -l '^# vm-test' tests/*/*.sh); do step "vm test um: $t" vm_test um "$t"; done

@@ -2,7 +2,7 @@
 # vm-test
 # rvs-dpctl and the kernel dpif against the UPSTREAM openvswitch.ko (run inside a test kernel):
 #   tools/vm/run --arch um tests/dpif/dpctl-openvswitch.sh
-# Build first on the host: (cd userspace && cargo build --release -p rvs-dpctl -p rvs-dpif --examples)
+# Build first on the host: (cd userspace && cargo build --release --workspace --bins --examples)
 # Checks: add-dp / add-if (two veth ports of netns hosts, an internal port) / show (port numbers and types), cross-checked
 # with the real ovs-dpctl in both directions; clear errors (existing dp, missing dp, bad syntax, missing privilege, no
 # module); then dpif-probe: feature negotiation, per-CPU and per-vport upcall PIDs with a ping received as a miss
@@ -13,7 +13,7 @@ bin=$RVS_REPO/userspace/target/release
 dpctl=$bin/rvs-dpctl
 probe=$bin/examples/dpif-probe
 for b in "$dpctl" "$probe"; do
-    [ -x "$b" ] || { fail "built $b (cargo build --release -p rvs-dpctl -p rvs-dpif --examples)"; finish; }
+    [ -x "$b" ] || { fail "built $b (cargo build --release --workspace --bins --examples)"; finish; }
 done
 echo "datapath module under test: openvswitch.ko (upstream)"
 
