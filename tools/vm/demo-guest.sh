@@ -3,6 +3,6 @@
 set -e
 echo "== modinfo rvs.ko"; modinfo "$RVS_KO" | grep -E '^(name|description|license|vermagic):'
 echo "== insmod rvs.ko"; insmod "$RVS_KO"
-echo "== kernel log"; dmesg | grep 'rvs'
+echo "== kernel log"; dmesg | grep ' rvs: '
 echo "== /proc/modules"; grep '^rvs ' /proc/modules
-echo "== rmmod rvs"; rmmod rvs; dmesg | grep 'rvs.*unloaded'
+echo "== rmmod rvs"; rmmod rvs; dmesg | grep ' rvs: .*unloaded'
