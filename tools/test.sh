@@ -33,6 +33,17 @@ vm_test() {
     fi
 }
 
+# The runner's kernel-log check must be able to fail: a guest that logs a WARNING has to end with status 3.
+harness_check() {
+    local rc=0
+    tools/vm/run --arch um --variant "$variant" tests/harness/kernel-warning.sh >/dev/null 2>&1 || rc=$?
+    if [ "$rc" = 3 ]; then
+        passed=$((passed + 1)); echo "PASS: runner fails a run whose kernel log has a WARNING" >&2
+    else
+        failed=$((failed + 1)); failures="$failures harness:kernel-warning(rc=$rc)"
+    fi
+}
+
 case $mode in
 all)
     step "userspace: clippy" bash -c 'cd userspace && cargo clippy --quiet --workspace --all-targets -- -D warnings'
@@ -40,6 +51,7 @@ all)
     step "userspace: release build" bash -c 'cd userspace && cargo build --quiet --release --workspace --bins --examples'
     step "kernel (um/$variant)" tools/kernel/kernel.sh build um "$variant" >/dev/null
     step "rvs.ko (um/$variant)" tools/kmod.sh um "$variant" >/dev/null
+    step "vm harness: a kernel warning fails the run" harness_check
     for t in $(grep -l '^# vm-test' tests/*/*.sh); do step "vm test um: $t" vm_test um "$t"; done
     ;;
 --qemu)
