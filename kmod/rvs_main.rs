@@ -58,8 +58,16 @@ mod version;
 #[allow(dead_code, unreachable_pub, unused_imports)]
 mod wire;
 
+mod dp;
+mod fastpath;
+mod flow_cmd;
+mod flow_table;
+mod genl;
 mod glue;
+mod registry;
 mod selftest;
+mod skb;
+mod vport;
 
 module! {
     type: RvsModule,
@@ -74,6 +82,38 @@ struct RvsModule;
 impl kernel::Module for RvsModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         selftest::run()?;
+        let mut failed: *const kernel::ffi::c_char = core::ptr::null();
+        // SAFETY: Registers the static generic netlink families once; `failed` receives a static name.
+        let r = unsafe { glue::ffi::rvs_genl_register(&mut failed) };
+        if r != 0 {
+            let name = if failed.is_null() {
+                kernel::c_str!("?")
+            } else {
+                // SAFETY: `failed` points to a family's static NUL-terminated name.
+                unsafe { kernel::str::CStr::from_char_ptr(failed) }
+            };
+            if r == -17 {
+                pr_err!(
+                    "generic netlink family {} is already registered: is openvswitch.ko loaded? \
+                     (rmmod openvswitch first)\n",
+                    name
+                );
+            } else {
+                pr_err!("cannot register generic netlink family {} (error {})\n", name, r);
+            }
+            return Err(Error::from_errno(r));
+        }
+        // The families come first so that a conflict with openvswitch.ko is reported by name; a request arriving
+        // before the device hooks below are registered works all the same.
+        // SAFETY: Registers static C objects (rtnl link ops, pernet ops, netdevice notifier) once.
+        let r = unsafe { glue::ffi::rvs_dev_register() };
+        if r != 0 {
+            pr_err!("cannot register the internal port device type or notifiers (error {})\n", r);
+            // SAFETY: Registered above.
+            unsafe { glue::ffi::rvs_genl_unregister() };
+            dp::destroy_all(core::ptr::null_mut());
+            return Err(Error::from_errno(r));
+        }
         pr_info!(
             "rvs {} loaded on Linux {} (datapath ABI version {})\n",
             version::VERSION,
@@ -86,6 +126,61 @@ impl kernel::Module for RvsModule {
 
 impl Drop for RvsModule {
     fn drop(&mut self) {
+        // SAFETY: Registered in `init`; no new request arrives after this returns.
+        unsafe { glue::ffi::rvs_genl_unregister() };
+        dp::destroy_all(core::ptr::null_mut());
+        glue::cancel_work();
+        // SAFETY: Registered in `init`.
+        unsafe { glue::ffi::rvs_dev_unregister() };
+        glue::rcu_barrier();
         pr_info!("rvs {} unloaded\n", version::VERSION);
     }
+}
+
+/// Generic netlink `doit` of every rvs family (called by `genl_glue.c`).
+#[no_mangle]
+pub(crate) extern "C" fn rvs_rust_doit(family: i32, cmd: u8, info: *mut glue::GenlInfo) -> i32 {
+    // SAFETY: `info` is the request being handled, valid for this call.
+    let req = unsafe { genl::Request::new(info) };
+    let cmd = u16::from(cmd);
+    let r = match family {
+        genl::fam::DP => dp::doit(cmd, &req),
+        genl::fam::VPORT => vport::doit(cmd, &req),
+        genl::fam::FLOW => flow_cmd::doit(cmd, &req),
+        genl::fam::PACKET => fastpath::execute_cmd(&req),
+        genl::fam::METER => fastpath::meter_cmd(cmd, &req),
+        _ => Err(EINVAL),
+    };
+    match r {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// Generic netlink `dumpit` of the datapath, vport and flow families.
+#[no_mangle]
+pub(crate) extern "C" fn rvs_rust_dumpit(
+    family: i32,
+    _cmd: u8,
+    skb: *mut glue::SkBuff,
+    cb: *mut glue::NetlinkCallback,
+) -> i32 {
+    // SAFETY: `skb` and `cb` are the dump call's, valid for this call.
+    let mut d = unsafe { genl::DumpRequest::new(skb, cb) };
+    let r = match family {
+        genl::fam::DP => dp::dump(&mut d),
+        genl::fam::VPORT => vport::dump(&mut d),
+        genl::fam::FLOW => flow_cmd::dump(&mut d),
+        _ => Err(EINVAL),
+    };
+    match r {
+        Ok(n) => n,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// The module's work item: removes ports whose devices went away.
+#[no_mangle]
+pub(crate) extern "C" fn rvs_rust_work() {
+    vport::reap_detached();
 }

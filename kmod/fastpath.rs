@@ -1,0 +1,381 @@
+//! The packet path: receive on a port → flow key extraction → megaflow lookup → actions (the core executor over
+//! [`Skb`]) → output, or an upcall to userspace on a miss; and `OVS_PACKET_CMD_EXECUTE`.
+//!
+//! Everything here runs inside an RCU read-side section with bottom halves disabled (rx_handler, internal device
+//! transmit, or the execute command, which disables them itself), so datapath, vport and flow objects found through
+//! the datapath stay valid for the whole call, and per-CPU lookup state is exclusively ours.
+
+use kernel::prelude::*;
+
+use crate::actions::{ActionList, Userspace};
+use crate::dp::Datapath;
+use crate::execute::{execute, ExecContext, ExecError, NetlinkActions};
+use crate::extract::{extract, Metadata};
+use crate::genl::{self, errno, fam, Msg, Request};
+use crate::glue::{self, ffi, SkBuff};
+use crate::key::FlowKey;
+use crate::nla::{align, NLA_HDRLEN};
+use crate::ovs::key_nl;
+use crate::ovs::packet_nl::PacketAttrs;
+use crate::ovs::validate_actions;
+use crate::ovs_abi::*;
+use crate::packet::Packet;
+use crate::registry::WriterLock;
+use crate::skb::Skb;
+use crate::vport::{cmd_u8, Vport};
+
+/// Bytes made linear before extraction (every header the key looks at fits).
+const HEADER_PULL: usize = 256;
+/// Maximum nesting of recirculation and internal-port loops.
+const MAX_DEPTH: u32 = 4;
+/// `ETH_HLEN`.
+const ETH_HLEN: usize = 14;
+
+/// Extracts the key of `skb` received with metadata `md`; sets its header offsets. `None` for a runt.
+fn extract_skb(skb: &mut Skb, md: &Metadata) -> Option<FlowKey> {
+    skb.pull_headers(HEADER_PULL);
+    let md = Metadata { hw_vlan: skb.hw_vlan(), ..*md };
+    let (key, offs) = extract(skb.linear(), &md);
+    let nh = usize::from(offs.network?);
+    skb.set_headers(Some(nh), offs.transport.map(usize::from), key.eth_type());
+    Some(key)
+}
+
+/// A packet received on `vport` (from its device, or transmitted by the host on an internal port).
+fn receive(vport: &Vport, mut skb: Skb) {
+    if vport.is_detached() {
+        return;
+    }
+    let md = Metadata {
+        in_port: vport.port_no,
+        priority: skb.priority(),
+        skb_mark: skb.mark(),
+        ..Metadata::default()
+    };
+    let Some(key) = extract_skb(&mut skb, &md) else { return };
+    process(vport.dp(), Some(vport), skb, key, 0);
+}
+
+/// Looks `skb` up and runs its flow's actions, or sends it to userspace.
+fn process(dp: &Datapath, input: Option<&Vport>, mut skb: Skb, key: FlowKey, depth: u32) {
+    let hash = skb.hash();
+    match dp.table.lookup(&key, hash) {
+        Some(id) => {
+            let Some(fd) = dp.table.flow(id) else { return };
+            fd.hit(skb.len(), key.tcp_flags());
+            let acts = fd.actions();
+            run_actions(dp, input, skb, key, acts, depth);
+        }
+        None => {
+            let pid = if dp.features() & OVS_DP_F_DISPATCH_UPCALL_PER_CPU != 0 {
+                dp.cpu_pid(glue::cpu_id())
+            } else {
+                input.map_or(0, |v| v.upcall_pid(hash))
+            };
+            let r = upcall(dp, &skb, &key, OVS_PACKET_CMD_MISS, pid, None, None, None);
+            if let Some(v) = input {
+                v.count_upcall(r.is_ok());
+            }
+            if r.is_err() {
+                count_lost(dp);
+            }
+        }
+    }
+}
+
+fn count_lost(dp: &Datapath) {
+    // SAFETY: Packet path: bottom halves are disabled, the per-CPU entry is ours.
+    let pc = unsafe { dp.table.this_cpu() };
+    pc.n_lost.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+}
+
+fn run_actions(dp: &Datapath, input: Option<&Vport>, mut skb: Skb, mut key: FlowKey, acts: &[u8], depth: u32) {
+    let mut ctx = Ctx { dp, input, depth };
+    let _: core::result::Result<(), ExecError> = execute(&mut skb, &mut key, ActionList(acts), &NetlinkActions, &mut ctx);
+    // Whatever was not consumed is dropped with `skb`.
+}
+
+/// The executor's embedder callbacks.
+struct Ctx<'a> {
+    dp: &'a Datapath,
+    input: Option<&'a Vport>,
+    depth: u32,
+}
+
+/// Upstream `packet_length`: the L3 length the MTU applies to.
+fn l3_length(skb: &Skb) -> usize {
+    let mut len = skb.len().saturating_sub(ETH_HLEN);
+    if skb.hw_vlan().is_none() {
+        if let Some(t) = skb.bytes(12..14) {
+            let et = u16::from_be_bytes([t.first().copied().unwrap_or(0), t.get(1).copied().unwrap_or(0)]);
+            if et == 0x8100 || et == 0x88a8 {
+                len = len.saturating_sub(4);
+            }
+        }
+    }
+    len
+}
+
+/// Sends `skb` out of `vport`.
+fn send(vport: &Vport, mut skb: Skb) {
+    if vport.is_detached() {
+        return;
+    }
+    let dev = vport.dev();
+    if vport.kind == OVS_VPORT_TYPE_INTERNAL {
+        // SAFETY: We own the skb; the device is alive (our reference, RCU).
+        unsafe { ffi::rvs_skb_internal_recv(skb.into_raw(), dev) };
+        return;
+    }
+    // SAFETY: Live device.
+    let mtu = usize::try_from(unsafe { ffi::rvs_dev_mtu(dev) }).unwrap_or(0);
+    if l3_length(&skb) > mtu && !skb.is_gso() {
+        // SAFETY: Live device.
+        unsafe { ffi::rvs_dev_tx_error(dev) };
+        return;
+    }
+    skb.set_dev(dev);
+    // SAFETY: We own the skb; the device is alive.
+    unsafe { ffi::rvs_skb_send(skb.into_raw(), dev) };
+}
+
+impl ExecContext<Skb> for Ctx<'_> {
+    fn output(&mut self, pkt: &mut Skb, _key: &FlowKey, port: u32, max_len: Option<u32>, last: bool) {
+        let Some(vport) = self.dp.port(port) else { return };
+        let mut out = if last {
+            pkt.take()
+        } else {
+            match pkt.clone_skb() {
+                Some(c) => c,
+                None => return,
+            }
+        };
+        if let Some(m) = max_len {
+            let keep = usize::try_from(m).unwrap_or(usize::MAX).max(ETH_HLEN);
+            out.truncate(keep);
+        }
+        if self.depth > MAX_DEPTH {
+            return;
+        }
+        send(vport, out);
+    }
+
+    fn userspace(
+        &mut self,
+        pkt: &mut Skb,
+        key: &FlowKey,
+        args: &Userspace<'_>,
+        actions: ActionList<'_>,
+        max_len: Option<u32>,
+        _last: bool,
+    ) {
+        let acts = args.include_actions.then_some(actions.0);
+        let r = upcall(self.dp, pkt, key, OVS_PACKET_CMD_ACTION, args.pid, args.userdata, acts, max_len);
+        if let Some(v) = self.input {
+            v.count_upcall(r.is_ok());
+        }
+        if r.is_err() {
+            count_lost(self.dp);
+        }
+    }
+
+    fn recirc(&mut self, pkt: &mut Skb, key: &FlowKey, last: bool) {
+        if self.depth >= MAX_DEPTH {
+            return;
+        }
+        let p = if last { pkt.take() } else {
+            match pkt.clone_skb() {
+                Some(c) => c,
+                None => return,
+            }
+        };
+        process(self.dp, self.input, p, *key, self.depth.wrapping_add(1));
+    }
+
+    fn clone_packet(&mut self, pkt: &Skb) -> Option<Skb> {
+        pkt.clone_skb()
+    }
+
+    fn random_u32(&mut self) -> u32 {
+        glue::random_u32()
+    }
+
+    fn meter(&mut self, _pkt: &Skb, _key: &FlowKey, _meter_id: u32) -> bool {
+        // No meters can exist (MAX_METERS is 0): nothing to enforce.
+        false
+    }
+
+    fn update_key(&mut self, pkt: &Skb, key: &mut FlowKey) -> core::result::Result<(), ExecError> {
+        let md = Metadata {
+            in_port: key.in_port(),
+            priority: key.priority(),
+            skb_mark: key.skb_mark(),
+            recirc_id: key.recirc_id(),
+            dp_hash: key.dp_hash(),
+            tunnel: None,
+            hw_vlan: pkt.hw_vlan(),
+        };
+        let (k, offs) = extract(pkt.linear(), &md);
+        if offs.network.is_none() {
+            return Err(ExecError::KeyUpdate);
+        }
+        *key = k;
+        Ok(())
+    }
+}
+
+/// Sends `skb` (not consumed) to userspace as `cmd` (upstream `queue_userspace_packet`).
+#[allow(clippy::too_many_arguments)]
+fn upcall(
+    dp: &Datapath,
+    skb: &Skb,
+    key: &FlowKey,
+    cmd: u16,
+    portid: u32,
+    userdata: Option<&[u8]>,
+    actions: Option<&[u8]>,
+    max_len: Option<u32>,
+) -> Result {
+    if portid == 0 {
+        return Err(genl::err(errno::ENOTCONN));
+    }
+    let ifindex = dp.ifindex();
+    if ifindex == 0 {
+        return Err(ENODEV);
+    }
+    let mut e = 0;
+    // SAFETY: `skb` is a valid skb we own; the result is `skb` itself or a new clone we must free.
+    let src = unsafe { ffi::rvs_skb_upcall_prepare(skb.as_ptr(), &mut e) };
+    if src.is_null() {
+        return Err(Error::from_errno(if e < 0 { e } else { -12 }));
+    }
+    let clone = (!core::ptr::eq(src, skb.as_ptr())).then(|| {
+        // SAFETY: A clone returned to us.
+        unsafe { Skb::from_raw(src) }
+    });
+    // SAFETY: `src` is valid (ours or `skb`).
+    let len = usize::try_from(unsafe { ffi::rvs_skb_len(src) }).unwrap_or(0);
+    let plen = max_len.map_or(len, |m| len.min(usize::try_from(m).unwrap_or(usize::MAX)));
+    if align(NLA_HDRLEN.saturating_add(plen)) > usize::from(u16::MAX) {
+        return Err(EFBIG);
+    }
+    let size = 1024usize
+        .saturating_add(userdata.map_or(0, |u| u.len()))
+        .saturating_add(actions.map_or(0, |a| a.len()))
+        .saturating_add(align(NLA_HDRLEN.saturating_add(plen)));
+    let mut m = Msg::new(size, fam::PACKET, cmd_u8(cmd), 0, 0, 0, ifindex, true)?;
+    // SAFETY: Valid skb.
+    let hash = unsafe { ffi::rvs_skb_upcall_hash(src) };
+    m.fill(|w| {
+        key_nl::put_key(w, OVS_PACKET_ATTR_KEY, key)?;
+        let nla = |n| move |e| crate::ovs::CodecError::from_nla(n, e);
+        if let Some(u) = userdata {
+            w.put(OVS_PACKET_ATTR_USERDATA, u).map_err(nla("OVS_PACKET_ATTR_USERDATA"))?;
+        }
+        if let Some(a) = actions {
+            w.put(OVS_PACKET_ATTR_ACTIONS, a).map_err(nla("OVS_PACKET_ATTR_ACTIONS"))?;
+        }
+        if plen < len {
+            w.put_u32(OVS_PACKET_ATTR_LEN, u32::try_from(len).unwrap_or(u32::MAX))
+                .map_err(nla("OVS_PACKET_ATTR_LEN"))?;
+        }
+        w.put(OVS_PACKET_ATTR_HASH, &hash.to_ne_bytes()).map_err(nla("OVS_PACKET_ATTR_HASH"))
+    })?;
+    let total = NLA_HDRLEN.saturating_add(plen);
+    let buf = m.append(align(total))?;
+    let (hdr, rest) = buf.split_at_mut(NLA_HDRLEN.min(buf.len()));
+    let nla_len = u16::try_from(total).map_err(|_| EFBIG)?;
+    hdr.get_mut(..2).ok_or(EINVAL)?.copy_from_slice(&nla_len.to_ne_bytes());
+    hdr.get_mut(2..4).ok_or(EINVAL)?.copy_from_slice(&OVS_PACKET_ATTR_PACKET.to_ne_bytes());
+    rest.fill(0);
+    let n = i32::try_from(plen).map_err(|_| EFBIG)?;
+    // SAFETY: `rest` has room for `plen` bytes (`append` reserved the aligned total); `src` is valid.
+    let r = unsafe { ffi::rvs_skb_copy_bits(src, 0, rest.as_mut_ptr().cast(), n) };
+    drop(clone);
+    if r != 0 {
+        return Err(EINVAL);
+    }
+    m.unicast(dp.net(), portid)
+}
+
+/// Internal device transmit (the host sent a packet into the bridge). Called under rcu_read_lock_bh.
+#[no_mangle]
+pub(crate) extern "C" fn rvs_rust_internal_xmit(vport: *mut core::ffi::c_void, skb: *mut SkBuff) -> i32 {
+    // SAFETY: The device's transmit hands us its skb reference, data at the Ethernet header.
+    let skb = unsafe { Skb::from_raw(skb) };
+    if vport.is_null() {
+        return -19;
+    }
+    // SAFETY: The vport outlives its device's registration (freed after unregistration and a grace period).
+    let v = unsafe { &*vport.cast::<Vport>() };
+    receive(v, skb);
+    0
+}
+
+/// rx_handler of netdev ports (under RCU in the receive path); `skb->data` is at the Ethernet header.
+#[no_mangle]
+pub(crate) extern "C" fn rvs_rust_netdev_rx(vport: *mut core::ffi::c_void, skb: *mut SkBuff) {
+    // SAFETY: The rx_handler hands us its (unshared) skb reference.
+    let skb = unsafe { Skb::from_raw(skb) };
+    if vport.is_null() {
+        return;
+    }
+    // SAFETY: rx_handler data is a vport that stays valid while the handler is registered plus a grace period.
+    let v = unsafe { &*vport.cast::<Vport>() };
+    receive(v, skb);
+}
+
+/// `OVS_PACKET_CMD_EXECUTE` (upstream `ovs_packet_cmd_execute`).
+pub(crate) fn execute_cmd(req: &Request<'_>) -> Result {
+    let a = PacketAttrs::parse(req.attrs).map_err(|e| req.codec_err(e))?;
+    let ex = a.require_execute().map_err(|e| req.codec_err(e))?;
+    let mut skb = Skb::from_data(ex.packet).ok_or(ENOMEM)?;
+    let md_key = key_nl::decode_metadata(ex.key).map_err(|e| req.codec_err(e))?;
+    let md = Metadata {
+        in_port: md_key.in_port(),
+        priority: md_key.priority(),
+        skb_mark: md_key.skb_mark(),
+        recirc_id: md_key.recirc_id(),
+        dp_hash: md_key.dp_hash(),
+        tunnel: None,
+        hw_vlan: None,
+    };
+    let key = extract_skb(&mut skb, &md).ok_or(EINVAL)?;
+    validate_actions(ex.actions, &key).map_err(|e| req.codec_err(e))?;
+    skb.set_priority(md.priority);
+    skb.set_mark(md.skb_mark);
+
+    // The writer lock keeps the datapath alive; the packet path itself only needs RCU and BH off.
+    let w = WriterLock::lock();
+    let dp = w.find(req.net(), req.dp_ifindex).ok_or(ENODEV)?;
+    let input = dp.port(md.in_port).or_else(|| dp.port(0));
+    if let Some(v) = input {
+        skb.set_dev(v.dev());
+    }
+    let _rcu = glue::RcuReadGuard::new();
+    let _bh = glue::BhGuard::new();
+    run_actions(dp, input, skb, key, ex.actions, 0);
+    Ok(())
+}
+
+/// `OVS_METER_CMD_FEATURES` and the other meter commands: rvs has no meters yet.
+pub(crate) fn meter_cmd(cmd: u16, req: &Request<'_>) -> Result {
+    if cmd != OVS_METER_CMD_FEATURES {
+        return Err(genl::err(errno::EOPNOTSUPP));
+    }
+    let w = WriterLock::lock();
+    let dp = w.find(req.net(), req.dp_ifindex).ok_or(ENODEV)?;
+    let mut m = Msg::reply_to(req, 128, fam::METER, cmd_u8(OVS_METER_CMD_FEATURES), dp.ifindex())?;
+    drop(w);
+    m.fill(|wr| {
+        let e = |e| crate::ovs::CodecError::from_nla("OVS_METER_ATTR_BANDS", e);
+        wr.put_u32(OVS_METER_ATTR_MAX_METERS, 0).map_err(e)?;
+        wr.put_u32(OVS_METER_ATTR_MAX_BANDS, 0).map_err(e)?;
+        let bands = wr.begin_nest_noflag(OVS_METER_ATTR_BANDS).map_err(e)?;
+        let band = wr.begin_nest_noflag(OVS_BAND_ATTR_UNSPEC).map_err(e)?;
+        wr.put_u32(OVS_BAND_ATTR_TYPE, u32::from(OVS_METER_BAND_TYPE_DROP)).map_err(e)?;
+        wr.end_nest(band).map_err(e)?;
+        wr.end_nest(bands).map_err(e)
+    })?;
+    m.reply(req)
+}

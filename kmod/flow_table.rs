@@ -1,0 +1,421 @@
+//! A datapath's flow table: the core [`Classifier`] over `kvzalloc`'ed [`Storage`], plus rvs's per-flow data
+//! (actions, statistics, the unmasked key) indexed by [`FlowId`].
+//!
+//! # Concurrency
+//! Readers (the packet path, under RCU) use [`FlowTable::lookup`] and [`FlowTable::flow`]. Every writer call takes
+//! a [`WriterLock`] proof (the global ovs lock). Flow actions are an RCU-published blob: replaced with a Release
+//! store and freed with `kfree_rcu`. Flow ids are recycled by the classifier only after a grace period: when it
+//! reports [`ClsError::Busy`] the writer runs `synchronize_rcu` and retries.
+
+use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
+
+use kernel::prelude::*;
+
+use crate::classifier::{
+    Classifier, CpuCounters, Entry, Error as ClsError, FlowId, MaskCache, MaskSlot, Sizing, Storage, TableKind,
+    Ufid, WriterState,
+};
+use crate::glue::{self, blob};
+use crate::key::FlowKey;
+use crate::mask::Mask;
+use crate::registry::WriterLock;
+
+/// Flow capacity of one datapath.
+pub(crate) const FLOW_CAPACITY: usize = 32768;
+/// Distinct masks per datapath.
+pub(crate) const MASK_CAPACITY: usize = 256;
+
+/// Classifier storage carved out of one `kvzalloc` block.
+///
+/// # Invariants
+///
+/// `mem` is a zero-initialised `kvzalloc` block of `bytes` bytes owned by this value; every pointer below points
+/// into it, suitably aligned, with the element counts of `sizing`.
+pub(crate) struct KStorage {
+    mem: *mut u8,
+    entries: *const Entry,
+    masks: *const MaskSlot,
+    order: [*const AtomicU32; 2],
+    flow: [*const AtomicU64; 2],
+    ufid: [*const AtomicU64; 2],
+    sizing: Sizing,
+}
+
+fn align8(x: usize) -> usize {
+    x.wrapping_add(7) & !7
+}
+
+impl KStorage {
+    fn new(sizing: Sizing) -> Result<Self> {
+        let e = core::mem::size_of::<Entry>().checked_mul(sizing.entries).ok_or(ENOMEM)?;
+        let m = core::mem::size_of::<MaskSlot>().checked_mul(sizing.masks).ok_or(ENOMEM)?;
+        let o = align8(sizing.masks.checked_mul(4).ok_or(ENOMEM)?);
+        let b = sizing.buckets.checked_mul(8).ok_or(ENOMEM)?;
+        let offs_masks = align8(e);
+        let offs_order0 = offs_masks.checked_add(align8(m)).ok_or(ENOMEM)?;
+        let offs_order1 = offs_order0.checked_add(o).ok_or(ENOMEM)?;
+        let offs_b = offs_order1.checked_add(o).ok_or(ENOMEM)?;
+        let total = offs_b.checked_add(b.checked_mul(4).ok_or(ENOMEM)?).ok_or(ENOMEM)?;
+        let mem = glue::kvzalloc(total);
+        if mem.is_null() {
+            return Err(ENOMEM);
+        }
+        // SAFETY: All offsets are within the `total`-byte block and 8-byte aligned (kvzalloc memory is at least
+        // 8-byte aligned); zeroed memory is the valid empty state of every record type.
+        unsafe {
+            Ok(Self {
+                mem,
+                entries: mem.cast(),
+                masks: mem.add(offs_masks).cast(),
+                order: [mem.add(offs_order0).cast(), mem.add(offs_order1).cast()],
+                flow: [mem.add(offs_b).cast(), mem.add(offs_b.wrapping_add(b)).cast()],
+                ufid: [
+                    mem.add(offs_b.wrapping_add(b.wrapping_mul(2))).cast(),
+                    mem.add(offs_b.wrapping_add(b.wrapping_mul(3))).cast(),
+                ],
+                sizing,
+            })
+        }
+    }
+}
+
+impl Drop for KStorage {
+    fn drop(&mut self) {
+        // SAFETY: `mem` is our kvzalloc block; no reader is left when the table is dropped (after a grace period).
+        unsafe { glue::kvfree(self.mem) };
+    }
+}
+
+impl Storage for KStorage {
+    fn entries(&self) -> &[Entry] {
+        // SAFETY: By the type invariant.
+        unsafe { core::slice::from_raw_parts(self.entries, self.sizing.entries) }
+    }
+    fn masks(&self) -> &[MaskSlot] {
+        // SAFETY: By the type invariant.
+        unsafe { core::slice::from_raw_parts(self.masks, self.sizing.masks) }
+    }
+    fn order(&self, half: usize) -> &[AtomicU32] {
+        match self.order.get(half) {
+            // SAFETY: By the type invariant.
+            Some(&p) => unsafe { core::slice::from_raw_parts(p, self.sizing.masks) },
+            None => &[],
+        }
+    }
+    fn buckets(&self, table: TableKind, half: usize) -> &[AtomicU64] {
+        let arr = match table {
+            TableKind::Flow => &self.flow,
+            TableKind::Ufid => &self.ufid,
+        };
+        match arr.get(half) {
+            // SAFETY: By the type invariant.
+            Some(&p) => unsafe { core::slice::from_raw_parts(p, self.sizing.buckets) },
+            None => &[],
+        }
+    }
+}
+
+/// rvs's data for one flow.
+pub(crate) struct FlowData {
+    /// The actions blob (RCU-published; null while the flow is being removed).
+    actions: AtomicPtr<u8>,
+    packets: AtomicU64,
+    bytes: AtomicU64,
+    /// `jiffies` of the last hit (0 = never).
+    used: AtomicU64,
+    tcp_flags: AtomicU32,
+    /// The key as installed (unmasked): only touched under the writer lock.
+    key: UnsafeCell<FlowKey>,
+}
+
+/// Flow statistics as reported.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct FlowStats {
+    pub(crate) packets: u64,
+    pub(crate) bytes: u64,
+    pub(crate) used: usize,
+    pub(crate) tcp_flags: u16,
+}
+
+impl FlowData {
+    /// Counts one packet of `len` bytes (packet path).
+    pub(crate) fn hit(&self, len: usize, tcp_flags: u16) {
+        self.packets.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(u64::try_from(len).unwrap_or(0), Ordering::Relaxed);
+        self.used.store(u64::try_from(glue::jiffies()).unwrap_or(0), Ordering::Relaxed);
+        if tcp_flags != 0 {
+            self.tcp_flags.fetch_or(u32::from(tcp_flags), Ordering::Relaxed);
+        }
+    }
+
+    /// The actions (caller is in an RCU read-side section or holds the writer lock).
+    pub(crate) fn actions(&self) -> &[u8] {
+        // SAFETY: The blob is freed only after a grace period following its replacement, so it outlives the
+        // caller's read-side section (or the writer lock excludes replacement).
+        unsafe { blob::data(self.actions.load(Ordering::Acquire)) }
+    }
+
+    /// Statistics.
+    pub(crate) fn stats(&self) -> FlowStats {
+        FlowStats {
+            packets: self.packets.load(Ordering::Relaxed),
+            bytes: self.bytes.load(Ordering::Relaxed),
+            used: usize::try_from(self.used.load(Ordering::Relaxed)).unwrap_or(0),
+            tcp_flags: u16::try_from(self.tcp_flags.load(Ordering::Relaxed) & 0xffff).unwrap_or(0),
+        }
+    }
+
+    fn clear_stats(&self) {
+        self.packets.store(0, Ordering::Relaxed);
+        self.bytes.store(0, Ordering::Relaxed);
+        self.used.store(0, Ordering::Relaxed);
+        self.tcp_flags.store(0, Ordering::Relaxed);
+    }
+
+    /// The unmasked key as installed.
+    pub(crate) fn key(&self, _w: &WriterLock) -> FlowKey {
+        // SAFETY: Written only under the writer lock, which the caller holds.
+        unsafe { *self.key.get() }
+    }
+}
+
+/// Per-CPU lookup state of a datapath.
+#[repr(C)]
+pub(crate) struct PerCpu {
+    pub(crate) cache: MaskCache,
+    pub(crate) counters: CpuCounters<'static>,
+    /// Upcalls that could not be queued.
+    pub(crate) n_lost: AtomicU64,
+    usage: [AtomicU64; MASK_CAPACITY],
+}
+
+/// A datapath's flow table.
+///
+/// # Invariants
+///
+/// `flows` is a `kvzalloc` array of `FLOW_CAPACITY` `FlowData`; `percpu` a `kvzalloc` array of `ncpu` `PerCpu` whose
+/// `counters.mask_usage` point at their own `usage`. `state` is only used under the writer lock. Per-CPU entries are
+/// only used by their CPU with bottom halves disabled.
+pub(crate) struct FlowTable {
+    cls: Classifier<KStorage>,
+    state: UnsafeCell<WriterState>,
+    flows: *mut FlowData,
+    percpu: *mut PerCpu,
+    ncpu: usize,
+    /// `OVS_DP_ATTR_MASKS_CACHE_SIZE` (0 disables the mask cache).
+    pub(crate) cache_size: AtomicU32,
+}
+
+impl FlowTable {
+    /// An empty table.
+    pub(crate) fn new() -> Result<Self> {
+        let storage = KStorage::new(Sizing::new(FLOW_CAPACITY, MASK_CAPACITY))?;
+        let (cls, state) = Classifier::new(storage).map_err(|_| ENOMEM)?;
+        let fbytes = core::mem::size_of::<FlowData>().checked_mul(FLOW_CAPACITY).ok_or(ENOMEM)?;
+        let flows = glue::kvzalloc(fbytes).cast::<FlowData>();
+        if flows.is_null() {
+            return Err(ENOMEM);
+        }
+        let ncpu = glue::nr_cpu_ids();
+        let pbytes = core::mem::size_of::<PerCpu>().checked_mul(ncpu).ok_or(ENOMEM)?;
+        let percpu = glue::kvzalloc(pbytes).cast::<PerCpu>();
+        if percpu.is_null() {
+            // SAFETY: Our fresh allocation.
+            unsafe { glue::kvfree(flows.cast()) };
+            return Err(ENOMEM);
+        }
+        for i in 0..ncpu {
+            // SAFETY: `i < ncpu`; the memory is zeroed, which is a valid `MaskCache`, atomics and (after this write)
+            // counters; the usage slice lives in the same never-moving allocation as the counters.
+            unsafe {
+                let pc = percpu.add(i);
+                let usage: &'static [AtomicU64] = &(*pc).usage;
+                core::ptr::addr_of_mut!((*pc).counters).write(CpuCounters::new(usage));
+            }
+        }
+        Ok(Self {
+            cls,
+            state: UnsafeCell::new(state),
+            flows,
+            percpu,
+            ncpu,
+            cache_size: AtomicU32::new(crate::classifier::MASK_CACHE_ENTRIES as u32),
+        })
+    }
+
+    /// The classifier (reader side).
+    pub(crate) fn classifier(&self) -> &Classifier<KStorage> {
+        &self.cls
+    }
+
+    /// The data of flow `id`.
+    pub(crate) fn flow(&self, id: FlowId) -> Option<&FlowData> {
+        let i = usize::try_from(id.0).ok()?;
+        if i >= FLOW_CAPACITY {
+            return None;
+        }
+        // SAFETY: `i` is in bounds of the `flows` array (type invariant).
+        Some(unsafe { &*self.flows.add(i) })
+    }
+
+    /// The current CPU's lookup state.
+    ///
+    /// # Safety
+    ///
+    /// Bottom halves (or preemption) are disabled, and no other reference to this CPU's entry is live.
+    pub(crate) unsafe fn this_cpu(&self) -> &mut PerCpu {
+        let i = glue::cpu_id().min(self.ncpu.wrapping_sub(1));
+        // SAFETY: By the function's safety contract and the type invariant.
+        unsafe { &mut *self.percpu.add(i) }
+    }
+
+    /// Every CPU's counters (for statistics; racy reads are fine).
+    pub(crate) fn all_cpus(&self) -> impl Iterator<Item = &PerCpu> + Clone + '_ {
+        // SAFETY: In bounds; shared reads of atomics only.
+        (0..self.ncpu).map(move |i| unsafe { &*self.percpu.add(i) })
+    }
+
+    /// Looks `key` up for a packet with hash `hash` (packet path, BH disabled, RCU held).
+    pub(crate) fn lookup(&self, key: &FlowKey, hash: u32) -> Option<FlowId> {
+        // SAFETY: The packet path runs with bottom halves disabled; the per-CPU entry is used only here.
+        let pc = unsafe { self.this_cpu() };
+        if self.cache_size.load(Ordering::Relaxed) == 0 {
+            self.cls.lookup(key, &pc.counters)
+        } else {
+            self.cls.lookup_cached(key, hash, &mut pc.cache, &pc.counters)
+        }
+    }
+
+    /// Runs `f` with the classifier writer.
+    fn with_writer<R>(&self, _w: &WriterLock, f: impl FnOnce(&mut crate::classifier::Writer<'_, KStorage>) -> R) -> R {
+        // SAFETY: The writer state is only used under the writer lock, which `_w` proves is held.
+        let st = unsafe { &mut *self.state.get() };
+        let mut wr = self.cls.writer(st);
+        f(&mut wr)
+    }
+
+    /// Waits for a grace period and reclaims what the classifier retired.
+    fn reclaim(&self, w: &WriterLock) {
+        let token = self.with_writer(w, |wr| wr.grace_start());
+        glue::synchronize_rcu();
+        self.with_writer(w, |wr| wr.grace_done(token, |_| {}));
+    }
+
+    /// Installs a flow with `actions` (validated); `key` is the unmasked key.
+    pub(crate) fn insert(
+        &self,
+        w: &WriterLock,
+        key: &FlowKey,
+        mask: &Mask,
+        ufid: Option<&Ufid>,
+        actions: &[u8],
+    ) -> core::result::Result<FlowId, ClsError> {
+        let acts = blob::new(actions, false);
+        if acts.is_null() {
+            return Err(ClsError::NoSpace);
+        }
+        let mut tries = 0;
+        loop {
+            let r = self.with_writer(w, |wr| {
+                wr.insert_with(key, mask, ufid, |id| {
+                    if let Some(fd) = self.flow(id) {
+                        fd.clear_stats();
+                        // SAFETY: Writer lock held; readers cannot reach `id` before this callback returns.
+                        unsafe { *fd.key.get() = *key };
+                        fd.actions.store(acts, Ordering::Release);
+                    }
+                })
+            });
+            match r {
+                Err(ClsError::Busy) if tries < 2 => {
+                    tries += 1;
+                    self.reclaim(w);
+                }
+                Err(e) => {
+                    // SAFETY: Never published.
+                    unsafe { blob::free(acts) };
+                    return Err(e);
+                }
+                Ok(id) => return Ok(id),
+            }
+        }
+    }
+
+    /// Replaces the actions of flow `id`.
+    pub(crate) fn set_actions(&self, _w: &WriterLock, id: FlowId, actions: &[u8]) -> Result {
+        let fd = self.flow(id).ok_or(ENOENT)?;
+        let acts = blob::new(actions, false);
+        if acts.is_null() {
+            return Err(ENOMEM);
+        }
+        let old = fd.actions.swap(acts, Ordering::AcqRel);
+        // SAFETY: `old` is unreachable for new readers; freed after a grace period.
+        unsafe { blob::free_rcu(old) };
+        Ok(())
+    }
+
+    /// Clears the statistics of flow `id`.
+    pub(crate) fn clear_stats(&self, _w: &WriterLock, id: FlowId) {
+        if let Some(fd) = self.flow(id) {
+            fd.clear_stats();
+        }
+    }
+
+    /// Removes flow `id`.
+    pub(crate) fn remove(&self, w: &WriterLock, id: FlowId) -> Result {
+        self.with_writer(w, |wr| wr.remove(id)).map_err(|_| ENOENT)?;
+        self.release(id);
+        Ok(())
+    }
+
+    fn release(&self, id: FlowId) {
+        if let Some(fd) = self.flow(id) {
+            let old = fd.actions.swap(core::ptr::null_mut(), Ordering::AcqRel);
+            // SAFETY: Unpublished; freed after a grace period.
+            unsafe { blob::free_rcu(old) };
+        }
+    }
+
+    /// Removes every flow.
+    pub(crate) fn flush(&self, w: &WriterLock) {
+        self.with_writer(w, |wr| wr.flush(|id| self.release(id)));
+    }
+
+    /// The non-UFID flow whose unmasked key equals `key` (upstream `ovs_flow_tbl_lookup_exact`: every mask in use
+    /// is tried, then the unmasked keys are compared).
+    pub(crate) fn lookup_exact(&self, w: &WriterLock, key: &FlowKey) -> Option<FlowId> {
+        let masks = self.cls.masks_in_order();
+        for m in masks {
+            let Some(id) = self.with_writer(w, |wr| wr.find_exact(key, &m)) else { continue };
+            let has_ufid = self.cls.flow(id).is_some_and(|f| f.ufid.is_some());
+            if !has_ufid && self.flow(id).is_some_and(|fd| fd.key(w) == *key) {
+                return Some(id);
+            }
+        }
+        None
+    }
+
+    /// The first flow (any mask) matching the unmasked `key`, as a packet lookup would find it.
+    pub(crate) fn lookup_any(&self, key: &FlowKey) -> Option<FlowId> {
+        let dummy: CpuCounters<'_> = CpuCounters::new(&[]);
+        self.cls.lookup(key, &dummy)
+    }
+}
+
+impl Drop for FlowTable {
+    fn drop(&mut self) {
+        for i in 0..FLOW_CAPACITY {
+            // SAFETY: In bounds; no reader is left when the table is dropped.
+            unsafe {
+                let fd = &*self.flows.add(i);
+                blob::free(fd.actions.swap(core::ptr::null_mut(), Ordering::AcqRel));
+            }
+        }
+        // SAFETY: Our allocations (type invariant); no user remains.
+        unsafe {
+            glue::kvfree(self.flows.cast());
+            glue::kvfree(self.percpu.cast());
+        }
+    }
+}

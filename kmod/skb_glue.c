@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0
+/* rvs C glue, sk_buff accessors and inline helpers: see rvs_glue.h. */
+#include <linux/if_vlan.h>
+#include <linux/netdevice.h>
+#include <linux/etherdevice.h>
+#include <linux/skbuff.h>
+#include <net/checksum.h>
+#include <net/dst.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/xfrm.h>
+
+#include "rvs_glue.h"
+
+/* Flag bits of OVS_PACKET_ATTR_HASH (upstream datapath.h). */
+#define OVS_PACKET_HASH_SW_BIT (1ULL << 32)
+#define OVS_PACKET_HASH_L4_BIT (1ULL << 33)
+
+u8 *rvs_skb_data(const struct sk_buff *skb)
+{
+	return skb->data;
+}
+
+unsigned int rvs_skb_len(const struct sk_buff *skb)
+{
+	return skb->len;
+}
+
+unsigned int rvs_skb_headlen(const struct sk_buff *skb)
+{
+	return skb_headlen(skb);
+}
+
+bool rvs_skb_may_pull(struct sk_buff *skb, unsigned int len)
+{
+	return pskb_may_pull(skb, len);
+}
+
+int rvs_skb_ensure_writable(struct sk_buff *skb, unsigned int len)
+{
+	return skb_ensure_writable(skb, len);
+}
+
+int rvs_skb_trim(struct sk_buff *skb, unsigned int len)
+{
+	return pskb_trim(skb, len);
+}
+
+u32 rvs_skb_mark(const struct sk_buff *skb)
+{
+	return skb->mark;
+}
+
+void rvs_skb_set_mark(struct sk_buff *skb, u32 v)
+{
+	skb->mark = v;
+}
+
+u32 rvs_skb_priority(const struct sk_buff *skb)
+{
+	return skb->priority;
+}
+
+void rvs_skb_set_priority(struct sk_buff *skb, u32 v)
+{
+	skb->priority = v;
+}
+
+void rvs_skb_set_protocol(struct sk_buff *skb, u16 proto_host)
+{
+	skb->protocol = htons(proto_host);
+}
+
+int rvs_skb_ip_summed(const struct sk_buff *skb)
+{
+	return skb->ip_summed;
+}
+
+/* `delta` is a one's-complement change of the big-endian 16-bit word sum of the data. */
+void rvs_skb_csum_add(struct sk_buff *skb, u16 delta)
+{
+	if (skb->ip_summed == CHECKSUM_COMPLETE)
+		skb->csum = csum_add(skb->csum, (__force __wsum)(u32)(__force u16)htons(delta));
+}
+
+bool rvs_skb_vlan(const struct sk_buff *skb, u16 *tpid, u16 *tci)
+{
+	if (!skb_vlan_tag_present(skb))
+		return false;
+	*tpid = ntohs(skb->vlan_proto);
+	*tci = skb_vlan_tag_get(skb);
+	return true;
+}
+
+int rvs_skb_vlan_push(struct sk_buff *skb, u16 tpid, u16 tci)
+{
+	return skb_vlan_push(skb, htons(tpid), tci);
+}
+
+int rvs_skb_vlan_pop(struct sk_buff *skb)
+{
+	return skb_vlan_pop(skb);
+}
+
+u32 rvs_skb_get_hash(struct sk_buff *skb)
+{
+	return skb_get_hash(skb);
+}
+
+/* OVS_PACKET_ATTR_HASH: the hash plus upstream's software/L4 flag bits. */
+u64 rvs_skb_upcall_hash(struct sk_buff *skb)
+{
+	u64 hash = skb_get_hash_raw(skb);
+
+	if (skb->sw_hash)
+		hash |= OVS_PACKET_HASH_SW_BIT;
+	if (skb->l4_hash)
+		hash |= OVS_PACKET_HASH_L4_BIT;
+	return hash;
+}
+
+void rvs_skb_clear_hash(struct sk_buff *skb)
+{
+	skb_clear_hash(skb);
+}
+
+void rvs_skb_set_headers(struct sk_buff *skb, int network, int transport)
+{
+	skb_reset_mac_header(skb);
+	if (network >= 0)
+		skb_set_network_header(skb, network);
+	if (transport >= 0)
+		skb_set_transport_header(skb, transport);
+	skb_reset_mac_len(skb);
+}
+
+bool rvs_skb_is_gso(const struct sk_buff *skb)
+{
+	return skb_is_gso(skb);
+}
+
+struct sk_buff *rvs_skb_clone(struct sk_buff *skb)
+{
+	return skb_clone(skb, GFP_ATOMIC);
+}
+
+void rvs_kfree_skb(struct sk_buff *skb)
+{
+	kfree_skb(skb);
+}
+
+void rvs_consume_skb(struct sk_buff *skb)
+{
+	consume_skb(skb);
+}
+
+/* Output to a netdev port (upstream ovs_vport_send + netdev_send). */
+void rvs_skb_send(struct sk_buff *skb, struct net_device *dev)
+{
+	skb->dev = dev;
+	skb_clear_tstamp(skb);
+	dev_queue_xmit(skb);
+}
+
+/* Output to an internal port: the packet is received by the host stack (upstream internal_dev_recv). */
+void rvs_skb_internal_recv(struct sk_buff *skb, struct net_device *dev)
+{
+	if (unlikely(!(dev->flags & IFF_UP))) {
+		kfree_skb(skb);
+		DEV_STATS_INC(dev, rx_dropped);
+		return;
+	}
+	skb_dst_drop(skb);
+	nf_reset_ct(skb);
+	secpath_reset(skb);
+	skb->pkt_type = PACKET_HOST;
+	skb->protocol = eth_type_trans(skb, dev);
+	skb_postpull_rcsum(skb, eth_hdr(skb), ETH_HLEN);
+	dev_sw_netstats_rx_add(dev, skb->len);
+	netif_rx(skb);
+}
+
+/*
+ * The skb whose bytes go into an upcall: a clone with the offloaded VLAN tag pushed into the data if there is one,
+ * else skb itself; either way with its checksum completed. Returns NULL (and *err) on failure; a returned skb other
+ * than `skb` is the caller's to free.
+ */
+struct sk_buff *rvs_skb_upcall_prepare(struct sk_buff *skb, int *err)
+{
+	struct sk_buff *nskb = skb;
+
+	*err = 0;
+	if (skb_vlan_tag_present(skb)) {
+		nskb = skb_clone(skb, GFP_ATOMIC);
+		if (!nskb) {
+			*err = -ENOMEM;
+			return NULL;
+		}
+		nskb = __vlan_hwaccel_push_inside(nskb);
+		if (!nskb) {
+			*err = -ENOMEM;
+			return NULL;
+		}
+	}
+	if (nskb->ip_summed == CHECKSUM_PARTIAL) {
+		*err = skb_checksum_help(nskb);
+		if (*err) {
+			if (nskb != skb)
+				kfree_skb(nskb);
+			return NULL;
+		}
+	}
+	return nskb;
+}
+
+int rvs_skb_copy_bits(const struct sk_buff *skb, int offset, void *to, int len)
+{
+	return skb_copy_bits(skb, offset, to, len);
+}
+
+/* A new packet holding a copy of `data` (OVS_PACKET_CMD_EXECUTE). */
+struct sk_buff *rvs_skb_from_data(const void *data, unsigned int len)
+{
+	struct sk_buff *skb = __dev_alloc_skb(NET_IP_ALIGN + len, GFP_KERNEL);
+
+	if (!skb)
+		return NULL;
+	skb_reserve(skb, NET_IP_ALIGN);
+	skb_put_data(skb, data, len);
+	return skb;
+}
+
+void rvs_skb_set_dev(struct sk_buff *skb, struct net_device *dev)
+{
+	skb->dev = dev;
+}
