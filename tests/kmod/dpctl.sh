@@ -1,4 +1,5 @@
 #!/bin/sh
+# vm-test
 # ovs-dpctl (Open vSwitch 3.1, unmodified) against rvs.ko: a datapath with two veth ports whose peers sit in two
 # network namespaces, static flows both ways, forwarding, flow statistics, flow deletion, datapath deletion; then
 # the generic netlink family conflict with openvswitch.ko in both directions.

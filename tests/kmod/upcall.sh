@@ -1,4 +1,5 @@
 #!/bin/sh
+# vm-test
 # Upcalls and OVS_PACKET_CMD_EXECUTE on rvs.ko, with a raw generic netlink client (tests/kmod/lib/upcall.py) in the
 # role of ovs-vswitchd's handler: per-CPU upcall dispatch, a miss upcall for a packet without a flow (checked
 # attribute by attribute), the packet executed back with output to the other port and seen there.

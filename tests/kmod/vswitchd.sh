@@ -1,4 +1,5 @@
 #!/bin/bash
+# vm-test
 # Unmodified ovs-vswitchd + ovsdb-server + ovs-vsctl (Open vSwitch 3.1, host binaries) driving rvs.ko, then the
 # upstream openvswitch.ko in the same run as the reference: bridge creation, ports, datapath feature probes (which
 # must come out the same for both modules), and NORMAL forwarding between two netns hosts.

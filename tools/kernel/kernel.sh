@@ -55,6 +55,10 @@ build) ;;
 *) echo "kernel.sh: unknown command '$cmd'" >&2; exit 2 ;;
 esac
 
+# One builder per tree: a second caller waits for the first and then finds the kernel cached.
+mkdir -p "$cache/kernel"
+exec 9>"$out.lock"
+flock 9
 if [ -f "$out/.rvs-built" ]; then
     echo "kernel.sh: cached $arch/$variant kernel at $out" >&2
     echo "$out"; exit 0
