@@ -3,7 +3,8 @@
 #
 # Steps: install missing dependencies; userspace lints and unit tests (cargo clippy, cargo nextest); release builds
 # of the binaries the in-VM tests run; the Rust-enabled test kernel (cached after the first build); rvs.ko for it;
-# every in-VM test (tests/*/*.sh that is executable and marked "# vm-test") under User-Mode Linux. Each step prints its wall time; the run ends with "tests: N passed, N failed" over the VM tests
+# every host test (tests/*/*.sh marked "# host-test": run as root on this machine, e.g. the userspace datapath over
+# veths in network namespaces) and every in-VM test (marked "# vm-test") under User-Mode Linux. Each step prints its wall time; the run ends with "tests: N passed, N failed" over the VM tests
 # and exits non-zero if anything failed.
 set -euo pipefail
 
@@ -33,6 +34,14 @@ vm_test() {
     fi
 }
 
+host_test() {
+    if timeout 600 "$1"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1)); failures="$failures host:$(basename "$1")"
+    fi
+}
+
 # The runner's kernel-log check must be able to fail: a guest that logs a WARNING has to end with status 3.
 harness_check() {
     local rc=0
@@ -51,6 +60,7 @@ all)
     step "userspace: release build" bash -c 'cd userspace && cargo build --quiet --release --workspace --bins --examples'
     step "kernel (um/$variant)" tools/kernel/kernel.sh build um "$variant" >/dev/null
     step "rvs.ko (um/$variant)" tools/kmod.sh um "$variant" >/dev/null
+    for t in $(grep -l '^# host-test' tests/*/*.sh); do step "host test: $t" host_test "$t"; done
     step "vm harness: a kernel warning fails the run" harness_check
     for t in $(grep -l '^# vm-test' tests/*/*.sh); do step "vm test um: $t" vm_test um "$t"; done
     ;;

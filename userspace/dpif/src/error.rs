@@ -47,6 +47,9 @@ pub enum DpifError {
     /// The datapath lacks something the operation needs.
     #[error("{0}")]
     Unsupported(String),
+    /// A userspace datapath's server failed or could not be understood.
+    #[error("{0}")]
+    Remote(String),
 }
 
 fn describe(errno: i32, extack: Option<&str>) -> String {

@@ -1,8 +1,11 @@
 //! The datapath interface (dpif): one API through which rvs's userspace drives a datapath.
 //!
 //! Implementations: [`netlink::KernelDpif`], the kernel datapath (`rvs.ko` or the upstream
-//! `openvswitch.ko`) over generic netlink; the userspace datapath comes later (issue 5) behind
-//! the same [`Dpif`] trait, selected by [`DatapathType`].
+//! `openvswitch.ko`) over generic netlink; [`netdev::UserspaceDpif`], the userspace datapath
+//! (the core running in this process on AF_PACKET/tap ports), and [`remote::RemoteDpif`], a
+//! userspace datapath owned by another process reached over its unix socket. [`open`],
+//! [`create`] and [`list`] pick by [`DatapathType`]: for `Userspace`, `create` makes an
+//! in-process datapath, `open`/`list` reach served ones (`/run/rvs/DP.sock`).
 //!
 //! Flow keys, masks and actions cross this API as encoded `OVS_KEY_ATTR_*` /
 //! `OVS_ACTION_ATTR_*` attribute bytes (see [`types`]); the core's typed codec produces and
@@ -11,13 +14,17 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod error;
+pub mod netdev;
 pub mod netlink;
+pub mod remote;
 pub mod types;
 
 pub use error::{DpifError, Result};
 pub use netlink::kernel::{Families, KernelControl, FALLBACK_FEATURES, WANTED_FEATURES};
 pub use netlink::notify::{PortChange, PortNotifier};
+pub use netdev::UserspaceDpif;
 pub use netlink::KernelDpif;
+pub use netdev::sys::monotonic_ms;
 pub use types::*;
 
 /// One upcall handler: a socket the datapath sends packets to, drained by one thread.
@@ -93,7 +100,7 @@ pub enum DatapathType {
     /// The kernel datapath (`rvs.ko` / `openvswitch.ko`).
     #[default]
     System,
-    /// The userspace datapath (not yet implemented).
+    /// The userspace datapath.
     Userspace,
 }
 
@@ -108,31 +115,30 @@ impl std::str::FromStr for DatapathType {
     }
 }
 
-fn userspace_missing() -> DpifError {
-    DpifError::Unsupported("the userspace datapath is not implemented yet: use --datapath-type=system".into())
-}
-
-/// Opens datapath `name` of `ty` without changing it.
+/// Opens datapath `name` of `ty` without changing it (a userspace datapath through its owner's
+/// socket).
 pub fn open(ty: DatapathType, name: &str) -> Result<Box<dyn Dpif>> {
     match ty {
         DatapathType::System => Ok(Box::new(KernelDpif::open(name)?)),
-        DatapathType::Userspace => Err(userspace_missing()),
+        DatapathType::Userspace => Ok(Box::new(remote::RemoteDpif::connect(name)?)),
     }
 }
 
-/// Creates datapath `name` of `ty` (negotiating features) and opens it.
+/// Creates datapath `name` of `ty` (negotiating features) and opens it. A userspace datapath is
+/// created in this process and lives as long as the returned handle (see [`remote::serve`] to
+/// make it reachable from others).
 pub fn create(ty: DatapathType, name: &str) -> Result<Box<dyn Dpif>> {
     match ty {
         DatapathType::System => Ok(Box::new(KernelDpif::create(name)?)),
-        DatapathType::Userspace => Err(userspace_missing()),
+        DatapathType::Userspace => Ok(Box::new(UserspaceDpif::create(name)?)),
     }
 }
 
-/// Lists the datapaths of `ty`.
+/// Lists the datapaths of `ty` (userspace: those served on this machine).
 pub fn list(ty: DatapathType) -> Result<Vec<DpInfo>> {
     match ty {
         DatapathType::System => KernelControl::open()?.list(),
-        DatapathType::Userspace => Err(userspace_missing()),
+        DatapathType::Userspace => remote::list(),
     }
 }
 
@@ -145,7 +151,7 @@ mod tests {
         assert_eq!("system".parse::<DatapathType>(), Ok(DatapathType::System));
         assert_eq!("userspace".parse::<DatapathType>(), Ok(DatapathType::Userspace));
         assert!("xdp".parse::<DatapathType>().is_err());
-        assert!(matches!(open(DatapathType::Userspace, "x"), Err(DpifError::Unsupported(_))));
+        assert!("netdev".parse::<DatapathType>() == Ok(DatapathType::Userspace));
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub const LOCAL_PORT: PortNo = 0;
 
 /// Datapath-wide packet counters (`struct ovs_dp_stats`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct DpStats {
     /// Packets that matched a flow.
     pub n_hit: u64,
@@ -29,6 +30,7 @@ pub struct DpStats {
 
 /// Megaflow (mask) counters (`struct ovs_dp_megaflow_stats`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct MegaflowStats {
     /// Masks visited by lookups.
     pub n_mask_hit: u64,
@@ -40,6 +42,7 @@ pub struct MegaflowStats {
 
 /// A datapath as the kernel describes it (`OVS_DP_CMD_GET` reply).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct DpInfo {
     /// Name (also the name of its local port).
     pub name: String,
@@ -59,6 +62,7 @@ pub struct DpInfo {
 
 /// Kind of a datapath port (`enum ovs_vport_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize)]
 pub enum PortType {
     /// An existing network device (`OVS_VPORT_TYPE_NETDEV`).
     Netdev,
@@ -135,6 +139,7 @@ impl fmt::Display for PortType {
 
 /// A port to add.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct PortSpec {
     /// Device name (created for internal and tunnel ports).
     pub name: String,
@@ -148,6 +153,7 @@ pub struct PortSpec {
 
 /// Per-port counters (`struct ovs_vport_stats`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct VportStats {
     /// Packets received.
     pub rx_packets: u64,
@@ -169,6 +175,7 @@ pub struct VportStats {
 
 /// A port as the datapath describes it (`OVS_VPORT_CMD_GET` reply).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct PortInfo {
     /// Datapath the port belongs to.
     pub dp_ifindex: i32,
@@ -201,6 +208,7 @@ pub enum FlowId<'a> {
 
 /// How a flow put behaves (the `DPIF_FP_*` flags of Open vSwitch).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct PutFlags {
     /// Create the flow if absent.
     pub create: bool,
@@ -229,6 +237,7 @@ pub struct FlowPut<'a> {
 
 /// Flow counters (`struct ovs_flow_stats`) and metadata.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct FlowStats {
     /// Packets matched.
     pub n_packets: u64,
@@ -242,6 +251,7 @@ pub struct FlowStats {
 
 /// A flow as read back from the datapath (get, dump, or the reply to put/del).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct Flow {
     /// Unique flow ID, when the flow has one.
     pub ufid: Option<[u8; 16]>,
@@ -257,6 +267,7 @@ pub struct Flow {
 
 /// What a flow dump returns.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct DumpOptions {
     /// Terse: UFID and statistics only (`OVS_UFID_F_OMIT_KEY|MASK|ACTIONS`); only flows that
     /// have a UFID can be dumped this way.
@@ -280,6 +291,7 @@ pub struct Execute<'a> {
 
 /// Why a packet came up to userspace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize)]
 pub enum UpcallKind {
     /// No flow matched (`OVS_PACKET_CMD_MISS`).
     Miss,
@@ -291,6 +303,7 @@ pub enum UpcallKind {
 
 /// A packet the datapath sent up.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct Upcall {
     /// Why.
     pub kind: UpcallKind,
@@ -316,6 +329,7 @@ pub struct Upcall {
 
 /// One meter band. Only "drop" bands exist in the ABI.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct MeterBand {
     /// Rate in kbps or packets per second (see [`MeterConfig::kbps`]).
     pub rate: u32,
@@ -325,6 +339,7 @@ pub struct MeterBand {
 
 /// A meter to install.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct MeterConfig {
     /// Meter ID.
     pub id: u32,
@@ -336,6 +351,7 @@ pub struct MeterConfig {
 
 /// A meter's counters.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct MeterStats {
     /// Packets and bytes through the meter.
     pub packets: u64,
@@ -347,6 +363,7 @@ pub struct MeterStats {
 
 /// What the datapath's meters support (`OVS_METER_CMD_FEATURES`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct MeterFeatures {
     /// Maximum number of meters.
     pub max_meters: u32,
@@ -356,6 +373,7 @@ pub struct MeterFeatures {
 
 /// How upcalls reach the handler sockets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize)]
 pub enum Dispatch {
     /// One netlink port per CPU (`OVS_DP_F_DISPATCH_UPCALL_PER_CPU`, `OVS_DP_ATTR_PER_CPU_PIDS`).
     PerCpu,

@@ -1,7 +1,10 @@
 //! `rvs-dpctl`: datapath control tool, the `ovs-dpctl` equivalent (issue 5).
 //!
-//! Commands so far: `show`, `dump-dps`, `add-dp`, `del-dp`, `add-if`, `del-if`. Flow commands
-//! arrive with the core's flow codec.
+//! Commands: `show`, `dump-dps`, `add-dp`, `del-dp`, `add-if`, `del-if`, `dump-flows [-m]`,
+//! `add-flow`, `mod-flow`, `del-flow`, `del-flows`, `get-flow` (flows in ovs-dpctl's text form,
+//! parsed and printed by the core), and `serve` (run a userspace datapath in the foreground).
+//! `--datapath-type=userspace` reaches userspace datapaths through their owner process's unix
+//! socket (`/run/rvs/DP.sock`); `add-dp` starts that process.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -9,8 +12,9 @@ use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Parser, Subcommand};
-use rvs_dpif::{DatapathType, Dpif, DpInfo, PortInfo, PortSpec, PortType};
+use rvs_dpif::{DatapathType, Dpif, DpInfo, DumpOptions, FlowId, FlowPut, PortInfo, PortSpec, PortType, PutFlags};
 
+mod flows;
 mod iface;
 
 #[derive(Parser, Debug)]
@@ -62,6 +66,58 @@ enum Cmd {
         /// Interface names.
         #[arg(required = true)]
         ifaces: Vec<String>,
+    },
+    /// Print every flow: MATCH, packets:N, bytes:N, used:Xs, actions:ACTIONS.
+    DumpFlows {
+        /// More detail: the flow's UFID.
+        #[arg(short = 'm', long = "more")]
+        more: bool,
+        /// Datapath (optional when only one exists).
+        dp: Option<String>,
+    },
+    /// Add a flow: [DP] FLOW ACTIONS (FLOW may start with ufid:UUID).
+    AddFlow {
+        /// Zero the statistics (with --may-create semantics of mod-flow only).
+        #[arg(long)]
+        clear: bool,
+        /// [DP] FLOW ACTIONS.
+        #[arg(required = true, num_args = 2..=3)]
+        args: Vec<String>,
+    },
+    /// Change a flow's actions: [DP] FLOW ACTIONS.
+    ModFlow {
+        /// Zero the flow's statistics.
+        #[arg(long)]
+        clear: bool,
+        /// Create the flow if it does not exist.
+        #[arg(long)]
+        may_create: bool,
+        /// [DP] FLOW ACTIONS.
+        #[arg(required = true, num_args = 2..=3)]
+        args: Vec<String>,
+    },
+    /// Delete a flow: [DP] FLOW (or ufid:UUID).
+    DelFlow {
+        /// [DP] FLOW.
+        #[arg(required = true, num_args = 1..=2)]
+        args: Vec<String>,
+    },
+    /// Delete every flow of a datapath.
+    DelFlows {
+        /// Datapath (optional when only one exists).
+        dp: Option<String>,
+    },
+    /// Print one flow: [DP] FLOW (or ufid:UUID).
+    GetFlow {
+        /// [DP] FLOW.
+        #[arg(required = true, num_args = 1..=2)]
+        args: Vec<String>,
+    },
+    /// Create a userspace datapath and serve it in the foreground on /run/rvs/DP.sock until
+    /// del-dp or SIGTERM (with --datapath-type=userspace; add-dp starts this in the background).
+    Serve {
+        /// Datapath name.
+        dp: String,
     },
 }
 
@@ -159,6 +215,106 @@ fn add_ifaces(dp: &mut dyn Dpif, ifaces: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// Starts `rvs-dpctl --datapath-type=userspace serve NAME` as a background process (its own
+/// process group, output to `/run/rvs/NAME.log`) and connects to it once its socket is up.
+fn spawn_userspace(name: &str) -> Result<Box<dyn Dpif>> {
+    use std::os::unix::process::CommandExt;
+    if rvs_dpif::open(DatapathType::Userspace, name).is_ok() {
+        bail!("add-dp {name}: File exists (a userspace datapath {name} is running)");
+    }
+    let dir = rvs_dpif::remote::run_dir();
+    std::fs::create_dir_all(&dir).with_context(|| format!("add-dp {name}: creating {}", dir.display()))?;
+    let log_path = dir.join(format!("{name}.log"));
+    let log = std::fs::File::create(&log_path).with_context(|| format!("add-dp {name}: {}", log_path.display()))?;
+    let exe = std::env::current_exe().context("finding rvs-dpctl's own path")?;
+    let mut child = std::process::Command::new(exe)
+        .args(["--datapath-type=userspace", "serve", name])
+        .stdin(std::process::Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .process_group(0)
+        .spawn()
+        .with_context(|| format!("add-dp {name}: starting the datapath process"))?;
+    for _ in 0..200 {
+        if let Some(status) = child.try_wait()? {
+            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+            let last = log.lines().last().unwrap_or("").trim_start_matches("rvs-dpctl: ");
+            bail!("add-dp {name}: the datapath process exited ({status}): {last}");
+        }
+        match rvs_dpif::open(DatapathType::Userspace, name) {
+            Ok(d) => return Ok(d),
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(25)),
+        }
+    }
+    bail!("add-dp {name}: the datapath process did not open {} in 5 s", rvs_dpif::remote::socket_path(name).display())
+}
+
+/// The datapath a flow command addresses: the one named, or the only one there is.
+fn pick_dp(ty: DatapathType, dp: Option<&str>) -> Result<Box<dyn Dpif>> {
+    let name = match dp {
+        Some(d) => dp_name(ty, d)?,
+        None => {
+            let v = rvs_dpif::list(ty)?;
+            match v.as_slice() {
+                [one] => one.name.clone(),
+                [] => bail!("no datapaths exist"),
+                _ => bail!("multiple datapaths exist: name one"),
+            }
+        }
+    };
+    rvs_dpif::open(ty, &name).with_context(|| format!("opening datapath {name}"))
+}
+
+/// Splits `[DP] A [B]` arguments: `n` trailing arguments after an optional datapath.
+fn split_dp(args: &[String], n: usize) -> (Option<&str>, &[String]) {
+    if args.len() > n {
+        (Some(args[0].as_str()), &args[1..])
+    } else {
+        (None, args)
+    }
+}
+
+fn put_flow(ty: DatapathType, args: &[String], flags: PutFlags) -> Result<()> {
+    let (dp, rest) = split_dp(args, 2);
+    let f = flows::parse_flow(&rest[0])?;
+    let actions = flows::parse_actions(&rest[1])?;
+    let mut d = pick_dp(ty, dp)?;
+    let put = FlowPut {
+        key: &f.key,
+        mask: Some(&f.mask),
+        actions: &actions,
+        ufid: f.ufid.as_ref(),
+        flags,
+    };
+    d.flow_put(&put).with_context(|| format!("{}: {}", if flags.create && !flags.modify { "add-flow" } else { "mod-flow" }, rest[0]))?;
+    Ok(())
+}
+
+/// The flow a del-flow/get-flow argument names: by UFID when it has a `ufid:` prefix, else by key.
+enum FlowRef {
+    Ufid([u8; 16]),
+    Key(Vec<u8>),
+}
+
+impl FlowRef {
+    fn parse(s: &str) -> Result<Self> {
+        if let Some((u, n)) = flows::parse_ufid_prefix(s)? {
+            if !s[n..].trim().is_empty() {
+                flows::parse_flow(s)?; // the rest must still be valid
+            }
+            return Ok(Self::Ufid(u));
+        }
+        Ok(Self::Key(flows::parse_flow(s)?.key))
+    }
+
+    fn id(&self) -> FlowId<'_> {
+        match self {
+            Self::Ufid(u) => FlowId::Ufid(u),
+            Self::Key(k) => FlowId::Key(k),
+        }
+    }
+}
+
 fn run(cli: Cli) -> Result<()> {
     let ty = cli.datapath_type;
     match cli.cmd {
@@ -177,7 +333,10 @@ fn run(cli: Cli) -> Result<()> {
             for i in &ifaces {
                 iface::parse(i)?;
             }
-            let mut d = rvs_dpif::create(ty, &name)?;
+            let mut d = match ty {
+                DatapathType::System => rvs_dpif::create(ty, &name)?,
+                DatapathType::Userspace => spawn_userspace(&name)?,
+            };
             add_ifaces(d.as_mut(), &ifaces)
         }
         Cmd::DelDp { dp } => {
@@ -200,6 +359,51 @@ fn run(cli: Cli) -> Result<()> {
                 let p = d.port_get_by_name(i).with_context(|| format!("{i}: no such port in {name}"))?;
                 d.port_del(p.port_no)?;
             }
+            Ok(())
+        }
+        Cmd::DumpFlows { more, dp } => {
+            let mut d = pick_dp(ty, dp.as_deref())?;
+            let mut v = d.flow_dump(DumpOptions::default())?;
+            // Stable output: by match text, as a reader would sort it.
+            let now = flows::monotonic_ms();
+            let mut lines: Vec<String> = v.drain(..).map(|f| flows::format_flow(&f, more, now)).collect();
+            lines.sort();
+            for l in lines {
+                println!("{l}");
+            }
+            Ok(())
+        }
+        Cmd::AddFlow { clear, args } => {
+            put_flow(ty, &args, PutFlags { create: true, zero_stats: clear, ..Default::default() })
+        }
+        Cmd::ModFlow { clear, may_create, args } => {
+            put_flow(ty, &args, PutFlags { create: may_create, modify: true, zero_stats: clear, ..Default::default() })
+        }
+        Cmd::DelFlow { args } => {
+            let (dp, rest) = split_dp(&args, 1);
+            let r = FlowRef::parse(&rest[0])?;
+            let mut d = pick_dp(ty, dp)?;
+            d.flow_del(r.id()).with_context(|| format!("del-flow: {}", rest[0]))?;
+            Ok(())
+        }
+        Cmd::DelFlows { dp } => {
+            let mut d = pick_dp(ty, dp.as_deref())?;
+            Ok(d.flow_flush()?)
+        }
+        Cmd::GetFlow { args } => {
+            let (dp, rest) = split_dp(&args, 1);
+            let r = FlowRef::parse(&rest[0])?;
+            let mut d = pick_dp(ty, dp)?;
+            let f = d.flow_get(r.id()).with_context(|| format!("get-flow: {}", rest[0]))?;
+            println!("{}", flows::format_flow(&f, true, flows::monotonic_ms()));
+            Ok(())
+        }
+        Cmd::Serve { dp } => {
+            if ty != DatapathType::Userspace {
+                bail!("serve runs a userspace datapath: use --datapath-type=userspace");
+            }
+            let name = dp_name(ty, &dp)?;
+            rvs_dpif::remote::serve(&name)?;
             Ok(())
         }
     }
