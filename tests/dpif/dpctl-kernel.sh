@@ -1,7 +1,8 @@
 #!/bin/sh
 # vm-test
-# rvs-dpctl and the kernel dpif against the UPSTREAM openvswitch.ko (run inside a test kernel):
-#   tools/vm/run --arch um tests/dpif/dpctl-openvswitch.sh
+# rvs-dpctl and the kernel dpif against the upstream openvswitch.ko and then rvs.ko, in one boot (run inside a test
+# kernel; DPIF_MODULES="openvswitch rvs" by default, each scenario announces its module):
+#   tools/vm/run --arch um tests/dpif/dpctl-kernel.sh
 # Build first on the host: (cd userspace && cargo build --release --workspace --bins --examples)
 # Checks: add-dp / add-if (two veth ports of netns hosts, an internal port) / show (port numbers and types), cross-checked
 # with the real ovs-dpctl in both directions; clear errors (existing dp, missing dp, bad syntax, missing privilege, no
@@ -16,13 +17,19 @@ probe=$bin/examples/dpif-probe
 for b in "$dpctl" "$probe"; do
     [ -x "$b" ] || { fail "built $b (cargo build --release --workspace --bins --examples)"; finish; }
 done
-echo "datapath module under test: openvswitch.ko (upstream)"
 
 # show_ports TOOL DP: the "port N: NAME[ (type)]" lines of a show, normalised.
 show_ports() { "$@" 2>&1 | sed -n 's/^ *\(port [0-9]*: .*\)$/\1/p' | sort; }
 
 check "no module: clear error" sh -c "! $dpctl show 2>&1 && $dpctl show 2>&1 | grep -q 'no datapath module: load openvswitch.ko or rvs.ko'"
-check "modprobe openvswitch" modprobe -d "$RVS_KDIR/modroot" openvswitch
+# scenario MOD: the whole sequence against one datapath module (openvswitch or rvs), loaded and unloaded here.
+scenario() {
+mod=$1
+echo "=== datapath module under test: $mod.ko"
+case $mod in
+openvswitch) check "$mod: modprobe openvswitch" modprobe -d "$RVS_KDIR/modroot" openvswitch ;;
+rvs) check "$mod: insmod rvs.ko" insmod "$RVS_KO" ;;
+esac
 
 netns_host h1 10.0.0.1/24 v1
 netns_host h2 10.0.0.2/24 v2
@@ -57,7 +64,7 @@ if command -v setpriv >/dev/null; then
     check "unprivileged show works" setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all "$dpctl" show dp0
 fi
 
-# Flows through openvswitch.ko: both ways between the netns hosts, ping, counters, cross-checked with ovs-dpctl.
+# Flows through the module: both ways between the netns hosts, ping, counters, cross-checked with ovs-dpctl.
 for h in h1 h2; do ip netns exec $h sysctl -qw net.ipv6.conf.all.disable_ipv6=1; done
 IP1="in_port(1),eth(),eth_type(0x0800),ipv4()"
 IP2="in_port(2),eth(),eth_type(0x0800),ipv4()"
@@ -131,5 +138,8 @@ grep -q '^FAIL' "$RVS_OUT/dpif-probe.txt" && RVS_FAILED=1
 grep -q '^PASS: datapath deleted' "$RVS_OUT/dpif-probe.txt" || fail "dpif-probe ran to the end"
 
 cleanup_netns
-check "rmmod openvswitch" rmmod openvswitch
+check "$mod: rmmod $mod" rmmod "$mod"
+}
+
+for m in ${DPIF_MODULES:-openvswitch rvs}; do scenario "$m"; done
 finish
