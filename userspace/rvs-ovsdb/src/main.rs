@@ -1,0 +1,2 @@
+//! `rvs-ovsdb`: placeholder while the server is written.
+fn main() {}
