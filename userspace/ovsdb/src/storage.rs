@@ -63,6 +63,22 @@ pub struct Storage {
     truncated: u64,
     /// A failed append could not be rolled back: refuse further writes.
     poisoned: bool,
+    /// The lock file, held (flock) while the storage is open so two servers never write one database.
+    _lock: File,
+}
+
+/// Takes an exclusive advisory lock on `.<name>.~lock~` next to `path` (the name ovsdb-server uses too).
+fn lock_file(path: &Path) -> Result<File, StorageError> {
+    use std::os::fd::AsRawFd;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let lock_path = path.with_file_name(format!(".{name}.~lock~"));
+    let f = OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(|e| io_err(&lock_path, e))?;
+    // SAFETY: flock on a file descriptor we own for the duration of the call; no memory is shared.
+    let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if rc != 0 {
+        return Err(io_err(path, std::io::Error::other("database is locked by another process")));
+    }
+    Ok(f)
 }
 
 fn io_err(path: &Path, source: std::io::Error) -> StorageError {
@@ -274,52 +290,39 @@ impl Storage {
         Ok(())
     }
 
-    /// Opens a database file: reads the schema and replays every committed transaction. A torn or damaged
-    /// tail (what a crash mid-append leaves) is truncated away; see [`Storage::truncated`].
+    /// Opens a database file for writing: takes its lock, reads the schema and replays every committed
+    /// transaction. A torn or damaged tail (what a crash mid-append leaves) is truncated away; see
+    /// [`Storage::truncated`].
     pub fn open(path: &Path, policy: CompactPolicy) -> Result<(Storage, Database), StorageError> {
+        let lock = lock_file(path)?;
         let _ = std::fs::remove_file(tmp_path(path));
         let mut file = OpenOptions::new().read(true).write(true).open(path).map_err(|e| io_err(path, e))?;
         let mut buf = Vec::new();
         file.read_to_end(&mut buf).map_err(|e| io_err(path, e))?;
-        let corrupt = |details: String| StorageError::Corrupt { path: path.display().to_string(), details };
-        let invalid = |source: crate::Error| StorageError::Invalid { path: path.display().to_string(), source };
-        let (schema_json, mut pos) = match decode_record(&buf) {
-            Decoded::Record(v, n) => (v, n),
-            Decoded::Bad(why) => return Err(corrupt(format!("schema record: {why}"))),
-        };
-        let schema = DatabaseSchema::from_json(&schema_json).map_err(invalid)?;
-        let mut db = Database::new(schema);
-        let mut records = 0usize;
-        let mut snapshot_len = pos as u64;
-        while pos < buf.len() {
-            match decode_record(buf.get(pos..).unwrap_or_default()) {
-                Decoded::Record(v, n) => {
-                    apply_record(&mut db, &v).map_err(invalid)?;
-                    pos += n;
-                    if records == 0 {
-                        snapshot_len = pos as u64;
-                    }
-                    records += 1;
-                }
-                Decoded::Bad(_) => break,
-            }
-        }
-        let len = pos as u64;
-        let truncated = buf.len() as u64 - len;
+        let loaded = load(path, &buf)?;
+        let truncated = buf.len() as u64 - loaded.len;
         if truncated > 0 {
-            file.set_len(len).and_then(|()| file.sync_all()).map_err(|e| io_err(path, e))?;
+            file.set_len(loaded.len).and_then(|()| file.sync_all()).map_err(|e| io_err(path, e))?;
         }
         let storage = Storage {
             path: path.to_path_buf(),
             file,
-            len,
-            snapshot_len,
-            records_since_snapshot: records.saturating_sub(1),
+            len: loaded.len,
+            snapshot_len: loaded.snapshot_len,
+            records_since_snapshot: loaded.records.saturating_sub(1),
             policy,
             truncated,
             poisoned: false,
+            _lock: lock,
         };
-        Ok((storage, db))
+        Ok((storage, loaded.db))
+    }
+
+    /// Reads a database file without locking or modifying it (for inspection while a server runs: the
+    /// result is the committed state at some moment, ignoring a torn tail).
+    pub fn read(path: &Path) -> Result<Database, StorageError> {
+        let buf = std::fs::read(path).map_err(|e| io_err(path, e))?;
+        Ok(load(path, &buf)?.db)
     }
 
     /// Opens `path`, creating it with `schema` first if it does not exist.
@@ -385,6 +388,41 @@ impl Storage {
     }
 }
 
+struct Loaded {
+    db: Database,
+    /// End of the last good record.
+    len: u64,
+    snapshot_len: u64,
+    records: usize,
+}
+
+fn load(path: &Path, buf: &[u8]) -> Result<Loaded, StorageError> {
+    let corrupt = |details: String| StorageError::Corrupt { path: path.display().to_string(), details };
+    let invalid = |source: crate::Error| StorageError::Invalid { path: path.display().to_string(), source };
+    let (schema_json, mut pos) = match decode_record(buf) {
+        Decoded::Record(v, n) => (v, n),
+        Decoded::Bad(why) => return Err(corrupt(format!("schema record: {why}"))),
+    };
+    let schema = DatabaseSchema::from_json(&schema_json).map_err(invalid)?;
+    let mut db = Database::new(schema);
+    let mut records = 0usize;
+    let mut snapshot_len = pos as u64;
+    while pos < buf.len() {
+        match decode_record(buf.get(pos..).unwrap_or_default()) {
+            Decoded::Record(v, n) => {
+                apply_record(&mut db, &v).map_err(invalid)?;
+                pos += n;
+                if records == 0 {
+                    snapshot_len = pos as u64;
+                }
+                records += 1;
+            }
+            Decoded::Bad(_) => break,
+        }
+    }
+    Ok(Loaded { db, len: pos as u64, snapshot_len, records })
+}
+
 /// Positioned append helper.
 trait WriteAtEnd {
     fn write_all_at_end(&mut self, offset: u64, bytes: &[u8]) -> std::io::Result<()>;
@@ -444,7 +482,7 @@ mod tests {
         run(&mut db, &mut st, json!([{"op": "insert", "table": "T", "row": {"n": 2}}]));
         run(&mut db, &mut st, json!([{"op": "mutate", "table": "T", "where": [["n", "==", 1]], "mutations": [["s", "delete", "a"]]}]));
         run(&mut db, &mut st, json!([{"op": "delete", "table": "T", "where": [["n", "==", 2]]}]));
-        let (_, db2) = Storage::open(&path, CompactPolicy::default()).unwrap();
+        let db2 = Storage::read(&path).unwrap();
         assert_eq!(user_view(&db2), user_view(&db));
         assert_eq!(db2.rows("T").next().unwrap().data["e"], Datum::scalar(crate::atom::Atom::String(String::new())), "ephemeral columns are not stored");
 
@@ -453,6 +491,7 @@ mod tests {
         st.compact(&db).unwrap();
         assert!(std::fs::metadata(&path).unwrap().len() < before);
         run(&mut db, &mut st, json!([{"op": "insert", "table": "T", "row": {"n": 3}}]));
+        drop(st);
         let (st3, db3) = Storage::open(&path, CompactPolicy::default()).unwrap();
         assert_eq!(user_view(&db3), user_view(&db));
         assert_eq!(st3.truncated(), 0);
@@ -467,6 +506,7 @@ mod tests {
         let good = std::fs::read(&path).unwrap();
         let expected = user_view(&db);
         run(&mut db, &mut st, json!([{"op": "insert", "table": "T", "row": {"n": 2}}]));
+        drop(st);
         let full = std::fs::read(&path).unwrap();
         for cut in good.len()..full.len() {
             std::fs::write(&path, &full[..cut]).unwrap();
@@ -498,6 +538,17 @@ mod tests {
         let row = db.row("T", &u).unwrap();
         assert_eq!(row.data["s"].to_json(), json!(["set", ["a", "c"]]));
         assert_eq!(row.data["n"].to_json(), json!(5));
+    }
+
+    #[test]
+    fn second_open_is_refused_while_locked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let (st, _) = Storage::open_or_create(&path, &schema(), CompactPolicy::default()).unwrap();
+        let e = Storage::open(&path, CompactPolicy::default()).unwrap_err();
+        assert!(e.to_string().contains("locked"), "{e}");
+        drop(st);
+        assert!(Storage::open(&path, CompactPolicy::default()).is_ok());
     }
 
     #[test]
