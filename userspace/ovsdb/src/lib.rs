@@ -4,6 +4,12 @@
 //! - [`schema`], [`types`], [`atom`], [`datum`]: the data model and its JSON forms.
 //! - [`db`]: rows and tables in memory; [`txn`]: the transaction engine (operations, commit checks).
 //! - [`condition`], [`mutation`]: `where` clauses and `mutate` mutations.
+//! - [`storage`]: the database file — an fsync'd append-only journal in the OVSDB standalone format (so Debian's
+//!   `ovsdb-tool`/`ovsdb-server` read rvs's files and rvs reads theirs), torn tails truncated on open, atomic
+//!   compaction. Chosen over a storage crate for that interoperability and because the framing (length +
+//!   SHA-1) already gives crash safety for a small, append-mostly configuration database.
+//! - [`monitor`], [`server`]: monitors and the JSON-RPC server (unix/tcp sockets or in-process sessions).
+//! - [`client`]: a blocking client (remote or in-process) for rvs-vswitchd and rvs-vsctl.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
