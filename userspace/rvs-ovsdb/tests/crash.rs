@@ -26,7 +26,17 @@ fn schema() -> serde_json::Value {
     }})
 }
 
-fn start(dir: &Path) -> Child {
+/// Kills the server if the test panics while it runs.
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(dir: &Path) -> Guard {
     let sock = dir.join("sock");
     let pidfile = dir.join("pid");
     let _ = std::fs::remove_file(&pidfile);
@@ -49,7 +59,7 @@ fn start(dir: &Path) -> Child {
         assert!(t0.elapsed() < Duration::from_secs(10), "server did not start");
         std::thread::sleep(Duration::from_millis(5));
     }
-    child
+    Guard(child)
 }
 
 /// Checks the file and returns the last complete transaction number (-1 if none).
@@ -123,8 +133,8 @@ fn kill_9_never_corrupts_the_database() {
         rng ^= rng >> 7;
         rng ^= rng << 17;
         std::thread::sleep(Duration::from_millis(20 + rng % 150));
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
+        child.0.kill().unwrap(); // SIGKILL
+        child.0.wait().unwrap();
         stop.store(true, Ordering::Relaxed);
         writer.join().unwrap();
         let last_acked = acked.load(Ordering::SeqCst);
@@ -137,10 +147,9 @@ fn kill_9_never_corrupts_the_database() {
     }
     assert!(total_acked > 50, "the writer made too little progress ({total_acked} transactions) to be meaningful");
     // Finally the file is also readable by a clean restart of the server.
-    let mut child = start(dir.path());
+    let child = start(dir.path());
     let client = Client::connect(&format!("unix:{}", dir.path().join("sock").display())).unwrap();
     let r = client.transact("Crash", &[json!({"op": "select", "table": "Counter", "where": []})]).unwrap();
     assert_eq!(r[0]["rows"][0]["value"], json!(next - 1));
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(child);
 }
