@@ -74,6 +74,8 @@ pub mod fw {
     pub const DL_VLAN_PCP: u32 = 1 << 20;
     pub const NW_TOS: u32 = 1 << 21;
     pub const ALL: u32 = (1 << 22) - 1;
+    /// "Everything wildcarded" as Open vSwitch writes it (32 wildcarded address bits).
+    pub const ALL_CANONICAL: u32 = (ALL & !(0xfff << NW_SRC_SHIFT)) | (32 << NW_SRC_SHIFT) | (32 << NW_DST_SHIFT);
 }
 
 /// `OFP_VLAN_NONE`: matches packets without a VLAN tag.
@@ -187,7 +189,7 @@ fn prefix_len(mask: u32) -> Option<u32> {
 
 /// Encodes the model as a 40-byte `ofp_match`; fails if 1.0 cannot express it.
 pub fn encode_match(m: &Match, out: &mut Vec<u8>) -> EncodeResult<()> {
-    let mut w = fw::ALL;
+    let mut w = fw::ALL_CANONICAL;
     let mut in_port = 0u16;
     let mut dl_src = [0u8; 6];
     let mut dl_dst = [0u8; 6];
@@ -214,6 +216,10 @@ pub fn encode_match(m: &Match, out: &mut Vec<u8>) -> EncodeResult<()> {
             (Field::VlanVid, None) => {
                 dl_vlan = if v == 0 { VLAN_NONE } else { small(v) & 0xfff };
                 w &= !fw::DL_VLAN;
+                if v == 0 {
+                    // OVS writes "no tag" with an exact (zero) priority.
+                    w &= !fw::DL_VLAN_PCP;
+                }
             }
             (Field::VlanVid, Some(mk)) if mk == u128::from(VID_PRESENT) && v == mk => {
                 if m.get(Field::VlanPcp).is_none() {
