@@ -85,6 +85,13 @@ pub enum Action {
     },
 }
 
+impl Action {
+    /// Nicira's `pop_queue` (`NXAST_POP_QUEUE`), an experimenter action.
+    pub fn pop_queue() -> Action {
+        Action::Experimenter { experimenter: crate::error::NX_VENDOR_ID, data: vec![0, 5, 0, 0, 0, 0, 0, 0] }
+    }
+}
+
 /// OpenFlow 1.0 action type numbers.
 mod at10 {
     pub const OUTPUT: u16 = 0;
@@ -475,8 +482,10 @@ fn encode_of13(a: &Action, out: &mut Vec<u8>) -> EncodeResult<()> {
         Action::SetNwDst(ip) => put_set_field(out, Field::Ipv4Dst, u128::from(*ip))?,
         Action::SetNwTos(tos) => put_set_field(out, Field::IpDscp, u128::from(*tos >> 2))?,
         Action::Enqueue { port: p, queue_id } => {
+            // As Open vSwitch: set_queue, output, Nicira pop_queue.
             u32arg(out, SET_QUEUE, *queue_id);
-            encode_of13(&Action::Output { port: *p, max_len: 0 }, out)?;
+            encode_of13(&Action::Output { port: *p, max_len: u16::MAX }, out)?;
+            encode_of13(&Action::pop_queue(), out)?;
         }
         Action::SetTpSrc(_) | Action::SetTpDst(_) => {
             return Err(unsupported(

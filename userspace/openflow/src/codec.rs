@@ -205,9 +205,11 @@ pub(crate) fn encode_error(version: Version, e: &ErrorMsg, out: &mut Vec<u8>) {
 pub(crate) fn decode_error(version: Version, r: &mut Reader<'_>) -> DecodeResult<ErrorMsg> {
     let etype = r.u16()?;
     let code = r.u16()?;
-    let w = if version == Version::OF10 && etype == NXET_VENDOR && code == 0 && r.remaining() >= 8 {
+    // A vendor/experimenter id of 0 would read back as a standard error: keep those standard.
+    let vendor_next = r.peek(4).ok().is_some_and(|b| b.iter().any(|&x| x != 0));
+    let w = if version == Version::OF10 && etype == NXET_VENDOR && code == 0 && r.remaining() >= 8 && vendor_next {
         WireError { vendor: r.u32()?, etype: r.u16()?, code: r.u16()? }
-    } else if version != Version::OF10 && etype == OFPET_EXPERIMENTER {
+    } else if version != Version::OF10 && etype == OFPET_EXPERIMENTER && vendor_next {
         WireError { vendor: r.u32()?, etype: code, code: 0 }
     } else {
         WireError { vendor: 0, etype, code }

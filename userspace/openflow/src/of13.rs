@@ -185,7 +185,7 @@ pub fn encode_body(m: &Message, out: &mut Vec<u8>) -> EncodeResult<u8> {
             out.put_u16(flags_to_wire(&f.flags));
             out.put_zeros(2);
             f.match_.put_ofp13(out)?;
-            encode_instructions(V, &f.instructions, out)?;
+            encode_instructions(V, &resolve_tp_actions(&f.instructions, &f.match_), out)?;
             t::FLOW_MOD
         }
         Message::GroupMod(g) => {
@@ -398,6 +398,54 @@ pub fn decode_body(msg_type: u8, r: &mut Reader<'_>) -> DecodeResult<Message> {
     };
     expect_end(r)?;
     Ok(msg)
+}
+
+/// Translations that depend on the flow's match, as Open vSwitch does them: OpenFlow 1.0's
+/// protocol-agnostic `mod_tp_src/dst` become `set_field` on the L4 protocol the match pins
+/// down (without one they stay and fail to encode), and `mod_vlan_vid/pcp` on a flow that
+/// matches untagged packets first push a tag.
+fn resolve_tp_actions(ins: &[Instruction], m: &Match) -> Vec<Instruction> {
+    use crate::action::Action;
+    use crate::oxm::Field;
+    let fields = match m.exact(Field::IpProto) {
+        Some(6) => Some((Field::TcpSrc, Field::TcpDst)),
+        Some(17) => Some((Field::UdpSrc, Field::UdpDst)),
+        Some(132) => Some((Field::SctpSrc, Field::SctpDst)),
+        _ => None,
+    };
+    let untagged = m.is_exact(Field::VlanVid, 0);
+    let map = |acts: &[Action]| -> Vec<Action> {
+        let mut tagged = !untagged;
+        let mut out = Vec::with_capacity(acts.len());
+        for a in acts {
+            match (a, fields) {
+                (Action::SetTpSrc(p), Some((s, _))) => out.push(Action::SetField { field: s, value: u128::from(*p) }),
+                (Action::SetTpDst(p), Some((_, d))) => out.push(Action::SetField { field: d, value: u128::from(*p) }),
+                (Action::SetVlanVid(_) | Action::SetVlanPcp(_), _) if !tagged => {
+                    tagged = true;
+                    out.push(Action::PushVlan(0x8100));
+                    out.push(a.clone());
+                }
+                (Action::PushVlan(_), _) => {
+                    tagged = true;
+                    out.push(a.clone());
+                }
+                (Action::PopVlan, _) => {
+                    tagged = false;
+                    out.push(a.clone());
+                }
+                _ => out.push(a.clone()),
+            }
+        }
+        out
+    };
+    ins.iter()
+        .map(|i| match i {
+            Instruction::ApplyActions(a) => Instruction::ApplyActions(map(a)),
+            Instruction::WriteActions(a) => Instruction::WriteActions(map(a)),
+            other => other.clone(),
+        })
+        .collect()
 }
 
 /// Checks a packet-out input port (`OFPBRC_BAD_PORT`).

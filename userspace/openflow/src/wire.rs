@@ -85,11 +85,18 @@ impl<'a> Reader<'a> {
     pub fn u64(&mut self) -> DecodeResult<u64> {
         Ok(u64::from_be_bytes(self.array()?))
     }
-    /// Reads a NUL-padded fixed-length string field.
+    /// Reads a NUL-terminated fixed-length string field: at most `n - 1` bytes count (the
+    /// last byte is the terminator even if the sender forgot it), and bytes that are not
+    /// printable ASCII become `?` (names and descriptions are ASCII; this keeps the length).
     pub fn string(&mut self, n: usize) -> DecodeResult<String> {
         let b = self.bytes(n)?;
+        let b = b.get(..n.saturating_sub(1)).unwrap_or_default();
         let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
-        Ok(String::from_utf8_lossy(b.get(..end).unwrap_or_default()).into_owned())
+        Ok(b.get(..end)
+            .unwrap_or_default()
+            .iter()
+            .map(|&c| if (0x20..0x7f).contains(&c) { char::from(c) } else { '?' })
+            .collect())
     }
 }
 
@@ -181,5 +188,7 @@ mod tests {
         let mut s = Vec::new();
         s.put_string("abcdefgh", 4);
         assert_eq!(s, b"abc\0");
+        let mut r = Reader::new(b"ab\xffdefgh", BadRequest::BadLen);
+        assert_eq!(r.string(8).unwrap(), "ab?defg");
     }
 }

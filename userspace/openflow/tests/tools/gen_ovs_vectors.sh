@@ -5,9 +5,13 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 out="$here/../vectors/ovs"
 mkdir -p "$out"
-cap() { # NAME VERSION CMD ARGS...
+# flows.tsv: NAME, VERSION, COMMAND, FLOW of every flow-mod command (for the text parser test).
+: > "$out/flows.tsv"
+cap() { # NAME VERSION [--strict] CMD ARGS...
     name=$1; shift
-    python3 "$here/capture_ofctl.py" "$@" > "$out/$name.hex"
+    cmd=$2; [ "$cmd" = --strict ] && cmd="$2 $3"
+    case "$cmd" in *-flow*) printf '%s\t%s\t%s\t%s\n' "$name" "$1" "$cmd" "$(eval echo \"\${$#}\")" >> "$out/flows.tsv";; esac
+    [ -n "${LIST_ONLY:-}" ] || python3 "$here/capture_ofctl.py" "$@" > "$out/$name.hex"
 }
 PKT=ffffffffffff00112233445508060001080006040001001122334455c0a80001000000000000c0a80002
 for v in 10 13; do
