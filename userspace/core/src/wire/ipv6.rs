@@ -7,31 +7,18 @@
 //! therefore reported as the upper layer) or at No Next Header, notes whether a Fragment header
 //! was seen, and stops at a non-first fragment.
 
-use core::fmt;
-
 use super::ip_proto;
-use super::{be16, be32, byte, bytes};
+use super::{be16, be32, byte, check_min_len, getters, header_view, wire_error};
 
-/// Errors of IPv6 parsing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Error {
-    /// Fewer than [`HEADER_LEN`] bytes.
-    Truncated,
-    /// An extension header runs past the end of the buffer (upstream `-EBADMSG`).
-    ExtTruncated,
-    /// A non-first fragment is followed by another extension header (upstream `-ENOENT`).
-    FragmentChain,
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Truncated => f.write_str("ipv6: fixed header truncated"),
-            Error::ExtTruncated => f.write_str("ipv6: extension header truncated"),
-            Error::FragmentChain => {
-                f.write_str("ipv6: non-first fragment followed by an extension header")
-            }
-        }
+wire_error! {
+    /// Errors of IPv6 parsing.
+    pub enum Error {
+        /// Fewer than [`HEADER_LEN`] bytes.
+        Truncated => "ipv6: fixed header truncated",
+        /// An extension header runs past the end of the buffer (upstream `-EBADMSG`).
+        ExtTruncated => "ipv6: extension header truncated",
+        /// A non-first fragment is followed by another extension header (upstream `-ENOENT`).
+        FragmentChain => "ipv6: non-first fragment followed by an extension header",
     }
 }
 
@@ -55,32 +42,29 @@ const ROUTING_MIN_LEN: usize = 4;
 const FRAG_OFF_FIELD: usize = 2;
 const FLOW_LABEL_MASK: u32 = 0x000f_ffff;
 
-/// A read-only view of an IPv6 fixed header.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Packet<T: AsRef<[u8]>> {
-    buffer: T,
+header_view! {
+    /// A read-only view of an IPv6 fixed header.
+    pub struct Packet;
+    check: check_len -> Error;
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
-    /// Wraps `buffer` without checks.
-    pub const fn new_unchecked(buffer: T) -> Self {
-        Self { buffer }
-    }
-
-    /// Wraps `buffer` after [`Self::check_len`].
-    pub fn new_checked(buffer: T) -> Result<Self, Error> {
-        let p = Self::new_unchecked(buffer);
-        p.check_len()?;
-        Ok(p)
-    }
-
     /// Fails unless the fixed header is present (the version is not validated, as upstream).
     pub fn check_len(&self) -> Result<(), Error> {
-        if self.buffer.as_ref().len() < HEADER_LEN {
-            Err(Error::Truncated)
-        } else {
-            Ok(())
-        }
+        check_min_len(self.buffer.as_ref(), HEADER_LEN, Error::Truncated)
+    }
+
+    getters! {
+        /// Payload length field.
+        payload_len: u16 = field::LENGTH.start;
+        /// Next header of the fixed header.
+        next_header: u8 = field::NXT_HDR;
+        /// Hop limit.
+        hop_limit: u8 = field::HOP_LIMIT;
+        /// Source address.
+        src_addr: [u8; 16] = field::SRC_ADDR.start;
+        /// Destination address.
+        dst_addr: [u8; 16] = field::DST_ADDR.start;
     }
 
     /// Version field.
@@ -101,36 +85,6 @@ impl<T: AsRef<[u8]>> Packet<T> {
     #[must_use]
     pub fn flow_label(&self) -> u32 {
         be32(self.buffer.as_ref(), field::VER_TC_FLOW.start) & FLOW_LABEL_MASK
-    }
-
-    /// Payload length field.
-    #[must_use]
-    pub fn payload_len(&self) -> u16 {
-        be16(self.buffer.as_ref(), field::LENGTH.start)
-    }
-
-    /// Next header of the fixed header.
-    #[must_use]
-    pub fn next_header(&self) -> u8 {
-        byte(self.buffer.as_ref(), field::NXT_HDR)
-    }
-
-    /// Hop limit.
-    #[must_use]
-    pub fn hop_limit(&self) -> u8 {
-        byte(self.buffer.as_ref(), field::HOP_LIMIT)
-    }
-
-    /// Source address.
-    #[must_use]
-    pub fn src_addr(&self) -> [u8; 16] {
-        bytes(self.buffer.as_ref(), field::SRC_ADDR.start)
-    }
-
-    /// Destination address.
-    #[must_use]
-    pub fn dst_addr(&self) -> [u8; 16] {
-        bytes(self.buffer.as_ref(), field::DST_ADDR.start)
     }
 }
 
