@@ -165,7 +165,7 @@ impl<'p> ExecContext<PacketBuf<'p>> for Ctx<'p> {
     }
     fn update_key(&mut self, pkt: &PacketBuf<'p>, key: &mut FlowKey) -> Result<(), ExecError> {
         self.updates += 1;
-        let fresh = parse(pkt.data()).key;
+        let fresh = key_of(pkt.data());
         key.as_bytes_mut()[field::ETH_SRC.start..]
             .copy_from_slice(&fresh.as_bytes()[field::ETH_SRC.start..]);
         Ok(())
@@ -267,7 +267,7 @@ fn push_vlan_on_untagged_frame_tags_it_and_updates_the_key() {
     assert_eq!(key.vlan_tci(), VLAN_CFI | 0x64);
     assert_eq!(key.vlan_tpid(), 0x8100);
     assert_eq!(ctx.frame_of(1), out);
-    assert_eq!(parse(&out).key, key, "key matches a fresh parse");
+    assert_eq!(key_of(&out), key, "key matches a fresh parse");
 }
 
 #[test]
@@ -511,7 +511,7 @@ fn hash_sets_dp_hash_from_the_key() {
     let frame = tcp4();
     let (r, ctx, _, key) = run(&src, &frame, |_| {});
     r.unwrap();
-    let expect = hash::dp_hash(&parse(&frame).key, alg, 77).unwrap();
+    let expect = hash::dp_hash(&key_of(&frame), alg, 77).unwrap();
     assert_eq!(key.dp_hash(), expect);
     let Ev::Out { key: ok, .. } = &ctx.events[0] else { panic!() };
     assert_eq!(ok.dp_hash(), expect, "output sees the new hash");
@@ -623,7 +623,7 @@ fn mac_rewrite_full_and_masked() {
     assert_eq!(&pkt.data()[0..6], &[0x11, 0x22, 0x33, 0x44, 0x55, 0x66]);
     assert_eq!(&pkt.data()[6..12], &[0x02, 0, 0, 0, 0xab, 0xc2]);
     assert_eq!(&pkt.data()[12..], &frame[12..]);
-    assert_eq!(key, parse(pkt.data()).key);
+    assert_eq!(key, key_of(pkt.data()));
     assert_eq!(pkt.csum_complete_ok(), Some(true));
 }
 
@@ -662,7 +662,7 @@ fn ipv4_rewrite_keeps_ip_and_tcp_udp_checksums_valid() {
         assert_eq!(out[22], 3);
         assert!(ipv4_ok(out, 14), "IPv4 header checksum");
         assert!(l4_ok(out, 14, 34, proto, false), "L4 checksum (proto {proto})");
-        assert_eq!(key, parse(out).key);
+        assert_eq!(key, key_of(out));
         assert_eq!(pkt.csum_complete_ok(), Some(true));
         assert_eq!(pkt.hash(), None, "5-tuple change clears the cached hash");
     }
@@ -785,7 +785,7 @@ fn truncated_headers_are_errors_not_panics() {
         v.set_eth_src([1; 6]);
         m.set_eth_src([0xff; 6]);
     });
-    let key = parse(&frame).key;
+    let key = key_of(&frame);
     for cut in 0..frame.len() {
         for (v, m) in [(&v4, &m4), (&vp, &mp), (&ve, &me)] {
             let mut mem = [0u8; 512];
@@ -873,7 +873,7 @@ fn ipv6_address_rewrite_keeps_l4_checksums_valid() {
         assert_eq!(out[38 + 4], 0xaa);
         assert_eq!(out[38 + 15], 2);
         assert!(l4_ok(out, 14, 54, proto, true), "proto {proto}");
-        assert_eq!(key, parse(out).key);
+        assert_eq!(key, key_of(out));
         assert_eq!(pkt.csum_complete_ok(), Some(true));
     }
 }
@@ -900,7 +900,7 @@ fn ipv6_tclass_label_hop_limit() {
     assert_eq!(word & 0xfffff, 0xfed12);
     assert_eq!(out[21], 9);
     assert_eq!((key.ip_tos(), key.ipv6_label(), key.ip_ttl()), (0xaf, 0xfed12, 9));
-    assert_eq!(key, parse(out).key);
+    assert_eq!(key, key_of(out));
     assert!(l4_ok(out, 14, 54, UDP, true));
     assert_eq!(pkt.csum_complete_ok(), Some(true));
 }
@@ -962,7 +962,7 @@ fn port_rewrites_keep_checksums_valid() {
         assert_eq!(&out[t..t + 2], &[0xab, 0xcd]);
         assert_eq!(u16::from_be_bytes([out[t + 2], out[t + 3]]), (2000 & 0xff00) | 0x11);
         assert!(l4_ok(out, 14, t, proto, v6), "proto {proto} v6 {v6}");
-        assert_eq!(key, parse(out).key);
+        assert_eq!(key, key_of(out));
         assert_eq!(pkt.csum_complete_ok(), Some(true));
     }
 }
@@ -1156,7 +1156,7 @@ mod prop {
                 if p.csum == 1 {
                     prop_assert_eq!(pkt.csum_complete_ok(), Some(true));
                 }
-                let mut parsed = parse(out).key;
+                let mut parsed = key_of(out);
                 parsed.set_priority(key.priority());
                 prop_assert_eq!(parsed, key);
             }
