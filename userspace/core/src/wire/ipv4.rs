@@ -4,7 +4,7 @@
 //! the IHL must be at least 5 and the whole header (options included) must fit in the buffer.
 //! As upstream, neither the version nor the total length field is validated.
 
-use super::{be16, byte, check_header_len, getters, header_view, wire_error};
+use super::{be16, byte, check_min_len, getters, header_view, wire_error};
 
 wire_error! {
     /// Errors of IPv4 parsing.
@@ -48,8 +48,13 @@ header_view! {
 impl<T: AsRef<[u8]>> Packet<T> {
     /// Fails unless the fixed header and the options announced by the IHL are present.
     pub fn check_len(&self) -> Result<(), Error> {
-        let (buf, hl) = (self.buffer.as_ref(), self.header_len());
-        check_header_len(buf, hl, HEADER_LEN, Error::Truncated, Error::BadHeaderLen)
+        let buf = self.buffer.as_ref();
+        check_min_len(buf, HEADER_LEN, Error::Truncated)?;
+        let hl = self.header_len();
+        if hl < HEADER_LEN {
+            return Err(Error::BadHeaderLen);
+        }
+        check_min_len(buf, hl, Error::Truncated)
     }
 
     getters! {

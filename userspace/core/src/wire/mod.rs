@@ -13,9 +13,9 @@
 //! The parts every view shares are written once, here: `header_view!` declares the view type
 //! with `new_unchecked`/`new_checked`/`into_inner`, `getters!` turns a list of fields into
 //! big-endian accessors, `wire_error!` declares an error enum with its `Display`, and
-//! [`check_min_len`] (fixed-size headers) and [`check_header_len`] (headers announcing their own
-//! length) are the two shapes of `check_len`. Each protocol file keeps its `field` ranges, its
-//! `check_len` (or `check`) and the accessors that are more than a plain read.
+//! [`check_min_len`] is the "enough bytes" test every `check_len` starts with. Each protocol
+//! file keeps its `field` ranges, its `check_len` (or `check`) and the accessors that are more
+//! than a plain read.
 
 pub mod arp;
 pub mod ethernet;
@@ -138,28 +138,6 @@ pub fn check_min_len<E>(buf: &[u8], len: usize, err: E) -> Result<(), E> {
     }
 }
 
-/// The `check_len` of headers that announce their own length (IPv4 IHL, TCP data offset):
-/// `truncated` unless `buf` holds the `min`-byte fixed header, `bad_len` if the announced
-/// `header_len` is below `min`, `truncated` unless `buf` holds all `header_len` bytes.
-///
-/// # Errors
-/// As above, in that order.
-pub fn check_header_len<E>(
-    buf: &[u8],
-    header_len: usize,
-    min: usize,
-    truncated: E,
-    bad_len: E,
-) -> Result<(), E> {
-    if buf.len() < min {
-        Err(truncated)
-    } else if header_len < min {
-        Err(bad_len)
-    } else {
-        check_min_len(buf, header_len, truncated)
-    }
-}
-
 /// A value a header field holds: read big-endian at a byte offset, zero when out of range.
 pub trait FieldValue: Sized {
     /// The value at `at` in `buf`, or zero if `buf` is too short.
@@ -242,10 +220,5 @@ mod tests {
     fn min_len_check() {
         assert_eq!(check_min_len(&[0u8; 3], 4, 7), Err(7));
         assert_eq!(check_min_len(&[0u8; 4], 4, 7), Ok(()));
-        // The fixed header is checked before the announced length.
-        assert_eq!(check_header_len(&[0u8; 3], 0, 4, 'T', 'B'), Err('T'));
-        assert_eq!(check_header_len(&[0u8; 4], 3, 4, 'T', 'B'), Err('B'));
-        assert_eq!(check_header_len(&[0u8; 5], 6, 4, 'T', 'B'), Err('T'));
-        assert_eq!(check_header_len(&[0u8; 6], 6, 4, 'T', 'B'), Ok(()));
     }
 }
