@@ -151,6 +151,10 @@ mod tests {
         m
     }
 
+    fn nd(target: [u8; 16], sll: [u8; 6], tll: [u8; 6]) -> NdRepr {
+        NdRepr { target, sll, tll }
+    }
+
     fn lla(kind: u8, mac: [u8; 6]) -> [u8; 8] {
         let mut o = [kind, 1, 0, 0, 0, 0, 0, 0];
         o[2..].copy_from_slice(&mac);
@@ -180,22 +184,9 @@ mod tests {
     #[test]
     fn target_and_options() {
         let m = ns(&[&lla(1, MAC1), &lla(2, MAC2)]);
-        assert_eq!(
-            parse_nd(&m),
-            NdRepr {
-                target: TARGET,
-                sll: MAC1,
-                tll: MAC2
-            }
-        );
+        assert_eq!(parse_nd(&m), nd(TARGET, MAC1, MAC2));
         let m = ns(&[]);
-        assert_eq!(
-            parse_nd(&m),
-            NdRepr {
-                target: TARGET,
-                ..NdRepr::default()
-            }
-        );
+        assert_eq!(parse_nd(&m), NdRepr { target: TARGET, ..NdRepr::default() });
     }
 
     #[test]
@@ -212,48 +203,20 @@ mod tests {
         let long_sll = [1u8, 2, 9, 9, 9, 9, 9, 9, 0, 0, 0, 0, 0, 0, 0, 0];
         let mtu = [5u8, 1, 0, 0, 0, 0, 5, 0xdc];
         let m = ns(&[&long_sll, &mtu, &lla(2, MAC2)]);
-        assert_eq!(
-            parse_nd(&m),
-            NdRepr {
-                target: TARGET,
-                sll: [0; 6],
-                tll: MAC2
-            }
-        );
+        assert_eq!(parse_nd(&m), nd(TARGET, [0; 6], MAC2));
     }
 
     #[test]
     fn bad_length_stops_but_keeps() {
         // Zero-length option: walk stops, target and SLL found so far are kept.
         let m = ns(&[&lla(1, MAC1), &[2, 0, 1, 2, 3, 4, 5, 6], &lla(2, MAC2)]);
-        assert_eq!(
-            parse_nd(&m),
-            NdRepr {
-                target: TARGET,
-                sll: MAC1,
-                tll: [0; 6]
-            }
-        );
+        assert_eq!(parse_nd(&m), nd(TARGET, MAC1, [0; 6]));
         // Option claiming more than remains.
         let m = ns(&[&lla(1, MAC1), &[2, 2, 1, 2, 3, 4, 5, 6]]);
-        assert_eq!(
-            parse_nd(&m),
-            NdRepr {
-                target: TARGET,
-                sll: MAC1,
-                tll: [0; 6]
-            }
-        );
+        assert_eq!(parse_nd(&m), nd(TARGET, MAC1, [0; 6]));
         // Trailing bytes shorter than an option are ignored.
         let m = ns(&[&lla(1, MAC1), &[2, 1, 1]]);
-        assert_eq!(
-            parse_nd(&m),
-            NdRepr {
-                target: TARGET,
-                sll: MAC1,
-                tll: [0; 6]
-            }
-        );
+        assert_eq!(parse_nd(&m), nd(TARGET, MAC1, [0; 6]));
     }
 
     #[test]
@@ -264,13 +227,6 @@ mod tests {
         assert_eq!(parse_nd(&m), NdRepr::default());
         // As upstream, a duplicate after an all-zero address is accepted.
         let m = ns(&[&lla(1, [0; 6]), &lla(1, MAC1)]);
-        assert_eq!(
-            parse_nd(&m),
-            NdRepr {
-                target: TARGET,
-                sll: MAC1,
-                tll: [0; 6]
-            }
-        );
+        assert_eq!(parse_nd(&m), nd(TARGET, MAC1, [0; 6]));
     }
 }

@@ -224,6 +224,10 @@ mod tests {
         h
     }
 
+    fn found(next_header: u8, offset: usize) -> Result<Upper, Error> {
+        Ok(Upper::Found { next_header, offset })
+    }
+
     #[test]
     fn fields() {
         let h = fixed(ip_proto::TCP);
@@ -245,20 +249,8 @@ mod tests {
     fn no_extension_headers() {
         let h = fixed(ip_proto::UDP);
         let c = walk_extension_headers(&h);
-        assert_eq!(
-            c,
-            Chain {
-                upper: Ok(Upper::Found {
-                    next_header: 17,
-                    offset: 40
-                }),
-                fragment: false
-            }
-        );
-        assert_eq!(
-            walk_extension_headers(&h[..39]).upper,
-            Err(Error::Truncated)
-        );
+        assert_eq!(c, Chain { upper: found(17, 40), fragment: false });
+        assert_eq!(walk_extension_headers(&h[..39]).upper, Err(Error::Truncated));
     }
 
     #[test]
@@ -270,21 +262,11 @@ mod tests {
         h.extend([ip_proto::AH, 0, 0, 0, 0, 0, 0, 0]); // 8 bytes
         h.extend([ip_proto::TCP, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]); // AH: (1+2)*4 = 12 bytes
         let c = walk_extension_headers(&h);
-        assert_eq!(
-            c.upper,
-            Ok(Upper::Found {
-                next_header: 6,
-                offset: 40 + 8 + 16 + 8 + 12
-            })
-        );
+        assert_eq!(c.upper, found(6, 40 + 8 + 16 + 8 + 12));
         assert!(!c.fragment);
         // Truncating inside any extension header is an error.
         for n in 40..h.len() {
-            assert_eq!(
-                walk_extension_headers(&h[..n]).upper,
-                Err(Error::ExtTruncated),
-                "len {n}"
-            );
+            assert_eq!(walk_extension_headers(&h[..n]).upper, Err(Error::ExtTruncated), "len {n}");
         }
     }
 
@@ -292,21 +274,9 @@ mod tests {
     fn esp_and_no_next_header_stop_the_walk() {
         let mut h = fixed(ip_proto::DSTOPTS);
         h.extend([ip_proto::ESP, 0, 0, 0, 0, 0, 0, 0]);
-        assert_eq!(
-            walk_extension_headers(&h).upper,
-            Ok(Upper::Found {
-                next_header: 50,
-                offset: 48
-            })
-        );
+        assert_eq!(walk_extension_headers(&h).upper, found(50, 48));
         let h = fixed(ip_proto::NONE);
-        assert_eq!(
-            walk_extension_headers(&h).upper,
-            Ok(Upper::Found {
-                next_header: 59,
-                offset: 40
-            })
-        );
+        assert_eq!(walk_extension_headers(&h).upper, found(59, 40));
     }
 
     #[test]
@@ -314,33 +284,12 @@ mod tests {
         let mut h = fixed(ip_proto::FRAGMENT);
         h.extend([ip_proto::UDP, 0, 0x00, 0x01, 0xde, 0xad, 0xbe, 0xef]); // offset 0, M=1
         let c = walk_extension_headers(&h);
-        assert_eq!(
-            c,
-            Chain {
-                upper: Ok(Upper::Found {
-                    next_header: 17,
-                    offset: 48
-                }),
-                fragment: true
-            }
-        );
+        assert_eq!(c, Chain { upper: found(17, 48), fragment: true });
         // A first fragment needs its whole 8-byte header.
         let c = walk_extension_headers(&h[..47]);
-        assert_eq!(
-            c,
-            Chain {
-                upper: Err(Error::ExtTruncated),
-                fragment: true
-            }
-        );
+        assert_eq!(c, Chain { upper: Err(Error::ExtTruncated), fragment: true });
         let c = walk_extension_headers(&h[..43]);
-        assert_eq!(
-            c,
-            Chain {
-                upper: Err(Error::ExtTruncated),
-                fragment: true
-            }
-        );
+        assert_eq!(c, Chain { upper: Err(Error::ExtTruncated), fragment: true });
     }
 
     #[test]
