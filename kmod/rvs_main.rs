@@ -24,7 +24,7 @@ mod csum;
 #[path = "../userspace/core/src/execute/mod.rs"]
 #[allow(dead_code, unreachable_pub, unused_imports)]
 mod execute;
-#[path = "../userspace/core/src/extract.rs"]
+#[path = "../userspace/core/src/extract/mod.rs"]
 #[allow(dead_code, unreachable_pub, unused_imports)]
 mod extract;
 #[path = "../userspace/core/src/key.rs"]

@@ -26,37 +26,24 @@ use super::rewrite::{
 use super::ExecError;
 use crate::key::{field, frag, FlowKey};
 use crate::packet::Packet;
+use crate::wire::ethernet::{self, ether_type};
+use crate::wire::{icmpv6, ip_proto, ipv4, ipv6, sctp, tcp, udp};
 
 /// IPv4 ethertype.
-pub(crate) const ETH_P_IP: u16 = 0x0800;
+pub(crate) const ETH_P_IP: u16 = ether_type::IPV4;
 /// IPv6 ethertype.
-pub(crate) const ETH_P_IPV6: u16 = 0x86dd;
+pub(crate) const ETH_P_IPV6: u16 = ether_type::IPV6;
 /// TCP protocol number.
-pub(crate) const IPPROTO_TCP: u8 = 6;
+pub(crate) const IPPROTO_TCP: u8 = ip_proto::TCP;
 /// UDP protocol number.
-pub(crate) const IPPROTO_UDP: u8 = 17;
+pub(crate) const IPPROTO_UDP: u8 = ip_proto::UDP;
 /// SCTP protocol number.
-pub(crate) const IPPROTO_SCTP: u8 = 132;
-/// ICMPv6 protocol number.
-const IPPROTO_ICMPV6: u8 = 58;
-/// IPv6 fragment extension header.
-const NEXTHDR_FRAGMENT: u8 = 44;
+pub(crate) const IPPROTO_SCTP: u8 = ip_proto::SCTP;
 
-const ETH_HLEN: usize = 14;
-const IPV4_HLEN: usize = 20;
-const IPV6_HLEN: usize = 40;
-const TCP_HLEN: usize = 20;
-const UDP_HLEN: usize = 8;
-const SCTP_HLEN: usize = 12;
+const IPV4_HLEN: usize = ipv4::HEADER_LEN;
+const IPV6_HLEN: usize = ipv6::HEADER_LEN;
+/// ICMPv6 bytes a pseudo-header patch needs: up to the end of the checksum.
 const ICMPV6_HLEN: usize = 4;
-/// Offset of the checksum in a TCP header.
-const TCP_CHECK: usize = 16;
-/// Offset of the checksum in a UDP header.
-const UDP_CHECK: usize = 6;
-/// Offset of the checksum in an ICMPv6 header.
-const ICMPV6_CHECK: usize = 2;
-/// Offset of the CRC32c in an SCTP header.
-const SCTP_CHECK: usize = 8;
 /// IPv6 flow label bits of the first header word.
 const FLOW_LABEL: u32 = 0x000f_ffff;
 
@@ -198,7 +185,7 @@ fn set_eth<P: Packet>(
     value: &FlowKey,
     mask: &FlowKey,
 ) -> Result<(), ExecError> {
-    writable(pkt, 0, ETH_HLEN)?;
+    writable(pkt, 0, ethernet::HEADER_LEN)?;
     let dst = merge(read(pkt, 0)?, value.eth_dst(), mask.eth_dst());
     let src = merge(read(pkt, 6)?, value.eth_src(), mask.eth_src());
     store(pkt, 0, &dst)?;
@@ -247,27 +234,25 @@ fn set_ipv4<P: Packet>(
             key.set_ipv4_dst(new);
         }
     }
+    // ToS is the low byte of the word [ver_ihl, tos], TTL the high byte of [ttl, proto].
     if mask.ip_tos() != 0 {
         let new = merge8(tos, value.ip_tos(), mask.ip_tos());
-        check = crate::csum::update16(
-            check,
-            u16::from_be_bytes([ver_ihl, tos]),
-            u16::from_be_bytes([ver_ihl, new]),
-        );
+        check = crate::csum::update16(check, word(ver_ihl, tos), word(ver_ihl, new));
         store(pkt, n.checked_add(1).ok_or(ExecError::Truncated)?, &[new])?;
         key.set_ip_tos(new);
     }
     if mask.ip_ttl() != 0 {
         let new = merge8(ttl, value.ip_ttl(), mask.ip_ttl());
-        check = crate::csum::update16(
-            check,
-            u16::from_be_bytes([ttl, proto]),
-            u16::from_be_bytes([new, proto]),
-        );
+        check = crate::csum::update16(check, word(ttl, proto), word(new, proto));
         store(pkt, n.checked_add(8).ok_or(ExecError::Truncated)?, &[new])?;
         key.set_ip_ttl(new);
     }
     store(pkt, n.checked_add(10).ok_or(ExecError::Truncated)?, &check.to_be_bytes())
+}
+
+/// The big-endian 16-bit word `[hi, lo]`.
+fn word(hi: u8, lo: u8) -> u16 {
+    u16::from_be_bytes([hi, lo])
 }
 
 /// Patches the TCP/UDP checksum of an IPv4 packet for an address change (upstream
@@ -296,17 +281,17 @@ fn pseudo_update<P: Packet>(
     let room = pkt.len().saturating_sub(t);
     let at = |off: usize| t.checked_add(off).ok_or(ExecError::Truncated);
     match proto {
-        IPPROTO_TCP if room >= TCP_HLEN => {
-            writable(pkt, t, TCP_HLEN)?;
-            l4_replace(pkt, at(TCP_CHECK)?, old, new, true).map(|_| ())
+        IPPROTO_TCP if room >= tcp::HEADER_LEN => {
+            writable(pkt, t, tcp::HEADER_LEN)?;
+            l4_replace(pkt, at(tcp::CHECKSUM_OFFSET)?, old, new, true).map(|_| ())
         }
-        IPPROTO_UDP if room >= UDP_HLEN => {
-            writable(pkt, t, UDP_HLEN)?;
-            udp_replace_pseudo(pkt, at(UDP_CHECK)?, old, new)
+        IPPROTO_UDP if room >= udp::HEADER_LEN => {
+            writable(pkt, t, udp::HEADER_LEN)?;
+            udp_replace_pseudo(pkt, at(udp::CHECKSUM_OFFSET)?, old, new)
         }
-        IPPROTO_ICMPV6 if icmpv6 && room >= ICMPV6_HLEN => {
+        ip_proto::ICMPV6 if icmpv6 && room >= ICMPV6_HLEN => {
             writable(pkt, t, ICMPV6_HLEN)?;
-            l4_replace(pkt, at(ICMPV6_CHECK)?, old, new, true).map(|_| ())
+            l4_replace(pkt, at(icmpv6::CHECKSUM_OFFSET)?, old, new, true).map(|_| ())
         }
         _ => Ok(()),
     }
@@ -339,7 +324,7 @@ fn set_ipv6<P: Packet>(
         // The pseudo-header holds the final destination: behind a routing header with segments
         // left, the destination field is not it, so the L4 checksum must not change.
         let recalc = off == 8 || !routing_header_pending(pkt, n)?;
-        if recalc && l4 != NEXTHDR_FRAGMENT {
+        if recalc && l4 != ip_proto::FRAGMENT {
             pseudo_update(pkt, l4, &old, &new, true)?;
         }
         store(pkt, at(off)?, &new)?;
@@ -423,6 +408,33 @@ fn new_ports<P: Packet>(
     Ok((src, dst))
 }
 
+/// Writes the ports `src`, `dst` at `t` where they change, patching the checksum at `check`
+/// (when there is one to patch).
+fn store_ports<P: Packet>(
+    pkt: &mut P,
+    t: usize,
+    (src, dst): ([u8; 2], [u8; 2]),
+    check: Option<usize>,
+) -> Result<(), ExecError> {
+    for (off, new) in [(t, src), (t.checked_add(2).ok_or(ExecError::Truncated)?, dst)] {
+        let old: [u8; 2] = read(pkt, off)?;
+        if old != new {
+            if let Some(check) = check {
+                l4_replace(pkt, check, &old, &new, false)?;
+            }
+            store(pkt, off, &new)?;
+        }
+    }
+    Ok(())
+}
+
+/// Records the new ports in the key; the packet's hash is stale.
+fn ports_done<P: Packet>(pkt: &mut P, key: &mut FlowKey, (src, dst): ([u8; 2], [u8; 2])) {
+    key.set_tp_src(u16::from_be_bytes(src));
+    key.set_tp_dst(u16::from_be_bytes(dst));
+    pkt.clear_hash();
+}
+
 /// TCP ports (upstream `set_tcp`).
 fn set_tcp<P: Packet>(
     pkt: &mut P,
@@ -430,19 +442,11 @@ fn set_tcp<P: Packet>(
     value: &FlowKey,
     mask: &FlowKey,
 ) -> Result<(), ExecError> {
-    let t = transport(pkt, TCP_HLEN)?;
-    let (src, dst) = new_ports(pkt, t, value, mask)?;
-    let check = t.checked_add(TCP_CHECK).ok_or(ExecError::Truncated)?;
-    for (off, new) in [(t, src), (t.checked_add(2).ok_or(ExecError::Truncated)?, dst)] {
-        let old: [u8; 2] = read(pkt, off)?;
-        if old != new {
-            l4_replace(pkt, check, &old, &new, false)?;
-            store(pkt, off, &new)?;
-        }
-    }
-    key.set_tp_src(u16::from_be_bytes(src));
-    key.set_tp_dst(u16::from_be_bytes(dst));
-    pkt.clear_hash();
+    let t = transport(pkt, tcp::HEADER_LEN)?;
+    let ports = new_ports(pkt, t, value, mask)?;
+    let check = t.checked_add(tcp::CHECKSUM_OFFSET).ok_or(ExecError::Truncated)?;
+    store_ports(pkt, t, ports, Some(check))?;
+    ports_done(pkt, key, ports);
     Ok(())
 }
 
@@ -453,32 +457,22 @@ fn set_udp<P: Packet>(
     value: &FlowKey,
     mask: &FlowKey,
 ) -> Result<(), ExecError> {
-    let t = transport(pkt, UDP_HLEN)?;
-    let (src, dst) = new_ports(pkt, t, value, mask)?;
-    let check = t.checked_add(UDP_CHECK).ok_or(ExecError::Truncated)?;
+    let t = transport(pkt, udp::HEADER_LEN)?;
+    let ports = new_ports(pkt, t, value, mask)?;
+    let check = t.checked_add(udp::CHECKSUM_OFFSET).ok_or(ExecError::Truncated)?;
     let patch = read_u16(pkt, check)? != 0 && !pkt.csum_partial();
-    for (off, new) in [(t, src), (t.checked_add(2).ok_or(ExecError::Truncated)?, dst)] {
-        let old: [u8; 2] = read(pkt, off)?;
-        if old != new {
-            if patch {
-                l4_replace(pkt, check, &old, &new, false)?;
-            }
-            store(pkt, off, &new)?;
-        }
-    }
+    store_ports(pkt, t, ports, patch.then_some(check))?;
     if patch {
         udp_unmangle(pkt, check)?;
     }
-    key.set_tp_src(u16::from_be_bytes(src));
-    key.set_tp_dst(u16::from_be_bytes(dst));
-    pkt.clear_hash();
+    ports_done(pkt, key, ports);
     Ok(())
 }
 
 /// The SCTP checksum of the packet at `t` as stored on the wire, computed as if its checksum
 /// field were zero (upstream `sctp_compute_cksum`).
 fn sctp_cksum<P: Packet>(pkt: &P, t: usize) -> Result<[u8; 4], ExecError> {
-    let check = t.checked_add(SCTP_CHECK).ok_or(ExecError::Truncated)?;
+    let check = t.checked_add(sctp::CHECKSUM_OFFSET).ok_or(ExecError::Truncated)?;
     let rest = check.checked_add(4).ok_or(ExecError::Truncated)?;
     let mut state = !0u32;
     let mut feed = |chunk: &[u8]| state = crc32c::update(state, chunk);
@@ -496,11 +490,11 @@ fn set_sctp<P: Packet>(
     value: &FlowKey,
     mask: &FlowKey,
 ) -> Result<(), ExecError> {
-    let t = transport(pkt, SCTP_HLEN)?;
-    let check = t.checked_add(SCTP_CHECK).ok_or(ExecError::Truncated)?;
+    let t = transport(pkt, sctp::HEADER_LEN)?;
+    let check = t.checked_add(sctp::CHECKSUM_OFFSET).ok_or(ExecError::Truncated)?;
     let old: [u8; 4] = read(pkt, check)?;
     let old_correct = sctp_cksum(pkt, t)?;
-    let (src, dst) = new_ports(pkt, t, value, mask)?;
+    let ports @ (src, dst) = new_ports(pkt, t, value, mask)?;
     store(pkt, t, &src)?;
     store(pkt, t.checked_add(2).ok_or(ExecError::Truncated)?, &dst)?;
     let new_correct = sctp_cksum(pkt, t)?;
@@ -509,8 +503,6 @@ fn set_sctp<P: Packet>(
         *n ^= c ^ d;
     }
     store(pkt, check, &new)?;
-    key.set_tp_src(u16::from_be_bytes(src));
-    key.set_tp_dst(u16::from_be_bytes(dst));
-    pkt.clear_hash();
+    ports_done(pkt, key, ports);
     Ok(())
 }

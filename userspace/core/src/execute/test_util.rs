@@ -1,13 +1,14 @@
 //! Test-only helpers: frame builders with correct checksums, full-recomputation checksum
-//! verifiers, and a minimal parser that fills the key fields and offsets the executor uses
-//! (a stand-in for flow extraction, which is not this module's).
+//! verifiers, and packets whose key and header offsets come from flow extraction
+//! ([`crate::extract`]).
 
 use std::vec;
 use std::vec::Vec;
 
 use super::crc32c;
 use crate::csum;
-use crate::key::{frag, FlowKey, VLAN_CFI};
+use crate::extract::{extract, Metadata};
+use crate::key::FlowKey;
 use crate::packet_buf::PacketBuf;
 
 pub const MAC_DST: [u8; 6] = [0x02, 0, 0, 0, 0, 0x01];
@@ -195,105 +196,19 @@ pub fn l4_ok(f: &[u8], n: usize, t: usize, proto: u8, v6: bool) -> bool {
     }
 }
 
-/// What [`parse`] found.
-#[derive(Debug, Clone, Copy)]
-pub struct Parsed {
-    pub key: FlowKey,
-    pub n: Option<usize>,
-    pub t: Option<usize>,
+/// The flow key of `frame` as [`extract`] finds it (no metadata).
+pub fn key_of(frame: &[u8]) -> FlowKey {
+    extract(frame, &Metadata::default()).0
 }
 
-/// Minimal parser: Ethernet, up to two VLAN tags, IPv4, IPv6 (hop-by-hop, routing, dest opts,
-/// fragment), TCP/UDP/SCTP ports.
-pub fn parse(f: &[u8]) -> Parsed {
-    let mut k = FlowKey::ZERO;
-    k.set_eth_dst(f[0..6].try_into().unwrap());
-    k.set_eth_src(f[6..12].try_into().unwrap());
-    let mut off = 12;
-    let mut et = u16::from_be_bytes([f[off], f[off + 1]]);
-    for outer in [true, false] {
-        if (et == 0x8100 || et == 0x88a8) && f.len() >= off + 4 {
-            let tci = u16::from_be_bytes([f[off + 2], f[off + 3]]) | VLAN_CFI;
-            if outer {
-                k.set_vlan_tci(tci);
-                k.set_vlan_tpid(et);
-            } else {
-                k.set_cvlan_tci(tci);
-                k.set_cvlan_tpid(et);
-            }
-            off += 4;
-            et = u16::from_be_bytes([f[off], f[off + 1]]);
-        }
-    }
-    k.set_eth_type(et);
-    let n = off + 2;
-    let mut t = None;
-    match et {
-        0x0800 if f.len() >= n + 20 => {
-            let ihl = usize::from(f[n] & 0xf) * 4;
-            k.set_ip_tos(f[n + 1]);
-            k.set_ip_ttl(f[n + 8]);
-            k.set_ip_proto(f[n + 9]);
-            k.set_ipv4_src(u32::from_be_bytes(f[n + 12..n + 16].try_into().unwrap()));
-            k.set_ipv4_dst(u32::from_be_bytes(f[n + 16..n + 20].try_into().unwrap()));
-            let fo = u16::from_be_bytes([f[n + 6], f[n + 7]]);
-            k.set_ip_frag(if fo & 0x1fff != 0 {
-                frag::LATER
-            } else if fo & 0x2000 != 0 {
-                frag::FIRST
-            } else {
-                frag::NONE
-            });
-            t = Some(n + ihl);
-        }
-        0x86dd if f.len() >= n + 40 => {
-            let w = u32::from_be_bytes(f[n..n + 4].try_into().unwrap());
-            k.set_ip_tos(((w >> 20) & 0xff) as u8);
-            k.set_ipv6_label(w & 0xfffff);
-            k.set_ip_ttl(f[n + 7]);
-            k.set_ipv6_src(f[n + 8..n + 24].try_into().unwrap());
-            k.set_ipv6_dst(f[n + 24..n + 40].try_into().unwrap());
-            let mut nh = f[n + 6];
-            let mut o = n + 40;
-            while matches!(nh, 0 | 43 | 60 | 44) && f.len() >= o + 8 {
-                if nh == 44 {
-                    let fo = u16::from_be_bytes([f[o + 2], f[o + 3]]);
-                    if fo & 0xfff8 != 0 {
-                        k.set_ip_frag(frag::LATER);
-                        break;
-                    }
-                    k.set_ip_frag(frag::FIRST);
-                    nh = f[o];
-                    o += 8;
-                } else {
-                    let l = (usize::from(f[o + 1]) + 1) * 8;
-                    nh = f[o];
-                    o += l;
-                }
-            }
-            k.set_ip_proto(nh);
-            t = Some(o);
-        }
-        _ => {}
-    }
-    if let Some(to) = t {
-        let proto = k.ip_proto();
-        if matches!(proto, TCP | UDP | SCTP) && k.ip_frag() != frag::LATER && f.len() >= to + 4 {
-            k.set_tp_src(u16::from_be_bytes([f[to], f[to + 1]]));
-            k.set_tp_dst(u16::from_be_bytes([f[to + 2], f[to + 3]]));
-        }
-    }
-    Parsed { key: k, n: Some(n).filter(|_| t.is_some()), t }
-}
-
-/// A [`PacketBuf`] over `mem` holding `frame` after 32 bytes of headroom, with offsets from
-/// [`parse`]; returns the parsed key too.
+/// A [`PacketBuf`] over `mem` holding `frame` after 32 bytes of headroom, with the header
+/// offsets [`extract`] found; returns the extracted key too.
 pub fn packet<'a>(mem: &'a mut [u8], frame: &[u8]) -> (PacketBuf<'a>, FlowKey) {
-    let p = parse(frame);
+    let (key, offs) = extract(frame, &Metadata::default());
     let mut pkt = PacketBuf::with_frame(mem, 32, frame).unwrap();
-    pkt.set_network_offset(p.n);
-    pkt.set_transport_offset(p.t);
-    (pkt, p.key)
+    pkt.set_network_offset(offs.network.map(usize::from));
+    pkt.set_transport_offset(offs.transport.map(usize::from));
+    (pkt, key)
 }
 
 pub fn v6addr(last: u8) -> [u8; 16] {

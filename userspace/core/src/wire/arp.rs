@@ -3,26 +3,16 @@
 //! Only the Ethernet/IPv4 form (28 bytes) is understood, as upstream `arphdr_ok` plus the
 //! hardware/protocol checks in `key_extract_l3l4`; [`Packet::check`] rejects anything else.
 
-use core::fmt;
-
 use super::ethernet::ether_type;
-use super::{be16, byte, bytes};
+use super::{check_min_len, getters, header_view, wire_error};
 
-/// Errors of ARP parsing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Error {
-    /// Fewer than [`PACKET_LEN`] bytes.
-    Truncated,
-    /// Not Ethernet hardware with 6-byte addresses and IPv4 with 4-byte addresses.
-    Unsupported,
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Truncated => f.write_str("arp: packet shorter than 28 bytes"),
-            Error::Unsupported => f.write_str("arp: not an Ethernet/IPv4 ARP packet"),
-        }
+wire_error! {
+    /// Errors of ARP parsing.
+    pub enum Error {
+        /// Fewer than [`PACKET_LEN`] bytes.
+        Truncated => "arp: packet shorter than 28 bytes",
+        /// Not Ethernet hardware with 6-byte addresses and IPv4 with 4-byte addresses.
+        Unsupported => "arp: not an Ethernet/IPv4 ARP packet",
     }
 }
 
@@ -44,30 +34,16 @@ pub const PACKET_LEN: usize = field::TPA.end;
 /// `ARPHRD_ETHER`.
 pub const HTYPE_ETHERNET: u16 = 1;
 
-/// A read-only view of an ARP packet.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Packet<T: AsRef<[u8]>> {
-    buffer: T,
+header_view! {
+    /// A read-only view of an ARP packet.
+    pub struct Packet;
+    check: check -> Error;
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
-    /// Wraps `buffer` without checks.
-    pub const fn new_unchecked(buffer: T) -> Self {
-        Self { buffer }
-    }
-
-    /// Wraps `buffer` after [`Self::check`].
-    pub fn new_checked(buffer: T) -> Result<Self, Error> {
-        let p = Self::new_unchecked(buffer);
-        p.check()?;
-        Ok(p)
-    }
-
     /// Fails unless the buffer holds a whole Ethernet/IPv4 ARP packet.
     pub fn check(&self) -> Result<(), Error> {
-        if self.buffer.as_ref().len() < PACKET_LEN {
-            return Err(Error::Truncated);
-        }
+        check_min_len(self.buffer.as_ref(), PACKET_LEN, Error::Truncated)?;
         if self.hardware_type() != HTYPE_ETHERNET
             || self.protocol_type() != ether_type::IPV4
             || self.hardware_len() != 6
@@ -78,58 +54,25 @@ impl<T: AsRef<[u8]>> Packet<T> {
         Ok(())
     }
 
-    /// Hardware type.
-    #[must_use]
-    pub fn hardware_type(&self) -> u16 {
-        be16(self.buffer.as_ref(), field::HTYPE.start)
-    }
-
-    /// Protocol type.
-    #[must_use]
-    pub fn protocol_type(&self) -> u16 {
-        be16(self.buffer.as_ref(), field::PTYPE.start)
-    }
-
-    /// Hardware address length.
-    #[must_use]
-    pub fn hardware_len(&self) -> u8 {
-        byte(self.buffer.as_ref(), field::HLEN)
-    }
-
-    /// Protocol address length.
-    #[must_use]
-    pub fn protocol_len(&self) -> u8 {
-        byte(self.buffer.as_ref(), field::PLEN)
-    }
-
-    /// Operation (1 request, 2 reply, ...).
-    #[must_use]
-    pub fn operation(&self) -> u16 {
-        be16(self.buffer.as_ref(), field::OPER.start)
-    }
-
-    /// Sender hardware address.
-    #[must_use]
-    pub fn sender_hw_addr(&self) -> [u8; 6] {
-        bytes(self.buffer.as_ref(), field::SHA.start)
-    }
-
-    /// Sender protocol address.
-    #[must_use]
-    pub fn sender_proto_addr(&self) -> [u8; 4] {
-        bytes(self.buffer.as_ref(), field::SPA.start)
-    }
-
-    /// Target hardware address.
-    #[must_use]
-    pub fn target_hw_addr(&self) -> [u8; 6] {
-        bytes(self.buffer.as_ref(), field::THA.start)
-    }
-
-    /// Target protocol address.
-    #[must_use]
-    pub fn target_proto_addr(&self) -> [u8; 4] {
-        bytes(self.buffer.as_ref(), field::TPA.start)
+    getters! {
+        /// Hardware type.
+        hardware_type: u16 = field::HTYPE.start;
+        /// Protocol type.
+        protocol_type: u16 = field::PTYPE.start;
+        /// Hardware address length.
+        hardware_len: u8 = field::HLEN;
+        /// Protocol address length.
+        protocol_len: u8 = field::PLEN;
+        /// Operation (1 request, 2 reply, ...).
+        operation: u16 = field::OPER.start;
+        /// Sender hardware address.
+        sender_hw_addr: [u8; 6] = field::SHA.start;
+        /// Sender protocol address.
+        sender_proto_addr: [u8; 4] = field::SPA.start;
+        /// Target hardware address.
+        target_hw_addr: [u8; 6] = field::THA.start;
+        /// Target protocol address.
+        target_proto_addr: [u8; 4] = field::TPA.start;
     }
 }
 

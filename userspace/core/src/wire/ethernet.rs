@@ -6,9 +6,7 @@
 //! otherwise reports [`ether_type::LLC_802_2`] (`ETH_P_802_2`, 0x0004) exactly as the Linux
 //! Open vSwitch datapath stores it in the flow key.
 
-use core::fmt;
-
-use super::{be16, bytes};
+use super::{check_min_len, getters, header_view, wire_error};
 
 /// Ethertypes the extractor knows (`ETH_P_*`).
 pub mod ether_type {
@@ -36,18 +34,11 @@ pub mod ether_type {
     pub const MIN_802_3: u16 = 0x0600;
 }
 
-/// Errors of Ethernet parsing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Error {
-    /// Fewer than [`HEADER_LEN`] bytes.
-    Truncated,
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Truncated => f.write_str("ethernet: frame shorter than 14 bytes"),
-        }
+wire_error! {
+    /// Errors of Ethernet parsing.
+    pub enum Error {
+        /// Fewer than [`HEADER_LEN`] bytes.
+        Truncated => "ethernet: frame shorter than 14 bytes",
     }
 }
 
@@ -67,55 +58,25 @@ pub const LLC_SNAP_LEN: usize = 8;
 
 const LLC_SAP_SNAP: u8 = 0xaa;
 
-/// A read-only view of an Ethernet II frame.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Frame<T: AsRef<[u8]>> {
-    buffer: T,
+header_view! {
+    /// A read-only view of an Ethernet II frame.
+    pub struct Frame;
+    check: check_len -> Error;
 }
 
 impl<T: AsRef<[u8]>> Frame<T> {
-    /// Wraps `buffer` without checking its length.
-    pub const fn new_unchecked(buffer: T) -> Self {
-        Self { buffer }
-    }
-
-    /// Wraps `buffer` after [`Self::check_len`].
-    pub fn new_checked(buffer: T) -> Result<Self, Error> {
-        let f = Self::new_unchecked(buffer);
-        f.check_len()?;
-        Ok(f)
-    }
-
     /// Fails unless the buffer holds a whole Ethernet header.
     pub fn check_len(&self) -> Result<(), Error> {
-        if self.buffer.as_ref().len() < HEADER_LEN {
-            Err(Error::Truncated)
-        } else {
-            Ok(())
-        }
+        check_min_len(self.buffer.as_ref(), HEADER_LEN, Error::Truncated)
     }
 
-    /// Destination MAC address.
-    #[must_use]
-    pub fn dst_addr(&self) -> [u8; 6] {
-        bytes(self.buffer.as_ref(), field::DESTINATION.start)
-    }
-
-    /// Source MAC address.
-    #[must_use]
-    pub fn src_addr(&self) -> [u8; 6] {
-        bytes(self.buffer.as_ref(), field::SOURCE.start)
-    }
-
-    /// The type/length field (a VLAN TPID on tagged frames).
-    #[must_use]
-    pub fn ethertype(&self) -> u16 {
-        be16(self.buffer.as_ref(), field::ETHERTYPE.start)
-    }
-
-    /// The underlying buffer.
-    pub fn into_inner(self) -> T {
-        self.buffer
+    getters! {
+        /// Destination MAC address.
+        dst_addr: [u8; 6] = field::DESTINATION.start;
+        /// Source MAC address.
+        src_addr: [u8; 6] = field::SOURCE.start;
+        /// The type/length field (a VLAN TPID on tagged frames).
+        ethertype: u16 = field::ETHERTYPE.start;
     }
 }
 

@@ -3,22 +3,13 @@
 //! Upstream `icmphdr_ok` requires the whole 8-byte `struct icmphdr`, so [`Packet::check_len`]
 //! does too, although the flow key only uses the type and code.
 
-use core::fmt;
+use super::{check_min_len, getters, header_view, wire_error};
 
-use super::{be16, byte};
-
-/// Errors of ICMP parsing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Error {
-    /// Fewer than [`HEADER_LEN`] bytes.
-    Truncated,
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Truncated => f.write_str("icmp: header shorter than 8 bytes"),
-        }
+wire_error! {
+    /// Errors of ICMP parsing.
+    pub enum Error {
+        /// Fewer than [`HEADER_LEN`] bytes.
+        Truncated => "icmp: header shorter than 8 bytes",
     }
 }
 
@@ -33,50 +24,25 @@ mod field {
 /// Length of the ICMP header.
 pub const HEADER_LEN: usize = field::REST.end;
 
-/// A read-only view of an ICMP header.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Packet<T: AsRef<[u8]>> {
-    buffer: T,
+header_view! {
+    /// A read-only view of an ICMP header.
+    pub struct Packet;
+    check: check_len -> Error;
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
-    /// Wraps `buffer` without checks.
-    pub const fn new_unchecked(buffer: T) -> Self {
-        Self { buffer }
-    }
-
-    /// Wraps `buffer` after [`Self::check_len`].
-    pub fn new_checked(buffer: T) -> Result<Self, Error> {
-        let p = Self::new_unchecked(buffer);
-        p.check_len()?;
-        Ok(p)
-    }
-
     /// Fails unless the 8-byte header is present.
     pub fn check_len(&self) -> Result<(), Error> {
-        if self.buffer.as_ref().len() < HEADER_LEN {
-            Err(Error::Truncated)
-        } else {
-            Ok(())
-        }
+        check_min_len(self.buffer.as_ref(), HEADER_LEN, Error::Truncated)
     }
 
-    /// Message type.
-    #[must_use]
-    pub fn msg_type(&self) -> u8 {
-        byte(self.buffer.as_ref(), field::TYPE)
-    }
-
-    /// Message code.
-    #[must_use]
-    pub fn msg_code(&self) -> u8 {
-        byte(self.buffer.as_ref(), field::CODE)
-    }
-
-    /// Checksum.
-    #[must_use]
-    pub fn checksum(&self) -> u16 {
-        be16(self.buffer.as_ref(), field::CHECKSUM.start)
+    getters! {
+        /// Message type.
+        msg_type: u8 = field::TYPE;
+        /// Message code.
+        msg_code: u8 = field::CODE;
+        /// Checksum.
+        checksum: u16 = field::CHECKSUM.start;
     }
 }
 

@@ -7,22 +7,13 @@
 //! what was found; a second non-zero SLL or TLL option makes the whole message invalid, which
 //! zeroes all three fields.
 
-use core::fmt;
+use super::{byte, bytes, check_min_len, getters, header_view, wire_error};
 
-use super::{be16, byte, bytes};
-
-/// Errors of ICMPv6 parsing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Error {
-    /// Fewer than [`HEADER_LEN`] bytes.
-    Truncated,
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Truncated => f.write_str("icmpv6: header shorter than 8 bytes"),
-        }
+wire_error! {
+    /// Errors of ICMPv6 parsing.
+    pub enum Error {
+        /// Fewer than [`HEADER_LEN`] bytes.
+        Truncated => "icmpv6: header shorter than 8 bytes",
     }
 }
 
@@ -62,50 +53,25 @@ pub mod nd_opt {
 /// ND option length unit in bytes.
 const ND_OPT_UNIT: usize = 8;
 
-/// A read-only view of an ICMPv6 header.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Packet<T: AsRef<[u8]>> {
-    buffer: T,
+header_view! {
+    /// A read-only view of an ICMPv6 header.
+    pub struct Packet;
+    check: check_len -> Error;
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
-    /// Wraps `buffer` without checks.
-    pub const fn new_unchecked(buffer: T) -> Self {
-        Self { buffer }
-    }
-
-    /// Wraps `buffer` after [`Self::check_len`].
-    pub fn new_checked(buffer: T) -> Result<Self, Error> {
-        let p = Self::new_unchecked(buffer);
-        p.check_len()?;
-        Ok(p)
-    }
-
     /// Fails unless the 8-byte header is present.
     pub fn check_len(&self) -> Result<(), Error> {
-        if self.buffer.as_ref().len() < HEADER_LEN {
-            Err(Error::Truncated)
-        } else {
-            Ok(())
-        }
+        check_min_len(self.buffer.as_ref(), HEADER_LEN, Error::Truncated)
     }
 
-    /// Message type.
-    #[must_use]
-    pub fn msg_type(&self) -> u8 {
-        byte(self.buffer.as_ref(), field::TYPE)
-    }
-
-    /// Message code.
-    #[must_use]
-    pub fn msg_code(&self) -> u8 {
-        byte(self.buffer.as_ref(), field::CODE)
-    }
-
-    /// Checksum.
-    #[must_use]
-    pub fn checksum(&self) -> u16 {
-        be16(self.buffer.as_ref(), field::CHECKSUM.start)
+    getters! {
+        /// Message type.
+        msg_type: u8 = field::TYPE;
+        /// Message code.
+        msg_code: u8 = field::CODE;
+        /// Checksum.
+        checksum: u16 = field::CHECKSUM.start;
     }
 
     /// `true` for a Neighbor Solicitation or Advertisement with code 0, the messages whose
@@ -185,6 +151,10 @@ mod tests {
         m
     }
 
+    fn nd(target: [u8; 16], sll: [u8; 6], tll: [u8; 6]) -> NdRepr {
+        NdRepr { target, sll, tll }
+    }
+
     fn lla(kind: u8, mac: [u8; 6]) -> [u8; 8] {
         let mut o = [kind, 1, 0, 0, 0, 0, 0, 0];
         o[2..].copy_from_slice(&mac);
@@ -214,22 +184,9 @@ mod tests {
     #[test]
     fn target_and_options() {
         let m = ns(&[&lla(1, MAC1), &lla(2, MAC2)]);
-        assert_eq!(
-            parse_nd(&m),
-            NdRepr {
-                target: TARGET,
-                sll: MAC1,
-                tll: MAC2
-            }
-        );
+        assert_eq!(parse_nd(&m), nd(TARGET, MAC1, MAC2));
         let m = ns(&[]);
-        assert_eq!(
-            parse_nd(&m),
-            NdRepr {
-                target: TARGET,
-                ..NdRepr::default()
-            }
-        );
+        assert_eq!(parse_nd(&m), NdRepr { target: TARGET, ..NdRepr::default() });
     }
 
     #[test]
@@ -246,48 +203,20 @@ mod tests {
         let long_sll = [1u8, 2, 9, 9, 9, 9, 9, 9, 0, 0, 0, 0, 0, 0, 0, 0];
         let mtu = [5u8, 1, 0, 0, 0, 0, 5, 0xdc];
         let m = ns(&[&long_sll, &mtu, &lla(2, MAC2)]);
-        assert_eq!(
-            parse_nd(&m),
-            NdRepr {
-                target: TARGET,
-                sll: [0; 6],
-                tll: MAC2
-            }
-        );
+        assert_eq!(parse_nd(&m), nd(TARGET, [0; 6], MAC2));
     }
 
     #[test]
     fn bad_length_stops_but_keeps() {
         // Zero-length option: walk stops, target and SLL found so far are kept.
         let m = ns(&[&lla(1, MAC1), &[2, 0, 1, 2, 3, 4, 5, 6], &lla(2, MAC2)]);
-        assert_eq!(
-            parse_nd(&m),
-            NdRepr {
-                target: TARGET,
-                sll: MAC1,
-                tll: [0; 6]
-            }
-        );
+        assert_eq!(parse_nd(&m), nd(TARGET, MAC1, [0; 6]));
         // Option claiming more than remains.
         let m = ns(&[&lla(1, MAC1), &[2, 2, 1, 2, 3, 4, 5, 6]]);
-        assert_eq!(
-            parse_nd(&m),
-            NdRepr {
-                target: TARGET,
-                sll: MAC1,
-                tll: [0; 6]
-            }
-        );
+        assert_eq!(parse_nd(&m), nd(TARGET, MAC1, [0; 6]));
         // Trailing bytes shorter than an option are ignored.
         let m = ns(&[&lla(1, MAC1), &[2, 1, 1]]);
-        assert_eq!(
-            parse_nd(&m),
-            NdRepr {
-                target: TARGET,
-                sll: MAC1,
-                tll: [0; 6]
-            }
-        );
+        assert_eq!(parse_nd(&m), nd(TARGET, MAC1, [0; 6]));
     }
 
     #[test]
@@ -298,13 +227,6 @@ mod tests {
         assert_eq!(parse_nd(&m), NdRepr::default());
         // As upstream, a duplicate after an all-zero address is accepted.
         let m = ns(&[&lla(1, [0; 6]), &lla(1, MAC1)]);
-        assert_eq!(
-            parse_nd(&m),
-            NdRepr {
-                target: TARGET,
-                sll: MAC1,
-                tll: [0; 6]
-            }
-        );
+        assert_eq!(parse_nd(&m), nd(TARGET, MAC1, [0; 6]));
     }
 }

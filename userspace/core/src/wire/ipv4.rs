@@ -4,25 +4,15 @@
 //! the IHL must be at least 5 and the whole header (options included) must fit in the buffer.
 //! As upstream, neither the version nor the total length field is validated.
 
-use core::fmt;
+use super::{be16, byte, check_min_len, getters, header_view, wire_error};
 
-use super::{be16, be32, byte};
-
-/// Errors of IPv4 parsing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Error {
-    /// Fewer bytes than the fixed header or than the IHL claims.
-    Truncated,
-    /// IHL below 5.
-    BadHeaderLen,
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Truncated => f.write_str("ipv4: header truncated"),
-            Error::BadHeaderLen => f.write_str("ipv4: header length below 20 bytes"),
-        }
+wire_error! {
+    /// Errors of IPv4 parsing.
+    pub enum Error {
+        /// Fewer bytes than the fixed header or than the IHL claims.
+        Truncated => "ipv4: header truncated",
+        /// IHL below 5.
+        BadHeaderLen => "ipv4: header length below 20 bytes",
     }
 }
 
@@ -49,39 +39,41 @@ const FLAG_MF: u16 = 0x2000;
 const FLAG_DF: u16 = 0x4000;
 const OFFSET_MASK: u16 = 0x1fff;
 
-/// A read-only view of an IPv4 header.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Packet<T: AsRef<[u8]>> {
-    buffer: T,
+header_view! {
+    /// A read-only view of an IPv4 header.
+    pub struct Packet;
+    check: check_len -> Error;
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
-    /// Wraps `buffer` without checks.
-    pub const fn new_unchecked(buffer: T) -> Self {
-        Self { buffer }
-    }
-
-    /// Wraps `buffer` after [`Self::check_len`].
-    pub fn new_checked(buffer: T) -> Result<Self, Error> {
-        let p = Self::new_unchecked(buffer);
-        p.check_len()?;
-        Ok(p)
-    }
-
     /// Fails unless the fixed header and the options announced by the IHL are present.
     pub fn check_len(&self) -> Result<(), Error> {
-        let len = self.buffer.as_ref().len();
-        if len < HEADER_LEN {
-            return Err(Error::Truncated);
-        }
+        let buf = self.buffer.as_ref();
+        check_min_len(buf, HEADER_LEN, Error::Truncated)?;
         let hl = self.header_len();
         if hl < HEADER_LEN {
             return Err(Error::BadHeaderLen);
         }
-        if len < hl {
-            return Err(Error::Truncated);
-        }
-        Ok(())
+        check_min_len(buf, hl, Error::Truncated)
+    }
+
+    getters! {
+        /// The ToS byte (DSCP and ECN).
+        tos: u8 = field::DSCP_ECN;
+        /// Total length field.
+        total_len: u16 = field::LENGTH.start;
+        /// Identification field.
+        ident: u16 = field::IDENT.start;
+        /// Time to live.
+        ttl: u8 = field::TTL;
+        /// Protocol of the payload.
+        protocol: u8 = field::PROTOCOL;
+        /// Header checksum.
+        checksum: u16 = field::CHECKSUM.start;
+        /// Source address.
+        src_addr: u32 = field::SRC_ADDR.start;
+        /// Destination address.
+        dst_addr: u32 = field::DST_ADDR.start;
     }
 
     /// Version field.
@@ -94,24 +86,6 @@ impl<T: AsRef<[u8]>> Packet<T> {
     #[must_use]
     pub fn header_len(&self) -> usize {
         usize::from(byte(self.buffer.as_ref(), field::VER_IHL) & 0x0f).saturating_mul(4)
-    }
-
-    /// The ToS byte (DSCP and ECN).
-    #[must_use]
-    pub fn tos(&self) -> u8 {
-        byte(self.buffer.as_ref(), field::DSCP_ECN)
-    }
-
-    /// Total length field.
-    #[must_use]
-    pub fn total_len(&self) -> u16 {
-        be16(self.buffer.as_ref(), field::LENGTH.start)
-    }
-
-    /// Identification field.
-    #[must_use]
-    pub fn ident(&self) -> u16 {
-        be16(self.buffer.as_ref(), field::IDENT.start)
     }
 
     /// Don't Fragment flag.
@@ -130,36 +104,6 @@ impl<T: AsRef<[u8]>> Packet<T> {
     #[must_use]
     pub fn frag_offset(&self) -> u16 {
         be16(self.buffer.as_ref(), field::FLG_OFF.start) & OFFSET_MASK
-    }
-
-    /// Time to live.
-    #[must_use]
-    pub fn ttl(&self) -> u8 {
-        byte(self.buffer.as_ref(), field::TTL)
-    }
-
-    /// Protocol of the payload.
-    #[must_use]
-    pub fn protocol(&self) -> u8 {
-        byte(self.buffer.as_ref(), field::PROTOCOL)
-    }
-
-    /// Header checksum.
-    #[must_use]
-    pub fn checksum(&self) -> u16 {
-        be16(self.buffer.as_ref(), field::CHECKSUM.start)
-    }
-
-    /// Source address.
-    #[must_use]
-    pub fn src_addr(&self) -> u32 {
-        be32(self.buffer.as_ref(), field::SRC_ADDR.start)
-    }
-
-    /// Destination address.
-    #[must_use]
-    pub fn dst_addr(&self) -> u32 {
-        be32(self.buffer.as_ref(), field::DST_ADDR.start)
     }
 }
 

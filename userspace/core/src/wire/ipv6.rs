@@ -7,31 +7,18 @@
 //! therefore reported as the upper layer) or at No Next Header, notes whether a Fragment header
 //! was seen, and stops at a non-first fragment.
 
-use core::fmt;
-
 use super::ip_proto;
-use super::{be16, be32, byte, bytes};
+use super::{be16, be32, byte, check_min_len, getters, header_view, wire_error};
 
-/// Errors of IPv6 parsing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Error {
-    /// Fewer than [`HEADER_LEN`] bytes.
-    Truncated,
-    /// An extension header runs past the end of the buffer (upstream `-EBADMSG`).
-    ExtTruncated,
-    /// A non-first fragment is followed by another extension header (upstream `-ENOENT`).
-    FragmentChain,
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Truncated => f.write_str("ipv6: fixed header truncated"),
-            Error::ExtTruncated => f.write_str("ipv6: extension header truncated"),
-            Error::FragmentChain => {
-                f.write_str("ipv6: non-first fragment followed by an extension header")
-            }
-        }
+wire_error! {
+    /// Errors of IPv6 parsing.
+    pub enum Error {
+        /// Fewer than [`HEADER_LEN`] bytes.
+        Truncated => "ipv6: fixed header truncated",
+        /// An extension header runs past the end of the buffer (upstream `-EBADMSG`).
+        ExtTruncated => "ipv6: extension header truncated",
+        /// A non-first fragment is followed by another extension header (upstream `-ENOENT`).
+        FragmentChain => "ipv6: non-first fragment followed by an extension header",
     }
 }
 
@@ -55,32 +42,29 @@ const ROUTING_MIN_LEN: usize = 4;
 const FRAG_OFF_FIELD: usize = 2;
 const FLOW_LABEL_MASK: u32 = 0x000f_ffff;
 
-/// A read-only view of an IPv6 fixed header.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Packet<T: AsRef<[u8]>> {
-    buffer: T,
+header_view! {
+    /// A read-only view of an IPv6 fixed header.
+    pub struct Packet;
+    check: check_len -> Error;
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
-    /// Wraps `buffer` without checks.
-    pub const fn new_unchecked(buffer: T) -> Self {
-        Self { buffer }
-    }
-
-    /// Wraps `buffer` after [`Self::check_len`].
-    pub fn new_checked(buffer: T) -> Result<Self, Error> {
-        let p = Self::new_unchecked(buffer);
-        p.check_len()?;
-        Ok(p)
-    }
-
     /// Fails unless the fixed header is present (the version is not validated, as upstream).
     pub fn check_len(&self) -> Result<(), Error> {
-        if self.buffer.as_ref().len() < HEADER_LEN {
-            Err(Error::Truncated)
-        } else {
-            Ok(())
-        }
+        check_min_len(self.buffer.as_ref(), HEADER_LEN, Error::Truncated)
+    }
+
+    getters! {
+        /// Payload length field.
+        payload_len: u16 = field::LENGTH.start;
+        /// Next header of the fixed header.
+        next_header: u8 = field::NXT_HDR;
+        /// Hop limit.
+        hop_limit: u8 = field::HOP_LIMIT;
+        /// Source address.
+        src_addr: [u8; 16] = field::SRC_ADDR.start;
+        /// Destination address.
+        dst_addr: [u8; 16] = field::DST_ADDR.start;
     }
 
     /// Version field.
@@ -101,36 +85,6 @@ impl<T: AsRef<[u8]>> Packet<T> {
     #[must_use]
     pub fn flow_label(&self) -> u32 {
         be32(self.buffer.as_ref(), field::VER_TC_FLOW.start) & FLOW_LABEL_MASK
-    }
-
-    /// Payload length field.
-    #[must_use]
-    pub fn payload_len(&self) -> u16 {
-        be16(self.buffer.as_ref(), field::LENGTH.start)
-    }
-
-    /// Next header of the fixed header.
-    #[must_use]
-    pub fn next_header(&self) -> u8 {
-        byte(self.buffer.as_ref(), field::NXT_HDR)
-    }
-
-    /// Hop limit.
-    #[must_use]
-    pub fn hop_limit(&self) -> u8 {
-        byte(self.buffer.as_ref(), field::HOP_LIMIT)
-    }
-
-    /// Source address.
-    #[must_use]
-    pub fn src_addr(&self) -> [u8; 16] {
-        bytes(self.buffer.as_ref(), field::SRC_ADDR.start)
-    }
-
-    /// Destination address.
-    #[must_use]
-    pub fn dst_addr(&self) -> [u8; 16] {
-        bytes(self.buffer.as_ref(), field::DST_ADDR.start)
     }
 }
 
@@ -270,6 +224,10 @@ mod tests {
         h
     }
 
+    fn found(next_header: u8, offset: usize) -> Result<Upper, Error> {
+        Ok(Upper::Found { next_header, offset })
+    }
+
     #[test]
     fn fields() {
         let h = fixed(ip_proto::TCP);
@@ -291,20 +249,8 @@ mod tests {
     fn no_extension_headers() {
         let h = fixed(ip_proto::UDP);
         let c = walk_extension_headers(&h);
-        assert_eq!(
-            c,
-            Chain {
-                upper: Ok(Upper::Found {
-                    next_header: 17,
-                    offset: 40
-                }),
-                fragment: false
-            }
-        );
-        assert_eq!(
-            walk_extension_headers(&h[..39]).upper,
-            Err(Error::Truncated)
-        );
+        assert_eq!(c, Chain { upper: found(17, 40), fragment: false });
+        assert_eq!(walk_extension_headers(&h[..39]).upper, Err(Error::Truncated));
     }
 
     #[test]
@@ -316,21 +262,11 @@ mod tests {
         h.extend([ip_proto::AH, 0, 0, 0, 0, 0, 0, 0]); // 8 bytes
         h.extend([ip_proto::TCP, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]); // AH: (1+2)*4 = 12 bytes
         let c = walk_extension_headers(&h);
-        assert_eq!(
-            c.upper,
-            Ok(Upper::Found {
-                next_header: 6,
-                offset: 40 + 8 + 16 + 8 + 12
-            })
-        );
+        assert_eq!(c.upper, found(6, 40 + 8 + 16 + 8 + 12));
         assert!(!c.fragment);
         // Truncating inside any extension header is an error.
         for n in 40..h.len() {
-            assert_eq!(
-                walk_extension_headers(&h[..n]).upper,
-                Err(Error::ExtTruncated),
-                "len {n}"
-            );
+            assert_eq!(walk_extension_headers(&h[..n]).upper, Err(Error::ExtTruncated), "len {n}");
         }
     }
 
@@ -338,21 +274,9 @@ mod tests {
     fn esp_and_no_next_header_stop_the_walk() {
         let mut h = fixed(ip_proto::DSTOPTS);
         h.extend([ip_proto::ESP, 0, 0, 0, 0, 0, 0, 0]);
-        assert_eq!(
-            walk_extension_headers(&h).upper,
-            Ok(Upper::Found {
-                next_header: 50,
-                offset: 48
-            })
-        );
+        assert_eq!(walk_extension_headers(&h).upper, found(50, 48));
         let h = fixed(ip_proto::NONE);
-        assert_eq!(
-            walk_extension_headers(&h).upper,
-            Ok(Upper::Found {
-                next_header: 59,
-                offset: 40
-            })
-        );
+        assert_eq!(walk_extension_headers(&h).upper, found(59, 40));
     }
 
     #[test]
@@ -360,33 +284,12 @@ mod tests {
         let mut h = fixed(ip_proto::FRAGMENT);
         h.extend([ip_proto::UDP, 0, 0x00, 0x01, 0xde, 0xad, 0xbe, 0xef]); // offset 0, M=1
         let c = walk_extension_headers(&h);
-        assert_eq!(
-            c,
-            Chain {
-                upper: Ok(Upper::Found {
-                    next_header: 17,
-                    offset: 48
-                }),
-                fragment: true
-            }
-        );
+        assert_eq!(c, Chain { upper: found(17, 48), fragment: true });
         // A first fragment needs its whole 8-byte header.
         let c = walk_extension_headers(&h[..47]);
-        assert_eq!(
-            c,
-            Chain {
-                upper: Err(Error::ExtTruncated),
-                fragment: true
-            }
-        );
+        assert_eq!(c, Chain { upper: Err(Error::ExtTruncated), fragment: true });
         let c = walk_extension_headers(&h[..43]);
-        assert_eq!(
-            c,
-            Chain {
-                upper: Err(Error::ExtTruncated),
-                fragment: true
-            }
-        );
+        assert_eq!(c, Chain { upper: Err(Error::ExtTruncated), fragment: true });
     }
 
     #[test]

@@ -1,21 +1,12 @@
 //! The SCTP common header (RFC 9260): ports, verification tag, CRC32c checksum.
 
-use core::fmt;
+use super::{check_min_len, getters, header_view, wire_error};
 
-use super::{be16, be32};
-
-/// Errors of SCTP parsing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Error {
-    /// Fewer than [`HEADER_LEN`] bytes.
-    Truncated,
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Truncated => f.write_str("sctp: common header shorter than 12 bytes"),
-        }
+wire_error! {
+    /// Errors of SCTP parsing.
+    pub enum Error {
+        /// Fewer than [`HEADER_LEN`] bytes.
+        Truncated => "sctp: common header shorter than 12 bytes",
     }
 }
 
@@ -32,56 +23,27 @@ pub const HEADER_LEN: usize = field::CHECKSUM.end;
 /// Byte offset of the CRC32c field.
 pub const CHECKSUM_OFFSET: usize = field::CHECKSUM.start;
 
-/// A read-only view of an SCTP common header.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Packet<T: AsRef<[u8]>> {
-    buffer: T,
+header_view! {
+    /// A read-only view of an SCTP common header.
+    pub struct Packet;
+    check: check_len -> Error;
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
-    /// Wraps `buffer` without checks.
-    pub const fn new_unchecked(buffer: T) -> Self {
-        Self { buffer }
-    }
-
-    /// Wraps `buffer` after [`Self::check_len`].
-    pub fn new_checked(buffer: T) -> Result<Self, Error> {
-        let p = Self::new_unchecked(buffer);
-        p.check_len()?;
-        Ok(p)
-    }
-
     /// Fails unless the 12-byte common header is present.
     pub fn check_len(&self) -> Result<(), Error> {
-        if self.buffer.as_ref().len() < HEADER_LEN {
-            Err(Error::Truncated)
-        } else {
-            Ok(())
-        }
+        check_min_len(self.buffer.as_ref(), HEADER_LEN, Error::Truncated)
     }
 
-    /// Source port.
-    #[must_use]
-    pub fn src_port(&self) -> u16 {
-        be16(self.buffer.as_ref(), field::SRC_PORT.start)
-    }
-
-    /// Destination port.
-    #[must_use]
-    pub fn dst_port(&self) -> u16 {
-        be16(self.buffer.as_ref(), field::DST_PORT.start)
-    }
-
-    /// Verification tag.
-    #[must_use]
-    pub fn verification_tag(&self) -> u32 {
-        be32(self.buffer.as_ref(), field::VTAG.start)
-    }
-
-    /// CRC32c checksum as stored (little-endian on the wire; returned as read big-endian).
-    #[must_use]
-    pub fn checksum(&self) -> u32 {
-        be32(self.buffer.as_ref(), field::CHECKSUM.start)
+    getters! {
+        /// Source port.
+        src_port: u16 = field::SRC_PORT.start;
+        /// Destination port.
+        dst_port: u16 = field::DST_PORT.start;
+        /// Verification tag.
+        verification_tag: u32 = field::VTAG.start;
+        /// CRC32c checksum as stored (little-endian on the wire; returned as read big-endian).
+        checksum: u32 = field::CHECKSUM.start;
     }
 }
 

@@ -4,25 +4,15 @@
 //! the data offset must be at least 5 and the options it announces must fit in the buffer.
 //! [`Packet::flags`] is the 12-bit flags field the flow key stores (`TCP_FLAGS_BE16`).
 
-use core::fmt;
+use super::{be16, byte, check_min_len, getters, header_view, wire_error};
 
-use super::{be16, be32, byte};
-
-/// Errors of TCP parsing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Error {
-    /// Fewer bytes than the fixed header or than the data offset claims.
-    Truncated,
-    /// Data offset below 5.
-    BadHeaderLen,
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Truncated => f.write_str("tcp: header truncated"),
-            Error::BadHeaderLen => f.write_str("tcp: data offset below 20 bytes"),
-        }
+wire_error! {
+    /// Errors of TCP parsing.
+    pub enum Error {
+        /// Fewer bytes than the fixed header or than the data offset claims.
+        Truncated => "tcp: header truncated",
+        /// Data offset below 5.
+        BadHeaderLen => "tcp: data offset below 20 bytes",
     }
 }
 
@@ -67,63 +57,37 @@ pub mod flags {
     pub const MASK: u16 = 0x0fff;
 }
 
-/// A read-only view of a TCP header.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Packet<T: AsRef<[u8]>> {
-    buffer: T,
+header_view! {
+    /// A read-only view of a TCP header.
+    pub struct Packet;
+    check: check_len -> Error;
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
-    /// Wraps `buffer` without checks.
-    pub const fn new_unchecked(buffer: T) -> Self {
-        Self { buffer }
-    }
-
-    /// Wraps `buffer` after [`Self::check_len`].
-    pub fn new_checked(buffer: T) -> Result<Self, Error> {
-        let p = Self::new_unchecked(buffer);
-        p.check_len()?;
-        Ok(p)
-    }
-
     /// Fails unless the fixed header and the options announced by the data offset are present.
     pub fn check_len(&self) -> Result<(), Error> {
-        let len = self.buffer.as_ref().len();
-        if len < HEADER_LEN {
-            return Err(Error::Truncated);
-        }
+        let buf = self.buffer.as_ref();
+        check_min_len(buf, HEADER_LEN, Error::Truncated)?;
         let hl = self.header_len();
         if hl < HEADER_LEN {
             return Err(Error::BadHeaderLen);
         }
-        if len < hl {
-            return Err(Error::Truncated);
-        }
-        Ok(())
+        check_min_len(buf, hl, Error::Truncated)
     }
 
-    /// Source port.
-    #[must_use]
-    pub fn src_port(&self) -> u16 {
-        be16(self.buffer.as_ref(), field::SRC_PORT.start)
-    }
-
-    /// Destination port.
-    #[must_use]
-    pub fn dst_port(&self) -> u16 {
-        be16(self.buffer.as_ref(), field::DST_PORT.start)
-    }
-
-    /// Sequence number.
-    #[must_use]
-    pub fn seq_number(&self) -> u32 {
-        be32(self.buffer.as_ref(), field::SEQ_NUM.start)
-    }
-
-    /// Acknowledgment number.
-    #[must_use]
-    pub fn ack_number(&self) -> u32 {
-        be32(self.buffer.as_ref(), field::ACK_NUM.start)
+    getters! {
+        /// Source port.
+        src_port: u16 = field::SRC_PORT.start;
+        /// Destination port.
+        dst_port: u16 = field::DST_PORT.start;
+        /// Sequence number.
+        seq_number: u32 = field::SEQ_NUM.start;
+        /// Acknowledgment number.
+        ack_number: u32 = field::ACK_NUM.start;
+        /// Window size.
+        window_len: u16 = field::WIN_SIZE.start;
+        /// Checksum.
+        checksum: u16 = field::CHECKSUM.start;
     }
 
     /// Header length in bytes (data offset * 4).
@@ -136,18 +100,6 @@ impl<T: AsRef<[u8]>> Packet<T> {
     #[must_use]
     pub fn flags(&self) -> u16 {
         be16(self.buffer.as_ref(), field::FLAGS.start) & flags::MASK
-    }
-
-    /// Window size.
-    #[must_use]
-    pub fn window_len(&self) -> u16 {
-        be16(self.buffer.as_ref(), field::WIN_SIZE.start)
-    }
-
-    /// Checksum.
-    #[must_use]
-    pub fn checksum(&self) -> u16 {
-        be16(self.buffer.as_ref(), field::CHECKSUM.start)
     }
 }
 

@@ -1,21 +1,12 @@
 //! The UDP header (RFC 768): ports, length, checksum.
 
-use core::fmt;
+use super::{check_min_len, getters, header_view, wire_error};
 
-use super::be16;
-
-/// Errors of UDP parsing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Error {
-    /// Fewer than [`HEADER_LEN`] bytes.
-    Truncated,
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Truncated => f.write_str("udp: header shorter than 8 bytes"),
-        }
+wire_error! {
+    /// Errors of UDP parsing.
+    pub enum Error {
+        /// Fewer than [`HEADER_LEN`] bytes.
+        Truncated => "udp: header shorter than 8 bytes",
     }
 }
 
@@ -32,56 +23,27 @@ pub const HEADER_LEN: usize = field::CHECKSUM.end;
 /// Byte offset of the checksum field.
 pub const CHECKSUM_OFFSET: usize = field::CHECKSUM.start;
 
-/// A read-only view of a UDP header.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Packet<T: AsRef<[u8]>> {
-    buffer: T,
+header_view! {
+    /// A read-only view of a UDP header.
+    pub struct Packet;
+    check: check_len -> Error;
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
-    /// Wraps `buffer` without checks.
-    pub const fn new_unchecked(buffer: T) -> Self {
-        Self { buffer }
-    }
-
-    /// Wraps `buffer` after [`Self::check_len`].
-    pub fn new_checked(buffer: T) -> Result<Self, Error> {
-        let p = Self::new_unchecked(buffer);
-        p.check_len()?;
-        Ok(p)
-    }
-
     /// Fails unless the 8-byte header is present (the length field is not validated, as upstream).
     pub fn check_len(&self) -> Result<(), Error> {
-        if self.buffer.as_ref().len() < HEADER_LEN {
-            Err(Error::Truncated)
-        } else {
-            Ok(())
-        }
+        check_min_len(self.buffer.as_ref(), HEADER_LEN, Error::Truncated)
     }
 
-    /// Source port.
-    #[must_use]
-    pub fn src_port(&self) -> u16 {
-        be16(self.buffer.as_ref(), field::SRC_PORT.start)
-    }
-
-    /// Destination port.
-    #[must_use]
-    pub fn dst_port(&self) -> u16 {
-        be16(self.buffer.as_ref(), field::DST_PORT.start)
-    }
-
-    /// Length field (header + payload).
-    #[must_use]
-    pub fn length(&self) -> u16 {
-        be16(self.buffer.as_ref(), field::LENGTH.start)
-    }
-
-    /// Checksum (0 = none, over IPv4).
-    #[must_use]
-    pub fn checksum(&self) -> u16 {
-        be16(self.buffer.as_ref(), field::CHECKSUM.start)
+    getters! {
+        /// Source port.
+        src_port: u16 = field::SRC_PORT.start;
+        /// Destination port.
+        dst_port: u16 = field::DST_PORT.start;
+        /// Length field (header + payload).
+        length: u16 = field::LENGTH.start;
+        /// Checksum (0 = none, over IPv4).
+        checksum: u16 = field::CHECKSUM.start;
     }
 }
 

@@ -4,26 +4,16 @@
 //! upstream `parse_vlan_tag`, is only accepted when the 4-byte tag *and* the following 2-byte
 //! type field are present ([`CHECK_LEN`]); otherwise the TPID is taken as the frame's ethertype.
 
-use core::fmt;
-
-use super::be16;
 use super::ethernet::ether_type;
+use super::{be16, check_min_len, getters, header_view, wire_error};
 
-/// Errors of VLAN tag parsing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Error {
-    /// The TPID is not 0x8100 or 0x88a8.
-    NotVlan,
-    /// Fewer than [`CHECK_LEN`] bytes.
-    Truncated,
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::NotVlan => f.write_str("vlan: TPID is not 802.1Q/802.1ad"),
-            Error::Truncated => f.write_str("vlan: tag or following type field truncated"),
-        }
+wire_error! {
+    /// Errors of VLAN tag parsing.
+    pub enum Error {
+        /// The TPID is not 0x8100 or 0x88a8.
+        NotVlan => "vlan: TPID is not 802.1Q/802.1ad",
+        /// Fewer than [`CHECK_LEN`] bytes.
+        Truncated => "vlan: tag or following type field truncated",
     }
 }
 
@@ -45,25 +35,13 @@ pub fn is_vlan_tpid(tpid: u16) -> bool {
     tpid == ether_type::VLAN_8021Q || tpid == ether_type::VLAN_8021AD
 }
 
-/// A read-only view of a VLAN tag followed by the next type field.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Tag<T: AsRef<[u8]>> {
-    buffer: T,
+header_view! {
+    /// A read-only view of a VLAN tag (starting at its TPID) followed by the next type field.
+    pub struct Tag;
+    check: check -> Error;
 }
 
 impl<T: AsRef<[u8]>> Tag<T> {
-    /// Wraps `buffer` (starting at the TPID) without checks.
-    pub const fn new_unchecked(buffer: T) -> Self {
-        Self { buffer }
-    }
-
-    /// Wraps `buffer` after [`Self::check`].
-    pub fn new_checked(buffer: T) -> Result<Self, Error> {
-        let t = Self::new_unchecked(buffer);
-        t.check()?;
-        Ok(t)
-    }
-
     /// Fails unless the TPID is a VLAN TPID and [`CHECK_LEN`] bytes are present.
     pub fn check(&self) -> Result<(), Error> {
         let buf = self.buffer.as_ref();
@@ -72,28 +50,16 @@ impl<T: AsRef<[u8]>> Tag<T> {
         if !is_vlan_tpid(be16(buf, field::TPID.start)) {
             return Err(Error::NotVlan);
         }
-        if buf.len() < CHECK_LEN {
-            return Err(Error::Truncated);
-        }
-        Ok(())
+        check_min_len(buf, CHECK_LEN, Error::Truncated)
     }
 
-    /// Tag protocol identifier.
-    #[must_use]
-    pub fn tpid(&self) -> u16 {
-        be16(self.buffer.as_ref(), field::TPID.start)
-    }
-
-    /// Tag control information as on the wire (PCP, DEI, VID).
-    #[must_use]
-    pub fn tci(&self) -> u16 {
-        be16(self.buffer.as_ref(), field::TCI.start)
-    }
-
-    /// The type field after the tag.
-    #[must_use]
-    pub fn next_type(&self) -> u16 {
-        be16(self.buffer.as_ref(), field::NEXT_TYPE.start)
+    getters! {
+        /// Tag protocol identifier.
+        tpid: u16 = field::TPID.start;
+        /// Tag control information as on the wire (PCP, DEI, VID).
+        tci: u16 = field::TCI.start;
+        /// The type field after the tag.
+        next_type: u16 = field::NEXT_TYPE.start;
     }
 }
 

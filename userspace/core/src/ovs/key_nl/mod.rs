@@ -19,8 +19,9 @@
 //! ethertype set to the TPID, as the packet parser produces it, instead of 802.2.
 
 use crate::key::{field, FlowKey, VLAN_CFI};
-use crate::nla::{Attrs, Writer};
+use crate::nla::Attrs;
 use crate::ovs_abi::*;
+use crate::wire::ethernet::ether_type;
 
 use super::error::{CodecError, ErrorKind};
 use super::policy::{lookup, AttrPolicy, Len};
@@ -29,33 +30,24 @@ use super::tunnel_nl;
 /// "No port" value of the in_port field (upstream `DP_MAX_PORTS`).
 pub const DP_MAX_PORTS: u32 = 65535;
 /// Key ethertype of 802.2 (LLC) frames, which carry no `OVS_KEY_ATTR_ETHERTYPE` on the wire.
-pub const ETH_TYPE_802_2: u16 = crate::wire::ethernet::ether_type::LLC_802_2;
+pub const ETH_TYPE_802_2: u16 = ether_type::LLC_802_2;
 /// Smallest valid Ethernet II type.
-pub const ETH_P_802_3_MIN: u16 = 0x0600;
+pub const ETH_P_802_3_MIN: u16 = ether_type::MIN_802_3;
 /// IPv4 ethertype.
-pub const ETH_P_IP: u16 = 0x0800;
+pub const ETH_P_IP: u16 = ether_type::IPV4;
 /// ARP ethertype.
-pub const ETH_P_ARP: u16 = 0x0806;
+pub const ETH_P_ARP: u16 = ether_type::ARP;
 /// RARP ethertype.
-pub const ETH_P_RARP: u16 = 0x8035;
+pub const ETH_P_RARP: u16 = ether_type::RARP;
 /// IPv6 ethertype.
-pub const ETH_P_IPV6: u16 = 0x86dd;
+pub const ETH_P_IPV6: u16 = ether_type::IPV6;
 /// 802.1Q TPID.
-pub const ETH_P_8021Q: u16 = 0x8100;
+pub const ETH_P_8021Q: u16 = ether_type::VLAN_8021Q;
 /// 802.1ad TPID.
-pub const ETH_P_8021AD: u16 = 0x88a8;
-/// IP protocol numbers used by the key rules.
+pub const ETH_P_8021AD: u16 = ether_type::VLAN_8021AD;
+/// IP protocol numbers used by the key rules (the [`crate::wire::ip_proto`] values).
 pub mod ipproto {
-    /// ICMP.
-    pub const ICMP: u8 = 1;
-    /// TCP.
-    pub const TCP: u8 = 6;
-    /// UDP.
-    pub const UDP: u8 = 17;
-    /// ICMPv6.
-    pub const ICMPV6: u8 = 58;
-    /// SCTP.
-    pub const SCTP: u8 = 132;
+    pub use crate::wire::ip_proto::{ICMP, ICMPV6, SCTP, TCP, UDP};
 }
 /// ICMPv6 Neighbor Solicitation type.
 pub const NDISC_NEIGHBOUR_SOLICITATION: u16 = 135;
@@ -120,7 +112,7 @@ fn err(ty: u16, kind: ErrorKind) -> CodecError {
 /// Whether `t` is a VLAN TPID (802.1Q or 802.1ad).
 #[must_use]
 pub fn eth_type_vlan(t: u16) -> bool {
-    t == ETH_P_8021Q || t == ETH_P_8021AD
+    crate::wire::vlan::is_vlan_tpid(t)
 }
 
 fn be16(p: &[u8]) -> u16 {
@@ -666,256 +658,11 @@ pub fn decode_metadata(attrs: &[u8]) -> Result<FlowKey, CodecError> {
     Ok(out)
 }
 
-fn put_be16(w: &mut Writer<'_>, ty: u16, v: u16) -> Result<(), CodecError> {
-    w.put(ty, &v.to_be_bytes()).map_err(|e| CodecError::from_nla(key_attr_name(ty), e))
-}
+mod encode;
+mod set;
 
-fn put_u32(w: &mut Writer<'_>, ty: u16, v: u32) -> Result<(), CodecError> {
-    w.put_u32(ty, v).map_err(|e| CodecError::from_nla(key_attr_name(ty), e))
-}
-
-fn put_raw(w: &mut Writer<'_>, ty: u16, parts: &[&[u8]]) -> Result<(), CodecError> {
-    let mut buf = [0u8; 40];
-    let mut n = 0usize;
-    for p in parts {
-        let end = n.saturating_add(p.len());
-        if let Some(dst) = buf.get_mut(n..end) {
-            dst.copy_from_slice(p);
-        }
-        n = end;
-    }
-    w.put(ty, buf.get(..n).unwrap_or(&[])).map_err(|e| CodecError::from_nla(key_attr_name(ty), e))
-}
-
-/// Emits the attributes of `output` (the key itself, or a mask) with the structure dictated by
-/// `key`, exactly as upstream `__ovs_nla_put_key` (without the enclosing nest).
-pub fn put_key_attrs(w: &mut Writer<'_>, key: &FlowKey, output: &FlowKey, is_mask: bool) -> Result<(), CodecError> {
-    let o = output.as_bytes();
-    let g = |r: core::ops::Range<usize>| o.get(r).unwrap_or(&[]);
-    put_u32(w, OVS_KEY_ATTR_RECIRC_ID, output.recirc_id())?;
-    put_u32(w, OVS_KEY_ATTR_DP_HASH, output.dp_hash())?;
-    put_u32(w, OVS_KEY_ATTR_PRIORITY, output.priority())?;
-    if is_mask || tunnel_nl::family(key).is_some() {
-        tunnel_nl::put(w, key, output)?;
-    }
-    if key.in_port() == DP_MAX_PORTS {
-        if is_mask && output.in_port() & 0xffff == 0xffff {
-            put_u32(w, OVS_KEY_ATTR_IN_PORT, u32::MAX)?;
-        }
-    } else {
-        let upper = if is_mask { 0xffff_0000 } else { 0 };
-        put_u32(w, OVS_KEY_ATTR_IN_PORT, upper | (output.in_port() & 0xffff))?;
-    }
-    put_u32(w, OVS_KEY_ATTR_SKB_MARK, output.skb_mark())?;
-    put_raw(w, OVS_KEY_ATTR_ETHERNET, &[g(field::ETH_SRC), g(field::ETH_DST)])?;
-    let nest_err = |e| CodecError::from_nla("OVS_KEY_ATTR_ENCAP", e);
-    let mut encap = None;
-    let mut in_encap = None;
-    let body = (|| {
-        if key.vlan_tci() != 0 || eth_type_vlan(key.eth_type()) {
-            put_be16(w, OVS_KEY_ATTR_ETHERTYPE, if is_mask { 0xffff } else { output.vlan_tpid() })?;
-            put_be16(w, OVS_KEY_ATTR_VLAN, output.vlan_tci())?;
-            encap = Some(w.begin_nest_noflag(OVS_KEY_ATTR_ENCAP).map_err(nest_err)?);
-            if key.vlan_tci() == 0 {
-                return Ok(());
-            }
-            if key.cvlan_tci() != 0 || eth_type_vlan(key.eth_type()) {
-                put_be16(w, OVS_KEY_ATTR_ETHERTYPE, if is_mask { 0xffff } else { output.cvlan_tpid() })?;
-                put_be16(w, OVS_KEY_ATTR_VLAN, output.cvlan_tci())?;
-                in_encap = Some(w.begin_nest_noflag(OVS_KEY_ATTR_ENCAP).map_err(nest_err)?);
-                if key.cvlan_tci() == 0 {
-                    return Ok(());
-                }
-            }
-        }
-        if key.eth_type() == ETH_TYPE_802_2 {
-            if is_mask && output.eth_type() != 0 {
-                put_be16(w, OVS_KEY_ATTR_ETHERTYPE, output.eth_type())?;
-            }
-            return Ok(());
-        }
-        put_be16(w, OVS_KEY_ATTR_ETHERTYPE, output.eth_type())?;
-        put_l3_l4(w, key, output)
-    })();
-    body?;
-    if let Some(n) = in_encap {
-        w.end_nest(n).map_err(nest_err)?;
-    }
-    if let Some(n) = encap {
-        w.end_nest(n).map_err(nest_err)?;
-    }
-    Ok(())
-}
-
-fn put_l3_l4(w: &mut Writer<'_>, key: &FlowKey, output: &FlowKey) -> Result<(), CodecError> {
-    let o = output.as_bytes();
-    let g = |r: core::ops::Range<usize>| o.get(r).unwrap_or(&[]);
-    let et = key.eth_type();
-    if eth_type_vlan(et) {
-        return Ok(());
-    }
-    let ip = [output.ip_proto(), output.ip_tos(), output.ip_ttl(), output.ip_frag()];
-    if et == ETH_P_IP {
-        put_raw(w, OVS_KEY_ATTR_IPV4, &[g(field::IPV4_SRC), g(field::IPV4_DST), &ip])?;
-    } else if et == ETH_P_IPV6 {
-        put_raw(w, OVS_KEY_ATTR_IPV6, &[g(field::IPV6_SRC), g(field::IPV6_DST), g(field::IPV6_LABEL), &ip])?;
-    } else if et == ETH_P_ARP || et == ETH_P_RARP {
-        let op = u16::from(output.ip_proto()).to_be_bytes();
-        put_raw(
-            w,
-            OVS_KEY_ATTR_ARP,
-            &[g(field::IPV4_SRC), g(field::IPV4_DST), &op, g(field::ARP_SHA), g(field::ARP_THA), &[0, 0]],
-        )?;
-    }
-    if (et == ETH_P_IP || et == ETH_P_IPV6) && key.ip_frag() != crate::key::frag::LATER {
-        let ports = [g(field::TP_SRC), g(field::TP_DST)];
-        // ICMP type/code are the low bytes of the 16-bit port fields.
-        let icmp = [output.tp_src().to_be_bytes()[1], output.tp_dst().to_be_bytes()[1]];
-        match key.ip_proto() {
-            ipproto::TCP => {
-                put_raw(w, OVS_KEY_ATTR_TCP, &ports)?;
-                put_raw(w, OVS_KEY_ATTR_TCP_FLAGS, &[g(field::TCP_FLAGS)])?;
-            }
-            ipproto::UDP => put_raw(w, OVS_KEY_ATTR_UDP, &ports)?,
-            ipproto::SCTP => put_raw(w, OVS_KEY_ATTR_SCTP, &ports)?,
-            ipproto::ICMP if et == ETH_P_IP => put_raw(w, OVS_KEY_ATTR_ICMP, &[&icmp])?,
-            ipproto::ICMPV6 if et == ETH_P_IPV6 => {
-                put_raw(w, OVS_KEY_ATTR_ICMPV6, &[&icmp])?;
-                let t = key.tp_src();
-                if t == NDISC_NEIGHBOUR_SOLICITATION || t == NDISC_NEIGHBOUR_ADVERTISEMENT {
-                    put_raw(w, OVS_KEY_ATTR_ND, &[g(field::ND_TARGET), g(field::ARP_SHA), g(field::ARP_THA)])?;
-                }
-            }
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
-/// Emits `key` as a nested attribute of type `attr` (e.g. `OVS_FLOW_ATTR_KEY`).
-pub fn put_key(w: &mut Writer<'_>, attr: u16, key: &FlowKey) -> Result<(), CodecError> {
-    let e = |e| CodecError::from_nla(key_attr_name(0), e);
-    let n = w.begin_nest_noflag(attr).map_err(e)?;
-    put_key_attrs(w, key, key, false)?;
-    w.end_nest(n).map_err(e)
-}
-
-/// Emits `mask` (of `key`) as a nested attribute of type `attr` (e.g. `OVS_FLOW_ATTR_MASK`).
-pub fn put_mask(w: &mut Writer<'_>, attr: u16, key: &FlowKey, mask: &FlowKey) -> Result<(), CodecError> {
-    let e = |e| CodecError::from_nla(key_attr_name(0), e);
-    let n = w.begin_nest_noflag(attr).map_err(e)?;
-    put_key_attrs(w, key, mask, true)?;
-    w.end_nest(n).map_err(e)
-}
-
-/// Key attribute types a `set`/`set_masked` action may target in rvs.
-fn set_target_ok(ty: u16, masked: bool) -> Result<(), CodecError> {
-    match ty {
-        OVS_KEY_ATTR_PRIORITY
-        | OVS_KEY_ATTR_SKB_MARK
-        | OVS_KEY_ATTR_ETHERNET
-        | OVS_KEY_ATTR_IPV4
-        | OVS_KEY_ATTR_IPV6
-        | OVS_KEY_ATTR_TCP
-        | OVS_KEY_ATTR_UDP
-        | OVS_KEY_ATTR_SCTP => Ok(()),
-        OVS_KEY_ATTR_TUNNEL if !masked => Ok(()),
-        OVS_KEY_ATTR_CT_MARK | OVS_KEY_ATTR_CT_LABELS | OVS_KEY_ATTR_MPLS => {
-            Err(err(ty, ErrorKind::Unsupported))
-        }
-        _ if ty > KEY_ATTR_MAX => Err(CodecError::new(SET, ErrorKind::Unknown { ty })),
-        _ => Err(err(ty, ErrorKind::NotAllowed)),
-    }
-}
-
-/// The single key attribute of a `set`/`set_masked` payload.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SetTarget<'a> {
-    /// `OVS_KEY_ATTR_*` type.
-    pub ty: u16,
-    /// The value bytes (the attribute payload, or its first half when masked).
-    pub value: &'a [u8],
-    /// The mask bytes (second half) of a `set_masked`.
-    pub mask: Option<&'a [u8]>,
-}
-
-/// Splits a `set`/`set_masked` payload into its [`SetTarget`].
-/// Checks what upstream `validate_set` checks without flow context: exactly one attribute filling
-/// the payload, an allowed target, the length (twice the size when masked) and, when masked, no
-/// value bits outside the mask.
-pub fn split_set(payload: &[u8], masked: bool) -> Result<SetTarget<'_>, CodecError> {
-    let name = if masked { "OVS_ACTION_ATTR_SET_MASKED" } else { "OVS_ACTION_ATTR_SET" };
-    let mut it = Attrs::new(payload);
-    let a = match it.next() {
-        Some(a) => a.map_err(|e| CodecError::from_nla(name, e))?,
-        None => return Err(CodecError::new(name, ErrorKind::Missing)),
-    };
-    if crate::nla::align(crate::nla::NLA_HDRLEN.saturating_add(a.payload.len())) != payload.len() {
-        return Err(CodecError::new(name, ErrorKind::BadLength {
-            got: payload.len(),
-            want: crate::nla::align(crate::nla::NLA_HDRLEN.saturating_add(a.payload.len())),
-        }));
-    }
-    set_target_ok(a.kind, masked)?;
-    let pol = lookup(SET, &KEY_POLICY, a.kind);
-    if !masked {
-        pol.check(a.kind, a.payload)?;
-        return Ok(SetTarget { ty: a.kind, value: a.payload, mask: None });
-    }
-    let want = match pol.len {
-        Len::Exact(n) => n,
-        _ => return Err(err(a.kind, ErrorKind::NotAllowed)),
-    };
-    if a.payload.len() != want.saturating_mul(2) {
-        return Err(err(a.kind, ErrorKind::BadLength { got: a.payload.len(), want: want.saturating_mul(2) }));
-    }
-    let (v, m) = a.payload.split_at(want);
-    if v.iter().zip(m).any(|(v, m)| v & !m != 0) {
-        return Err(err(a.kind, ErrorKind::BadValue));
-    }
-    Ok(SetTarget { ty: a.kind, value: v, mask: Some(m) })
-}
-
-/// Decodes the nested key attribute of a `set` (`masked == false`) or `set_masked` action into
-/// (value, mask) keys. For `set` the mask covers every writable field of the attribute. Fields
-/// upstream never writes (IP protocol and fragment type of `ipv4`/`ipv6`, the top 12 bits of the
-/// IPv6 label) are cleared from the mask; a `set(tunnel(...))` value is a full tunnel key and its
-/// mask covers the whole tunnel metadata.
-pub fn decode_set(payload: &[u8], masked: bool) -> Result<(FlowKey, FlowKey), CodecError> {
-    let SetTarget { ty, value, mask } = split_set(payload, masked)?;
-    let mut v = FlowKey::ZERO;
-    let mut m = FlowKey::ZERO;
-    if ty == OVS_KEY_ATTR_TUNNEL {
-        tunnel_nl::decode(value, &mut v, false)?;
-        for i in 0..field::TUN_IPV6_DST.end {
-            if let Some(b) = m.as_bytes_mut().get_mut(i) {
-                *b = 0xff;
-            }
-        }
-        return Ok((v, m));
-    }
-    apply_leaf(ty, value, &mut v);
-    match mask {
-        Some(mb) => apply_leaf(ty, mb, &mut m),
-        None => apply_leaf(ty, ONES.get(..value.len()).unwrap_or(&[]), &mut m),
-    };
-    if ty == OVS_KEY_ATTR_IPV4 || ty == OVS_KEY_ATTR_IPV6 {
-        if masked && (m.ip_proto() != 0 || m.ip_frag() != 0) {
-            return Err(err(ty, ErrorKind::NotAllowed));
-        }
-        if ty == OVS_KEY_ATTR_IPV6 {
-            if v.ipv6_label() & 0xfff0_0000 != 0 || (masked && m.ipv6_label() & 0xfff0_0000 != 0) {
-                return Err(err(ty, ErrorKind::BadValue));
-            }
-            m.set_ipv6_label(m.ipv6_label() & 0x000f_ffff);
-        }
-        m.set_ip_proto(0);
-        m.set_ip_frag(0);
-        v = v.masked(&m);
-    }
-    Ok((v, m))
-}
+pub use encode::{put_key, put_key_attrs, put_mask};
+pub use set::{decode_set, split_set, SetTarget};
 
 #[cfg(test)]
-#[path = "key_nl_tests.rs"]
 mod tests;
