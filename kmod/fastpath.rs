@@ -10,7 +10,7 @@ use kernel::prelude::*;
 use crate::actions::{ActionList, Userspace};
 use crate::dp::Datapath;
 use crate::execute::{execute, ExecContext, ExecError, NetlinkActions};
-use crate::extract::{extract, Metadata};
+use crate::extract::{extract, Metadata, TunnelMeta};
 use crate::genl::{self, errno, fam, Msg, Request};
 use crate::glue::{self, ffi, SkBuff};
 use crate::key::FlowKey;
@@ -31,6 +31,23 @@ const MAX_DEPTH: u32 = 4;
 /// `ETH_HLEN`.
 const ETH_HLEN: usize = 14;
 
+/// The receive tunnel metadata a key carries (`OVS_KEY_ATTR_TUNNEL` of an executed packet), if any.
+fn tunnel_of(k: &FlowKey) -> Option<TunnelMeta> {
+    crate::ovs::tunnel_nl::family(k)?;
+    Some(TunnelMeta {
+        id: k.tun_id(),
+        ipv4_src: k.tun_ipv4_src(),
+        ipv4_dst: k.tun_ipv4_dst(),
+        ipv6_src: k.tun_ipv6_src(),
+        ipv6_dst: k.tun_ipv6_dst(),
+        flags: k.tun_flags(),
+        tos: k.tun_tos(),
+        ttl: k.tun_ttl(),
+        tp_src: k.tun_tp_src(),
+        tp_dst: k.tun_tp_dst(),
+    })
+}
+
 /// Extracts the key of `skb` received with metadata `md`; sets its header offsets. `None` for a runt.
 fn extract_skb(skb: &mut Skb, md: &Metadata) -> Option<FlowKey> {
     skb.pull_headers(HEADER_PULL);
@@ -50,6 +67,7 @@ fn receive(vport: &Vport, mut skb: Skb) {
         in_port: vport.port_no,
         priority: skb.priority(),
         skb_mark: skb.mark(),
+        tunnel: skb.tunnel(),
         ..Metadata::default()
     };
     let Some(key) = extract_skb(&mut skb, &md) else { return };
@@ -212,7 +230,8 @@ impl ExecContext<Skb> for Ctx<'_> {
             skb_mark: key.skb_mark(),
             recirc_id: key.recirc_id(),
             dp_hash: key.dp_hash(),
-            tunnel: None,
+            // The receive tunnel metadata stays what it was (upstream keeps `key->tun_key` across re-extraction).
+            tunnel: tunnel_of(key),
             hw_vlan: pkt.hw_vlan(),
         };
         let (k, offs) = extract(pkt.linear(), &md);
@@ -337,7 +356,7 @@ pub(crate) fn execute_cmd(req: &Request<'_>) -> Result {
         skb_mark: md_key.skb_mark(),
         recirc_id: md_key.recirc_id(),
         dp_hash: md_key.dp_hash(),
-        tunnel: None,
+        tunnel: tunnel_of(&md_key),
         hw_vlan: None,
     };
     let key = extract_skb(&mut skb, &md).ok_or(EINVAL)?;

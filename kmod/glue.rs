@@ -34,6 +34,26 @@ opaque! {
     NetlinkCallback;
 }
 
+/// `struct rvs_tun`: tunnel metadata in host byte order, exchanged with the C glue (keep equal to `rvs_glue.h`).
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(crate) struct TunMeta {
+    pub(crate) id: u64,
+    pub(crate) ipv4_src: u32,
+    pub(crate) ipv4_dst: u32,
+    pub(crate) ipv6_src: [u8; 16],
+    pub(crate) ipv6_dst: [u8; 16],
+    /// The key's `tun_flags` bits.
+    pub(crate) flags: u16,
+    pub(crate) tos: u8,
+    pub(crate) ttl: u8,
+    pub(crate) tp_src: u16,
+    pub(crate) tp_dst: u16,
+    /// Non-zero for an IPv6 outer header.
+    pub(crate) ipv6: u8,
+    pub(crate) pad: [u8; 7],
+}
+
 /// The C functions of `rvs_glue.h` and the exported kernel functions rvs calls directly.
 #[allow(dead_code)]
 pub(crate) mod ffi {
@@ -151,6 +171,12 @@ pub(crate) mod ffi {
         pub(crate) fn rvs_skb_copy_bits(skb: *const SkBuff, offset: c_int, to: *mut c_void, len: c_int) -> c_int;
         pub(crate) fn rvs_skb_from_data(data: *const u8, len: c_uint) -> *mut SkBuff;
         pub(crate) fn rvs_skb_set_dev(skb: *mut SkBuff, dev: *mut NetDevice);
+        pub(crate) fn rvs_skb_gso_segment(skb: *mut SkBuff, udp: *mut bool, err: *mut c_int) -> *mut SkBuff;
+        pub(crate) fn rvs_skb_list_pop(list: *mut *mut SkBuff) -> *mut SkBuff;
+        pub(crate) fn rvs_skb_tunnel_get(skb: *mut SkBuff, out: *mut TunMeta) -> bool;
+        pub(crate) fn rvs_skb_tunnel_set(skb: *mut SkBuff, tun: *const TunMeta) -> c_int;
+        pub(crate) fn rvs_gretap_create(net: *mut Net, name: *const c_char, err: *mut c_int) -> *mut NetDevice;
+        pub(crate) fn rvs_tunnel_dev_delete(dev: *mut NetDevice);
 
         // Exported kernel functions.
         pub(crate) fn synchronize_rcu();
