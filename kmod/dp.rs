@@ -13,6 +13,7 @@ use kernel::prelude::*;
 use crate::flow_table::FlowTable;
 use crate::genl::{self, errno, fam, DumpRequest, Msg, Request};
 use crate::glue::{self, blob, Net};
+use crate::meter_table::MeterTable;
 use crate::nla::Writer;
 use crate::ovs::dp_nl::{DpAttrs, DpStats, MegaflowStats};
 use crate::ovs::{policy, CodecError};
@@ -38,6 +39,8 @@ pub(crate) struct Datapath {
     cpu_pids: AtomicPtr<u8>,
     /// The flow table.
     pub(crate) table: FlowTable,
+    /// The meters.
+    pub(crate) meters: MeterTable,
     ifindex: AtomicI32,
 }
 
@@ -47,6 +50,7 @@ impl Datapath {
             .checked_mul(usize::try_from(DP_MAX_PORTS).unwrap_or(0))
             .ok_or(ENOMEM)?;
         let table = FlowTable::new()?;
+        let meters = MeterTable::new()?;
         let ports = glue::kvzalloc(bytes).cast::<AtomicPtr<Vport>>();
         if ports.is_null() {
             return Err(ENOMEM);
@@ -60,6 +64,7 @@ impl Datapath {
                 user_features: AtomicU32::new(0),
                 cpu_pids: AtomicPtr::new(core::ptr::null_mut()),
                 table,
+                meters,
                 ifindex: AtomicI32::new(0),
             },
             GFP_KERNEL,

@@ -218,9 +218,8 @@ impl ExecContext<Skb> for Ctx<'_> {
         glue::random_u32()
     }
 
-    fn meter(&mut self, _pkt: &Skb, _key: &FlowKey, _meter_id: u32) -> bool {
-        // No meters can exist (MAX_METERS is 0): nothing to enforce.
-        false
+    fn meter(&mut self, pkt: &Skb, _key: &FlowKey, meter_id: u32) -> bool {
+        self.dp.meters.execute(meter_id, pkt.len())
     }
 
     fn update_key(&mut self, pkt: &Skb, key: &mut FlowKey) -> core::result::Result<(), ExecError> {
@@ -375,26 +374,4 @@ pub(crate) fn execute_cmd(req: &Request<'_>) -> Result {
     let _bh = glue::BhGuard::new();
     run_actions(dp, input, skb, key, ex.actions, 0);
     Ok(())
-}
-
-/// `OVS_METER_CMD_FEATURES` and the other meter commands: rvs has no meters yet.
-pub(crate) fn meter_cmd(cmd: u16, req: &Request<'_>) -> Result {
-    if cmd != OVS_METER_CMD_FEATURES {
-        return Err(genl::err(errno::EOPNOTSUPP));
-    }
-    let w = WriterLock::lock();
-    let dp = w.find(req.net(), req.dp_ifindex).ok_or(ENODEV)?;
-    let mut m = Msg::reply_to(req, 128, fam::METER, cmd_u8(OVS_METER_CMD_FEATURES), dp.ifindex())?;
-    drop(w);
-    m.fill(|wr| {
-        let e = |e| crate::ovs::CodecError::from_nla("OVS_METER_ATTR_BANDS", e);
-        wr.put_u32(OVS_METER_ATTR_MAX_METERS, 0).map_err(e)?;
-        wr.put_u32(OVS_METER_ATTR_MAX_BANDS, 0).map_err(e)?;
-        let bands = wr.begin_nest_noflag(OVS_METER_ATTR_BANDS).map_err(e)?;
-        let band = wr.begin_nest_noflag(OVS_BAND_ATTR_UNSPEC).map_err(e)?;
-        wr.put_u32(OVS_BAND_ATTR_TYPE, u32::from(OVS_METER_BAND_TYPE_DROP)).map_err(e)?;
-        wr.end_nest(band).map_err(e)?;
-        wr.end_nest(bands).map_err(e)
-    })?;
-    m.reply(req)
 }

@@ -78,6 +78,7 @@ pub(crate) mod ffi {
         pub(crate) fn rvs_local_bh_enable();
         pub(crate) fn rvs_jiffies() -> usize;
         pub(crate) fn rvs_used_time_ms(then: usize) -> u64;
+        pub(crate) fn rvs_now_ms() -> u64;
         pub(crate) fn rvs_schedule_work();
         pub(crate) fn rvs_cancel_work();
 
@@ -303,6 +304,12 @@ pub(crate) fn jiffies() -> usize {
 pub(crate) fn used_time_ms(then: usize) -> u64 {
     // SAFETY: Pure computation on the clock.
     unsafe { ffi::rvs_used_time_ms(then) }
+}
+
+/// Milliseconds of the monotonic clock.
+pub(crate) fn now_ms() -> u64 {
+    // SAFETY: Reads the clock; callable from any context.
+    unsafe { ffi::rvs_now_ms() }
 }
 
 /// Zeroed memory from `kvzalloc`, freed with [`kvfree`]. Null on failure.

@@ -35,6 +35,7 @@ void rvs_local_bh_disable(void);
 void rvs_local_bh_enable(void);
 unsigned long rvs_jiffies(void);
 u64 rvs_used_time_ms(unsigned long then);
+u64 rvs_now_ms(void);
 bool rvs_capable_net_admin(struct net *net);
 void rvs_schedule_work(void);
 void rvs_cancel_work(void);
