@@ -242,9 +242,56 @@ impl ExecContext<Skb> for Ctx<'_> {
     }
 }
 
-/// Sends `skb` (not consumed) to userspace as `cmd` (upstream `queue_userspace_packet`).
+/// Sends `skb` (not consumed) to userspace as `cmd` (upstream `ovs_dp_upcall`): a GSO packet is segmented in
+/// software first and each segment goes up on its own (upstream `queue_gso_packets`), so userspace never sees a
+/// packet larger than the MTU it came with.
 #[allow(clippy::too_many_arguments)]
 fn upcall(
+    dp: &Datapath,
+    skb: &Skb,
+    key: &FlowKey,
+    cmd: u16,
+    portid: u32,
+    userdata: Option<&[u8]>,
+    actions: Option<&[u8]>,
+    max_len: Option<u32>,
+) -> Result {
+    if !skb.is_gso() {
+        return upcall_one(dp, skb, key, cmd, portid, userdata, actions, max_len);
+    }
+    if portid == 0 {
+        return Err(genl::err(errno::ENOTCONN));
+    }
+    let (mut udp, mut e) = (false, 0);
+    // SAFETY: `skb` is a valid skb we own; the segments (new skbs) are ours.
+    let mut segs = unsafe { ffi::rvs_skb_gso_segment(skb.as_ptr(), &mut udp, &mut e) };
+    if segs.is_null() {
+        return Err(Error::from_errno(if e < 0 { e } else { -22 }));
+    }
+    let mut later = *key;
+    later.set_ip_frag(crate::key::frag::LATER);
+    let mut first = true;
+    let mut r = Ok(());
+    loop {
+        // SAFETY: `segs` is our list; each popped segment is handed to an owning `Skb`.
+        let seg = unsafe { ffi::rvs_skb_list_pop(&mut segs) };
+        if seg.is_null() {
+            break;
+        }
+        // SAFETY: A segment we own, data at the Ethernet header (segmentation keeps the mac header at data).
+        let seg = unsafe { Skb::from_raw(seg) };
+        if r.is_ok() {
+            let k = if udp && !first { &later } else { key };
+            r = upcall_one(dp, &seg, k, cmd, portid, userdata, actions, max_len);
+        }
+        first = false;
+    }
+    r
+}
+
+/// Sends one (non-GSO) packet `skb` (not consumed) to userspace (upstream `queue_userspace_packet`).
+#[allow(clippy::too_many_arguments)]
+fn upcall_one(
     dp: &Datapath,
     skb: &Skb,
     key: &FlowKey,
