@@ -30,8 +30,8 @@ const FEATURES: u32 = OVS_DP_F_VPORT_PIDS | OVS_DP_F_UNALIGNED | OVS_DP_F_DISPAT
 ///
 /// `ports` is a `kvzalloc` array of `DP_MAX_PORTS` pointers, each null or a published vport of this datapath.
 pub(crate) struct Datapath {
-    /// Registry list link (writer lock).
-    pub(crate) next: *mut Datapath,
+    /// Registry list link (written under the writer lock, read under it or RCU).
+    pub(crate) next: AtomicPtr<Datapath>,
     net: *mut Net,
     ports: *mut AtomicPtr<Vport>,
     max_port: AtomicU32,
@@ -57,7 +57,7 @@ impl Datapath {
         }
         KBox::new(
             Datapath {
-                next: core::ptr::null_mut(),
+                next: AtomicPtr::new(core::ptr::null_mut()),
                 net,
                 ports,
                 max_port: AtomicU32::new(0),

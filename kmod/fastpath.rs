@@ -20,7 +20,6 @@ use crate::ovs::packet_nl::PacketAttrs;
 use crate::ovs::validate_actions;
 use crate::ovs_abi::*;
 use crate::packet::Packet;
-use crate::registry::WriterLock;
 use crate::skb::Skb;
 use crate::vport::{cmd_u8, Vport};
 
@@ -80,7 +79,7 @@ fn process(dp: &Datapath, input: Option<&Vport>, mut skb: Skb, key: FlowKey, dep
     match dp.table.lookup(&key, hash) {
         Some(id) => {
             let Some(fd) = dp.table.flow(id) else { return };
-            fd.hit(skb.len(), key.tcp_flags());
+            fd.hit(glue::cpu_id(), dp.table.ncpu(), skb.len(), key.tcp_flags());
             let acts = fd.actions();
             run_actions(dp, input, skb, key, acts, depth);
         }
@@ -104,7 +103,8 @@ fn process(dp: &Datapath, input: Option<&Vport>, mut skb: Skb, key: FlowKey, dep
 fn count_lost(dp: &Datapath) {
     // SAFETY: Packet path: bottom halves are disabled, the per-CPU entry is ours.
     let pc = unsafe { dp.table.this_cpu() };
-    pc.n_lost.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+    let n = pc.n_lost.load(core::sync::atomic::Ordering::Relaxed);
+    pc.n_lost.store(n.wrapping_add(1), core::sync::atomic::Ordering::Relaxed);
 }
 
 fn run_actions(dp: &Datapath, input: Option<&Vport>, mut skb: Skb, mut key: FlowKey, acts: &[u8], depth: u32) {
@@ -410,15 +410,15 @@ pub(crate) fn execute_cmd(req: &Request<'_>) -> Result {
     skb.set_priority(md.priority);
     skb.set_mark(md.skb_mark);
 
-    // The writer lock keeps the datapath alive; the packet path itself only needs RCU and BH off.
-    let w = WriterLock::lock();
-    let dp = w.find(req.net(), req.dp_ifindex).ok_or(ENODEV)?;
+    // No global lock (upstream takes none either): RCU keeps the datapath and its ports alive, bottom halves are
+    // off as on the receive path (per-CPU state, meters).
+    let rcu = glue::RcuReadGuard::new();
+    let _bh = glue::BhGuard::new();
+    let dp = crate::registry::find_rcu(&rcu, req.net(), req.dp_ifindex).ok_or(ENODEV)?;
     let input = dp.port(md.in_port).or_else(|| dp.port(0));
     if let Some(v) = input {
         skb.set_dev(v.dev());
     }
-    let _rcu = glue::RcuReadGuard::new();
-    let _bh = glue::BhGuard::new();
     run_actions(dp, input, skb, key, ex.actions, 0);
     Ok(())
 }

@@ -364,6 +364,22 @@ pub(crate) mod blob {
         p
     }
 
+    /// Allocates a zero-filled blob of `len` bytes; null on failure.
+    pub(crate) fn zeroed(len: usize, atomic: bool) -> *mut u8 {
+        let Ok(l) = u32::try_from(len) else { return core::ptr::null_mut() };
+        let Some(total) = len.checked_add(HDR) else { return core::ptr::null_mut() };
+        // SAFETY: Allocation of `total` bytes; failure returns null.
+        let p = unsafe { ffi::rvs_blob_alloc(total, atomic) };
+        if !p.is_null() {
+            // SAFETY: `p` points to `total` writable bytes.
+            unsafe {
+                core::ptr::write_unaligned(p.cast::<u32>(), l);
+                core::ptr::write_bytes(p.add(HDR), 0, len);
+            }
+        }
+        p
+    }
+
     /// The payload of blob `p` (empty for null).
     ///
     /// # Safety
