@@ -116,6 +116,12 @@ check_compat_gre() {
     if python3 "$RVS_REPO/tests/kmod/lib/vport_gre.py" dp0 gre1; then pass "$mod: OVS_VPORT_TYPE_GRE port"; else
         fail "$mod: OVS_VPORT_TYPE_GRE port"; fi
     check_not "$mod: deleting the port deleted its gretap device" ip link show gre1
+    # The device deleted under the port: the port goes away with it (netdevice notifier), nothing leaks or hangs.
+    if python3 "$RVS_REPO/tests/kmod/lib/vport_gre.py" dp0 gre2 keep; then pass "$mod: second GRE port"; else
+        fail "$mod: second GRE port"; fi
+    check "$mod: ip link del of a GRE port's device" ip link del gre2
+    sleep 1
+    check_not "$mod: the port of the deleted device is gone" sh -c "ovs-dpctl show dp0 | grep -q gre2"
     check "$mod: del-dp" ovs-dpctl del-dp dp0
 }
 

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Raw generic netlink client for tests/kmod/gre.sh: adds an OVS_VPORT_TYPE_GRE port named NAME to datapath DP (the
 datapath module creates the collect_md gretap device itself, as upstream vport-gre.c), checks the echoed port and
-the device, then deletes the port. Prints PASS/FAIL lines; exits non-zero on failure."""
+the device, then deletes the port (unless a third argument "keep" is given). Prints PASS/FAIL lines; exits non-zero on failure."""
 import os, select, socket, struct, subprocess, sys
 
 dp, name = sys.argv[1], sys.argv[2]
+keep = len(sys.argv) > 3 and sys.argv[3] == "keep"
 NLM_F_REQUEST, NLM_F_ACK, NLM_F_ECHO = 1, 4, 8
 s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 16)
 s.bind((0, 0))
@@ -79,6 +80,8 @@ link = subprocess.run(["ip", "-d", "link", "show", name], capture_output=True, t
 check("the port's device is a collect_md gretap device, up", "gretap external" in link and ",UP" in link, link)
 show = subprocess.run(["ovs-dpctl", "show", dp], capture_output=True, text=True).stdout
 check("ovs-dpctl show lists it as a gre port", f"{name} (gre" in show, show)
+if keep:
+    sys.exit(1 if failed else 0)
 err, _ = transact(fvport, 2, hdr + nla(3, name.encode() + b"\0"))
 check("OVS_VPORT_CMD_DEL of the GRE port", err == 0, f"error {err}")
 sys.exit(1 if failed else 0)
