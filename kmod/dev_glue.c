@@ -9,6 +9,7 @@
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
 #include <linux/skbuff.h>
+#include <net/gre.h>
 #include <net/net_namespace.h>
 #include <net/rtnetlink.h>
 
@@ -328,4 +329,28 @@ void rvs_dev_tx_error(struct net_device *dev)
 void rvs_dev_hold(struct net_device *dev)
 {
 	dev_hold(dev);
+}
+
+/* OVS_VPORT_TYPE_GRE (upstream vport-gre.c): a collect_md gretap device named `name`, up. Caller holds rtnl. */
+struct net_device *rvs_gretap_create(struct net *net, const char *name, int *err)
+{
+	struct net_device *dev = gretap_fb_dev_create(net, name, NET_NAME_USER);
+
+	if (IS_ERR(dev)) {
+		*err = PTR_ERR(dev);
+		return NULL;
+	}
+	*err = dev_change_flags(dev, dev->flags | IFF_UP, NULL);
+	if (*err < 0) {
+		rtnl_delete_link(dev, 0, NULL);
+		return NULL;
+	}
+	return dev;
+}
+
+/* Deletes a tunnel device rvs created, unless it is already going away. Caller holds rtnl. */
+void rvs_tunnel_dev_delete(struct net_device *dev)
+{
+	if (dev->reg_state == NETREG_REGISTERED)
+		rtnl_delete_link(dev, 0, NULL);
 }

@@ -13,6 +13,7 @@ use kernel::prelude::*;
 use crate::flow_table::FlowTable;
 use crate::genl::{self, errno, fam, DumpRequest, Msg, Request};
 use crate::glue::{self, blob, Net};
+use crate::meter_table::MeterTable;
 use crate::nla::Writer;
 use crate::ovs::dp_nl::{DpAttrs, DpStats, MegaflowStats};
 use crate::ovs::{policy, CodecError};
@@ -29,8 +30,8 @@ const FEATURES: u32 = OVS_DP_F_VPORT_PIDS | OVS_DP_F_UNALIGNED | OVS_DP_F_DISPAT
 ///
 /// `ports` is a `kvzalloc` array of `DP_MAX_PORTS` pointers, each null or a published vport of this datapath.
 pub(crate) struct Datapath {
-    /// Registry list link (writer lock).
-    pub(crate) next: *mut Datapath,
+    /// Registry list link (written under the writer lock, read under it or RCU).
+    pub(crate) next: AtomicPtr<Datapath>,
     net: *mut Net,
     ports: *mut AtomicPtr<Vport>,
     max_port: AtomicU32,
@@ -38,6 +39,8 @@ pub(crate) struct Datapath {
     cpu_pids: AtomicPtr<u8>,
     /// The flow table.
     pub(crate) table: FlowTable,
+    /// The meters.
+    pub(crate) meters: MeterTable,
     ifindex: AtomicI32,
 }
 
@@ -47,19 +50,21 @@ impl Datapath {
             .checked_mul(usize::try_from(DP_MAX_PORTS).unwrap_or(0))
             .ok_or(ENOMEM)?;
         let table = FlowTable::new()?;
+        let meters = MeterTable::new()?;
         let ports = glue::kvzalloc(bytes).cast::<AtomicPtr<Vport>>();
         if ports.is_null() {
             return Err(ENOMEM);
         }
         KBox::new(
             Datapath {
-                next: core::ptr::null_mut(),
+                next: AtomicPtr::new(core::ptr::null_mut()),
                 net,
                 ports,
                 max_port: AtomicU32::new(0),
                 user_features: AtomicU32::new(0),
                 cpu_pids: AtomicPtr::new(core::ptr::null_mut()),
                 table,
+                meters,
                 ifindex: AtomicI32::new(0),
             },
             GFP_KERNEL,

@@ -10,7 +10,7 @@ use kernel::prelude::*;
 use crate::actions::{ActionList, Userspace};
 use crate::dp::Datapath;
 use crate::execute::{execute, ExecContext, ExecError, NetlinkActions};
-use crate::extract::{extract, Metadata};
+use crate::extract::{extract, Metadata, TunnelMeta};
 use crate::genl::{self, errno, fam, Msg, Request};
 use crate::glue::{self, ffi, SkBuff};
 use crate::key::FlowKey;
@@ -20,7 +20,6 @@ use crate::ovs::packet_nl::PacketAttrs;
 use crate::ovs::validate_actions;
 use crate::ovs_abi::*;
 use crate::packet::Packet;
-use crate::registry::WriterLock;
 use crate::skb::Skb;
 use crate::vport::{cmd_u8, Vport};
 
@@ -30,6 +29,23 @@ const HEADER_PULL: usize = 256;
 const MAX_DEPTH: u32 = 4;
 /// `ETH_HLEN`.
 const ETH_HLEN: usize = 14;
+
+/// The receive tunnel metadata a key carries (`OVS_KEY_ATTR_TUNNEL` of an executed packet), if any.
+fn tunnel_of(k: &FlowKey) -> Option<TunnelMeta> {
+    crate::ovs::tunnel_nl::family(k)?;
+    Some(TunnelMeta {
+        id: k.tun_id(),
+        ipv4_src: k.tun_ipv4_src(),
+        ipv4_dst: k.tun_ipv4_dst(),
+        ipv6_src: k.tun_ipv6_src(),
+        ipv6_dst: k.tun_ipv6_dst(),
+        flags: k.tun_flags(),
+        tos: k.tun_tos(),
+        ttl: k.tun_ttl(),
+        tp_src: k.tun_tp_src(),
+        tp_dst: k.tun_tp_dst(),
+    })
+}
 
 /// Extracts the key of `skb` received with metadata `md`; sets its header offsets. `None` for a runt.
 fn extract_skb(skb: &mut Skb, md: &Metadata) -> Option<FlowKey> {
@@ -50,6 +66,7 @@ fn receive(vport: &Vport, mut skb: Skb) {
         in_port: vport.port_no,
         priority: skb.priority(),
         skb_mark: skb.mark(),
+        tunnel: skb.tunnel(),
         ..Metadata::default()
     };
     let Some(key) = extract_skb(&mut skb, &md) else { return };
@@ -62,7 +79,7 @@ fn process(dp: &Datapath, input: Option<&Vport>, mut skb: Skb, key: FlowKey, dep
     match dp.table.lookup(&key, hash) {
         Some(id) => {
             let Some(fd) = dp.table.flow(id) else { return };
-            fd.hit(skb.len(), key.tcp_flags());
+            fd.hit(glue::cpu_id(), dp.table.ncpu(), skb.len(), key.tcp_flags());
             let acts = fd.actions();
             run_actions(dp, input, skb, key, acts, depth);
         }
@@ -86,7 +103,8 @@ fn process(dp: &Datapath, input: Option<&Vport>, mut skb: Skb, key: FlowKey, dep
 fn count_lost(dp: &Datapath) {
     // SAFETY: Packet path: bottom halves are disabled, the per-CPU entry is ours.
     let pc = unsafe { dp.table.this_cpu() };
-    pc.n_lost.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+    let n = pc.n_lost.load(core::sync::atomic::Ordering::Relaxed);
+    pc.n_lost.store(n.wrapping_add(1), core::sync::atomic::Ordering::Relaxed);
 }
 
 fn run_actions(dp: &Datapath, input: Option<&Vport>, mut skb: Skb, mut key: FlowKey, acts: &[u8], depth: u32) {
@@ -200,9 +218,8 @@ impl ExecContext<Skb> for Ctx<'_> {
         glue::random_u32()
     }
 
-    fn meter(&mut self, _pkt: &Skb, _key: &FlowKey, _meter_id: u32) -> bool {
-        // No meters can exist (MAX_METERS is 0): nothing to enforce.
-        false
+    fn meter(&mut self, pkt: &Skb, _key: &FlowKey, meter_id: u32) -> bool {
+        self.dp.meters.execute(meter_id, pkt.len())
     }
 
     fn update_key(&mut self, pkt: &Skb, key: &mut FlowKey) -> core::result::Result<(), ExecError> {
@@ -212,7 +229,8 @@ impl ExecContext<Skb> for Ctx<'_> {
             skb_mark: key.skb_mark(),
             recirc_id: key.recirc_id(),
             dp_hash: key.dp_hash(),
-            tunnel: None,
+            // The receive tunnel metadata stays what it was (upstream keeps `key->tun_key` across re-extraction).
+            tunnel: tunnel_of(key),
             hw_vlan: pkt.hw_vlan(),
         };
         let (k, offs) = extract(pkt.linear(), &md);
@@ -224,9 +242,56 @@ impl ExecContext<Skb> for Ctx<'_> {
     }
 }
 
-/// Sends `skb` (not consumed) to userspace as `cmd` (upstream `queue_userspace_packet`).
+/// Sends `skb` (not consumed) to userspace as `cmd` (upstream `ovs_dp_upcall`): a GSO packet is segmented in
+/// software first and each segment goes up on its own (upstream `queue_gso_packets`), so userspace never sees a
+/// packet larger than the MTU it came with.
 #[allow(clippy::too_many_arguments)]
 fn upcall(
+    dp: &Datapath,
+    skb: &Skb,
+    key: &FlowKey,
+    cmd: u16,
+    portid: u32,
+    userdata: Option<&[u8]>,
+    actions: Option<&[u8]>,
+    max_len: Option<u32>,
+) -> Result {
+    if !skb.is_gso() {
+        return upcall_one(dp, skb, key, cmd, portid, userdata, actions, max_len);
+    }
+    if portid == 0 {
+        return Err(genl::err(errno::ENOTCONN));
+    }
+    let (mut udp, mut e) = (false, 0);
+    // SAFETY: `skb` is a valid skb we own; the segments (new skbs) are ours.
+    let mut segs = unsafe { ffi::rvs_skb_gso_segment(skb.as_ptr(), &mut udp, &mut e) };
+    if segs.is_null() {
+        return Err(Error::from_errno(if e < 0 { e } else { -22 }));
+    }
+    let mut later = *key;
+    later.set_ip_frag(crate::key::frag::LATER);
+    let mut first = true;
+    let mut r = Ok(());
+    loop {
+        // SAFETY: `segs` is our list; each popped segment is handed to an owning `Skb`.
+        let seg = unsafe { ffi::rvs_skb_list_pop(&mut segs) };
+        if seg.is_null() {
+            break;
+        }
+        // SAFETY: A segment we own, data at the Ethernet header (segmentation keeps the mac header at data).
+        let seg = unsafe { Skb::from_raw(seg) };
+        if r.is_ok() {
+            let k = if udp && !first { &later } else { key };
+            r = upcall_one(dp, &seg, k, cmd, portid, userdata, actions, max_len);
+        }
+        first = false;
+    }
+    r
+}
+
+/// Sends one (non-GSO) packet `skb` (not consumed) to userspace (upstream `queue_userspace_packet`).
+#[allow(clippy::too_many_arguments)]
+fn upcall_one(
     dp: &Datapath,
     skb: &Skb,
     key: &FlowKey,
@@ -337,7 +402,7 @@ pub(crate) fn execute_cmd(req: &Request<'_>) -> Result {
         skb_mark: md_key.skb_mark(),
         recirc_id: md_key.recirc_id(),
         dp_hash: md_key.dp_hash(),
-        tunnel: None,
+        tunnel: tunnel_of(&md_key),
         hw_vlan: None,
     };
     let key = extract_skb(&mut skb, &md).ok_or(EINVAL)?;
@@ -345,37 +410,15 @@ pub(crate) fn execute_cmd(req: &Request<'_>) -> Result {
     skb.set_priority(md.priority);
     skb.set_mark(md.skb_mark);
 
-    // The writer lock keeps the datapath alive; the packet path itself only needs RCU and BH off.
-    let w = WriterLock::lock();
-    let dp = w.find(req.net(), req.dp_ifindex).ok_or(ENODEV)?;
+    // No global lock (upstream takes none either): RCU keeps the datapath and its ports alive, bottom halves are
+    // off as on the receive path (per-CPU state, meters).
+    let rcu = glue::RcuReadGuard::new();
+    let _bh = glue::BhGuard::new();
+    let dp = crate::registry::find_rcu(&rcu, req.net(), req.dp_ifindex).ok_or(ENODEV)?;
     let input = dp.port(md.in_port).or_else(|| dp.port(0));
     if let Some(v) = input {
         skb.set_dev(v.dev());
     }
-    let _rcu = glue::RcuReadGuard::new();
-    let _bh = glue::BhGuard::new();
     run_actions(dp, input, skb, key, ex.actions, 0);
     Ok(())
-}
-
-/// `OVS_METER_CMD_FEATURES` and the other meter commands: rvs has no meters yet.
-pub(crate) fn meter_cmd(cmd: u16, req: &Request<'_>) -> Result {
-    if cmd != OVS_METER_CMD_FEATURES {
-        return Err(genl::err(errno::EOPNOTSUPP));
-    }
-    let w = WriterLock::lock();
-    let dp = w.find(req.net(), req.dp_ifindex).ok_or(ENODEV)?;
-    let mut m = Msg::reply_to(req, 128, fam::METER, cmd_u8(OVS_METER_CMD_FEATURES), dp.ifindex())?;
-    drop(w);
-    m.fill(|wr| {
-        let e = |e| crate::ovs::CodecError::from_nla("OVS_METER_ATTR_BANDS", e);
-        wr.put_u32(OVS_METER_ATTR_MAX_METERS, 0).map_err(e)?;
-        wr.put_u32(OVS_METER_ATTR_MAX_BANDS, 0).map_err(e)?;
-        let bands = wr.begin_nest_noflag(OVS_METER_ATTR_BANDS).map_err(e)?;
-        let band = wr.begin_nest_noflag(OVS_BAND_ATTR_UNSPEC).map_err(e)?;
-        wr.put_u32(OVS_BAND_ATTR_TYPE, u32::from(OVS_METER_BAND_TYPE_DROP)).map_err(e)?;
-        wr.end_nest(band).map_err(e)?;
-        wr.end_nest(bands).map_err(e)
-    })?;
-    m.reply(req)
 }

@@ -116,15 +116,86 @@ impl Storage for KStorage {
     }
 }
 
-/// rvs's data for one flow.
-pub(crate) struct FlowData {
-    /// The actions blob (RCU-published; null while the flow is being removed).
-    actions: AtomicPtr<u8>,
+/// One set of flow counters.
+#[derive(Default)]
+#[repr(C)]
+struct Counters {
     packets: AtomicU64,
     bytes: AtomicU64,
     /// `jiffies` of the last hit (0 = never).
     used: AtomicU64,
     tcp_flags: AtomicU32,
+}
+
+impl Counters {
+    /// Adds a hit with read-modify-write atomics (any CPU may update these counters).
+    fn add_shared(&self, len: u64, now: u64, tcp_flags: u16) {
+        self.packets.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(len, Ordering::Relaxed);
+        self.used.store(now, Ordering::Relaxed);
+        if tcp_flags != 0 {
+            self.tcp_flags.fetch_or(u32::from(tcp_flags), Ordering::Relaxed);
+        }
+    }
+
+    /// Adds a hit with plain loads and stores: only the owning CPU (bottom halves disabled) updates these.
+    fn add_owned(&self, len: u64, now: u64, tcp_flags: u16) {
+        let bump = |c: &AtomicU64, n: u64| c.store(c.load(Ordering::Relaxed).wrapping_add(n), Ordering::Relaxed);
+        bump(&self.packets, 1);
+        bump(&self.bytes, len);
+        self.used.store(now, Ordering::Relaxed);
+        if tcp_flags != 0 {
+            let f = self.tcp_flags.load(Ordering::Relaxed);
+            self.tcp_flags.store(f | u32::from(tcp_flags), Ordering::Relaxed);
+        }
+    }
+
+    fn add_to(&self, s: &mut FlowStats) {
+        s.packets = s.packets.wrapping_add(self.packets.load(Ordering::Relaxed));
+        s.bytes = s.bytes.wrapping_add(self.bytes.load(Ordering::Relaxed));
+        let used = usize::try_from(self.used.load(Ordering::Relaxed)).unwrap_or(0);
+        // Jiffies wrap: the later stamp is the one ahead modulo the wrap.
+        if s.used == 0 || (used != 0 && used.wrapping_sub(s.used) < usize::MAX / 2) {
+            s.used = used;
+        }
+        s.tcp_flags |= u16::try_from(self.tcp_flags.load(Ordering::Relaxed) & 0xffff).unwrap_or(0);
+    }
+
+    fn clear(&self) {
+        self.packets.store(0, Ordering::Relaxed);
+        self.bytes.store(0, Ordering::Relaxed);
+        self.used.store(0, Ordering::Relaxed);
+        self.tcp_flags.store(0, Ordering::Relaxed);
+    }
+}
+
+/// The `Counters` in blob `p` (null: none).
+fn counters_in<'a>(p: *mut u8) -> Option<&'a Counters> {
+    // SAFETY: Non-null slot pointers are zeroed `Counters`-sized blobs that live as long as the flow table (the
+    // caller's borrow of the table bounds `'a`); blob payloads are 8-byte aligned.
+    let d = unsafe { blob::data(p) };
+    if d.len() < core::mem::size_of::<Counters>() {
+        return None;
+    }
+    // SAFETY: As above.
+    Some(unsafe { &*d.as_ptr().cast::<Counters>() })
+}
+
+/// rvs's data for one flow.
+///
+/// # Statistics
+/// Per-CPU counters are allocated lazily, as upstream's: a CPU's first hit on a flow allocates (`GFP_ATOMIC`) the
+/// flow's array of per-CPU pointers if needed and then its own counters, which only that CPU updates, with plain
+/// stores (no locked instructions on the packet path). A CPU whose allocation failed counts in `stats0` with atomic
+/// read-modify-writes instead (upstream falls back to its CPU-0 stats under a lock). The allocations live as long
+/// as the flow slot (they are zeroed when the slot is reused, which happens only a grace period after the previous
+/// flow's removal) and are freed with the table.
+pub(crate) struct FlowData {
+    /// The actions blob (RCU-published; null while the flow is being removed).
+    actions: AtomicPtr<u8>,
+    stats0: Counters,
+    /// Null, or a blob of `ncpu` pointers (null or a `Counters` blob), published with Release stores.
+    percpu: AtomicPtr<u8>,
     /// The key as installed (unmasked): only touched under the writer lock.
     key: UnsafeCell<FlowKey>,
 }
@@ -139,13 +210,52 @@ pub(crate) struct FlowStats {
 }
 
 impl FlowData {
-    /// Counts one packet of `len` bytes (packet path).
-    pub(crate) fn hit(&self, len: usize, tcp_flags: u16) {
-        self.packets.fetch_add(1, Ordering::Relaxed);
-        self.bytes.fetch_add(u64::try_from(len).unwrap_or(0), Ordering::Relaxed);
-        self.used.store(u64::try_from(glue::jiffies()).unwrap_or(0), Ordering::Relaxed);
-        if tcp_flags != 0 {
-            self.tcp_flags.fetch_or(u32::from(tcp_flags), Ordering::Relaxed);
+    /// The per-CPU pointer slots (empty if not allocated).
+    fn cpu_slots(&self) -> &[AtomicPtr<u8>] {
+        // SAFETY: The array blob lives as long as the flow table and holds `ncpu` pointer-sized slots; blobs are
+        // 8-byte aligned.
+        unsafe {
+            let b = blob::data(self.percpu.load(Ordering::Acquire));
+            core::slice::from_raw_parts(b.as_ptr().cast::<AtomicPtr<u8>>(), b.len() / core::mem::size_of::<usize>())
+        }
+    }
+
+    /// The counters of `cpu`, allocating them if needed; `None` if no memory (count in `stats0`).
+    fn cpu_counters(&self, cpu: usize, ncpu: usize) -> Option<&Counters> {
+        if self.percpu.load(Ordering::Acquire).is_null() {
+            let arr = blob::zeroed(ncpu.checked_mul(core::mem::size_of::<usize>())?, true);
+            if arr.is_null() {
+                return None;
+            }
+            if self
+                .percpu
+                .compare_exchange(core::ptr::null_mut(), arr, Ordering::AcqRel, Ordering::Acquire)
+                .is_err()
+            {
+                // SAFETY: Never published (another CPU won the race).
+                unsafe { blob::free(arr) };
+            }
+        }
+        let slot = self.cpu_slots().get(cpu)?;
+        let mut p = slot.load(Ordering::Acquire);
+        if p.is_null() {
+            p = blob::zeroed(core::mem::size_of::<Counters>(), true);
+            if p.is_null() {
+                return None;
+            }
+            // Only this CPU (bottom halves disabled) fills its own slot.
+            slot.store(p, Ordering::Release);
+        }
+        counters_in(p)
+    }
+
+    /// Counts one packet of `len` bytes (packet path: bottom halves disabled, `cpu` is the current CPU).
+    pub(crate) fn hit(&self, cpu: usize, ncpu: usize, len: usize, tcp_flags: u16) {
+        let len = u64::try_from(len).unwrap_or(0);
+        let now = u64::try_from(glue::jiffies()).unwrap_or(0);
+        match self.cpu_counters(cpu, ncpu) {
+            Some(c) => c.add_owned(len, now, tcp_flags),
+            None => self.stats0.add_shared(len, now, tcp_flags),
         }
     }
 
@@ -156,21 +266,36 @@ impl FlowData {
         unsafe { blob::data(self.actions.load(Ordering::Acquire)) }
     }
 
-    /// Statistics.
-    pub(crate) fn stats(&self) -> FlowStats {
-        FlowStats {
-            packets: self.packets.load(Ordering::Relaxed),
-            bytes: self.bytes.load(Ordering::Relaxed),
-            used: usize::try_from(self.used.load(Ordering::Relaxed)).unwrap_or(0),
-            tcp_flags: u16::try_from(self.tcp_flags.load(Ordering::Relaxed) & 0xffff).unwrap_or(0),
+    fn each_counters(&self, mut f: impl FnMut(&Counters)) {
+        f(&self.stats0);
+        for slot in self.cpu_slots() {
+            if let Some(c) = counters_in(slot.load(Ordering::Acquire)) {
+                f(c);
+            }
         }
     }
 
+    /// Statistics: the sum over every CPU.
+    pub(crate) fn stats(&self) -> FlowStats {
+        let mut s = FlowStats::default();
+        self.each_counters(|c| c.add_to(&mut s));
+        s
+    }
+
+    /// Zeroes the statistics. A hit racing with this on another CPU may survive it (upstream serialises with a
+    /// per-CPU lock; rvs's owners update without one).
     fn clear_stats(&self) {
-        self.packets.store(0, Ordering::Relaxed);
-        self.bytes.store(0, Ordering::Relaxed);
-        self.used.store(0, Ordering::Relaxed);
-        self.tcp_flags.store(0, Ordering::Relaxed);
+        self.each_counters(Counters::clear);
+    }
+
+    /// Frees the per-CPU counters (table teardown: no user left).
+    fn free_percpu(&self) {
+        for slot in self.cpu_slots() {
+            // SAFETY: No user left.
+            unsafe { blob::free(slot.swap(core::ptr::null_mut(), Ordering::AcqRel)) };
+        }
+        // SAFETY: No user left.
+        unsafe { blob::free(self.percpu.swap(core::ptr::null_mut(), Ordering::AcqRel)) };
     }
 
     /// The unmasked key as installed.
@@ -268,6 +393,11 @@ impl FlowTable {
         let i = glue::cpu_id().min(self.ncpu.wrapping_sub(1));
         // SAFETY: By the function's safety contract and the type invariant.
         unsafe { &mut *self.percpu.add(i) }
+    }
+
+    /// Number of CPU slots.
+    pub(crate) fn ncpu(&self) -> usize {
+        self.ncpu
     }
 
     /// Every CPU's counters (for statistics; racy reads are fine).
@@ -410,6 +540,7 @@ impl Drop for FlowTable {
             unsafe {
                 let fd = &*self.flows.add(i);
                 blob::free(fd.actions.swap(core::ptr::null_mut(), Ordering::AcqRel));
+                fd.free_percpu();
             }
         }
         // SAFETY: Our allocations (type invariant); no user remains.

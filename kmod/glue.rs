@@ -34,6 +34,26 @@ opaque! {
     NetlinkCallback;
 }
 
+/// `struct rvs_tun`: tunnel metadata in host byte order, exchanged with the C glue (keep equal to `rvs_glue.h`).
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(crate) struct TunMeta {
+    pub(crate) id: u64,
+    pub(crate) ipv4_src: u32,
+    pub(crate) ipv4_dst: u32,
+    pub(crate) ipv6_src: [u8; 16],
+    pub(crate) ipv6_dst: [u8; 16],
+    /// The key's `tun_flags` bits.
+    pub(crate) flags: u16,
+    pub(crate) tos: u8,
+    pub(crate) ttl: u8,
+    pub(crate) tp_src: u16,
+    pub(crate) tp_dst: u16,
+    /// Non-zero for an IPv6 outer header.
+    pub(crate) ipv6: u8,
+    pub(crate) pad: [u8; 7],
+}
+
 /// The C functions of `rvs_glue.h` and the exported kernel functions rvs calls directly.
 #[allow(dead_code)]
 pub(crate) mod ffi {
@@ -58,6 +78,7 @@ pub(crate) mod ffi {
         pub(crate) fn rvs_local_bh_enable();
         pub(crate) fn rvs_jiffies() -> usize;
         pub(crate) fn rvs_used_time_ms(then: usize) -> u64;
+        pub(crate) fn rvs_now_ms() -> u64;
         pub(crate) fn rvs_schedule_work();
         pub(crate) fn rvs_cancel_work();
 
@@ -151,6 +172,12 @@ pub(crate) mod ffi {
         pub(crate) fn rvs_skb_copy_bits(skb: *const SkBuff, offset: c_int, to: *mut c_void, len: c_int) -> c_int;
         pub(crate) fn rvs_skb_from_data(data: *const u8, len: c_uint) -> *mut SkBuff;
         pub(crate) fn rvs_skb_set_dev(skb: *mut SkBuff, dev: *mut NetDevice);
+        pub(crate) fn rvs_skb_gso_segment(skb: *mut SkBuff, udp: *mut bool, err: *mut c_int) -> *mut SkBuff;
+        pub(crate) fn rvs_skb_list_pop(list: *mut *mut SkBuff) -> *mut SkBuff;
+        pub(crate) fn rvs_skb_tunnel_get(skb: *mut SkBuff, out: *mut TunMeta) -> bool;
+        pub(crate) fn rvs_skb_tunnel_set(skb: *mut SkBuff, tun: *const TunMeta) -> c_int;
+        pub(crate) fn rvs_gretap_create(net: *mut Net, name: *const c_char, err: *mut c_int) -> *mut NetDevice;
+        pub(crate) fn rvs_tunnel_dev_delete(dev: *mut NetDevice);
 
         // Exported kernel functions.
         pub(crate) fn synchronize_rcu();
@@ -279,6 +306,12 @@ pub(crate) fn used_time_ms(then: usize) -> u64 {
     unsafe { ffi::rvs_used_time_ms(then) }
 }
 
+/// Milliseconds of the monotonic clock.
+pub(crate) fn now_ms() -> u64 {
+    // SAFETY: Reads the clock; callable from any context.
+    unsafe { ffi::rvs_now_ms() }
+}
+
 /// Zeroed memory from `kvzalloc`, freed with [`kvfree`]. Null on failure.
 pub(crate) fn kvzalloc(size: usize) -> *mut u8 {
     // SAFETY: Any size is accepted; failure returns null.
@@ -326,6 +359,22 @@ pub(crate) mod blob {
             unsafe {
                 core::ptr::write_unaligned(p.cast::<u32>(), len);
                 core::ptr::copy_nonoverlapping(data.as_ptr(), p.add(HDR), data.len());
+            }
+        }
+        p
+    }
+
+    /// Allocates a zero-filled blob of `len` bytes; null on failure.
+    pub(crate) fn zeroed(len: usize, atomic: bool) -> *mut u8 {
+        let Ok(l) = u32::try_from(len) else { return core::ptr::null_mut() };
+        let Some(total) = len.checked_add(HDR) else { return core::ptr::null_mut() };
+        // SAFETY: Allocation of `total` bytes; failure returns null.
+        let p = unsafe { ffi::rvs_blob_alloc(total, atomic) };
+        if !p.is_null() {
+            // SAFETY: `p` points to `total` writable bytes.
+            unsafe {
+                core::ptr::write_unaligned(p.cast::<u32>(), l);
+                core::ptr::write_bytes(p.add(HDR), 0, len);
             }
         }
         p

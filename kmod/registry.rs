@@ -2,12 +2,16 @@
 //!
 //! Lock order: the writer lock, then `rtnl_lock`. Code running under rtnl only (the netdevice notifier) never
 //! takes the writer lock; it defers to the module's work item instead, as upstream.
+//!
+//! The list is also readable under RCU ([`find_rcu`], for `OVS_PACKET_CMD_EXECUTE`): nodes are linked with
+//! Release stores once fully built, unlinked by storing their successor, and freed only after a grace period
+//! (`Datapath::destroy` waits for one).
 
-use core::cell::UnsafeCell;
 use core::marker::PhantomData;
+use core::sync::atomic::{AtomicPtr, Ordering};
 
 use crate::dp::Datapath;
-use crate::glue::{ffi, Net};
+use crate::glue::{ffi, Net, RcuReadGuard};
 
 /// Proof that the writer lock is held; unlocks when dropped.
 ///
@@ -16,12 +20,20 @@ use crate::glue::{ffi, Net};
 /// While a `WriterLock` exists, the current task holds `rvs_ovs_mutex`.
 pub(crate) struct WriterLock(PhantomData<*mut ()>);
 
-struct List(UnsafeCell<*mut Datapath>);
+static DATAPATHS: AtomicPtr<Datapath> = AtomicPtr::new(core::ptr::null_mut());
 
-// SAFETY: The list head is only accessed with the writer lock held.
-unsafe impl Sync for List {}
-
-static DATAPATHS: List = List(UnsafeCell::new(core::ptr::null_mut()));
+/// The datapath in `net` whose local port has ifindex `ifindex`, found under RCU: valid while `_rcu` is held.
+pub(crate) fn find_rcu<'a>(_rcu: &'a RcuReadGuard, net: *mut Net, ifindex: i32) -> Option<&'a Datapath> {
+    let mut p = DATAPATHS.load(Ordering::Acquire);
+    // SAFETY: Listed datapaths are freed only a grace period after being unlinked, which outlasts `_rcu`.
+    while let Some(d) = unsafe { p.as_ref() } {
+        if ifindex != 0 && d.in_net(net) && d.ifindex() == ifindex {
+            return Some(d);
+        }
+        p = d.next.load(Ordering::Acquire);
+    }
+    None
+}
 
 impl WriterLock {
     /// Takes the writer lock (sleeps; process context).
@@ -33,8 +45,7 @@ impl WriterLock {
 
     /// Iterates over every datapath.
     pub(crate) fn datapaths(&self) -> DpIter<'_> {
-        // SAFETY: The writer lock is held (type invariant).
-        DpIter { cur: unsafe { *DATAPATHS.0.get() }, _l: PhantomData }
+        DpIter { cur: DATAPATHS.load(Ordering::Acquire), _l: PhantomData }
     }
 
     /// The datapath in `net` whose local port has ifindex `ifindex` (upstream `get_dp`).
@@ -42,27 +53,25 @@ impl WriterLock {
         self.datapaths().find(|d| d.in_net(net) && d.ifindex() == ifindex && ifindex != 0)
     }
 
-    /// Adds `dp` (a leaked box) to the list.
+    /// Adds `dp` (a leaked box, fully built) to the list.
     pub(crate) fn link(&self, dp: *mut Datapath) {
         // SAFETY: The writer lock is held; `dp` is a valid datapath not yet on the list.
-        unsafe {
-            (*dp).next = *DATAPATHS.0.get();
-            *DATAPATHS.0.get() = dp;
-        }
+        unsafe { (*dp).next.store(DATAPATHS.load(Ordering::Acquire), Ordering::Relaxed) };
+        DATAPATHS.store(dp, Ordering::Release);
     }
 
-    /// Removes `dp` from the list.
+    /// Removes `dp` from the list (RCU readers may still see it until a grace period passes).
     pub(crate) fn unlink(&self, dp: *const Datapath) {
-        // SAFETY: The writer lock is held; list nodes are valid datapaths.
-        unsafe {
-            let mut p: *mut *mut Datapath = DATAPATHS.0.get();
-            while !(*p).is_null() {
-                if core::ptr::eq(*p, dp) {
-                    *p = (**p).next;
-                    return;
-                }
-                p = core::ptr::addr_of_mut!((**p).next);
+        let mut link = &DATAPATHS;
+        loop {
+            let p = link.load(Ordering::Acquire);
+            // SAFETY: The writer lock is held; list nodes are valid datapaths.
+            let Some(d) = (unsafe { p.as_ref() }) else { return };
+            if core::ptr::eq(p, dp) {
+                link.store(d.next.load(Ordering::Acquire), Ordering::Release);
+                return;
             }
+            link = &d.next;
         }
     }
 }
@@ -89,7 +98,7 @@ impl<'a> Iterator for DpIter<'a> {
         }
         // SAFETY: List nodes stay valid while the writer lock (borrowed for `'a`) is held.
         let d = unsafe { &*self.cur };
-        self.cur = d.next;
+        self.cur = d.next.load(Ordering::Acquire);
         Some(d)
     }
 }

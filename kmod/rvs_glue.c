@@ -131,6 +131,12 @@ u64 rvs_used_time_ms(unsigned long then)
 	return (u64)ts.tv_sec * MSEC_PER_SEC + ts.tv_nsec / NSEC_PER_MSEC - idle_ms;
 }
 
+/* Milliseconds of the monotonic clock (meters; upstream ovs_meter_execute's time base). */
+u64 rvs_now_ms(void)
+{
+	return div_u64(ktime_get_ns(), NSEC_PER_MSEC);
+}
+
 bool rvs_capable_net_admin(struct net *net)
 {
 	return ns_capable(net->user_ns, CAP_NET_ADMIN);

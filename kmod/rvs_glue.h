@@ -35,6 +35,7 @@ void rvs_local_bh_disable(void);
 void rvs_local_bh_enable(void);
 unsigned long rvs_jiffies(void);
 u64 rvs_used_time_ms(unsigned long then);
+u64 rvs_now_ms(void);
 bool rvs_capable_net_admin(struct net *net);
 void rvs_schedule_work(void);
 void rvs_cancel_work(void);
@@ -88,8 +89,25 @@ void rvs_dev_stats(struct net_device *dev, u64 out[8]);
 int rvs_peernet2id(struct net *net, struct net *peer);
 bool rvs_net_eq(const struct net *a, const struct net *b);
 void rvs_dev_tx_error(struct net_device *dev);
+struct net_device *rvs_gretap_create(struct net *net, const char *name, int *err);
+void rvs_tunnel_dev_delete(struct net_device *dev);
 
 /* ---- sk_buff (skb_glue.c) ---- */
+/* Tunnel metadata in host byte order (struct ip_tunnel_key of a metadata dst); kept equal to glue.rs's TunMeta. */
+struct rvs_tun {
+	u64 id;
+	u32 ipv4_src;
+	u32 ipv4_dst;
+	u8 ipv6_src[16];
+	u8 ipv6_dst[16];
+	u16 flags; /* rvs key tun_flags: bit 0 key, 1 don't fragment, 2 csum, 3 oam */
+	u8 tos;
+	u8 ttl;
+	u16 tp_src;
+	u16 tp_dst;
+	u8 ipv6;
+	u8 pad[7];
+};
 u8 *rvs_skb_data(const struct sk_buff *skb);
 unsigned int rvs_skb_len(const struct sk_buff *skb);
 unsigned int rvs_skb_headlen(const struct sk_buff *skb);
@@ -120,5 +138,9 @@ struct sk_buff *rvs_skb_upcall_prepare(struct sk_buff *skb, int *err);
 int rvs_skb_copy_bits(const struct sk_buff *skb, int offset, void *to, int len);
 struct sk_buff *rvs_skb_from_data(const void *data, unsigned int len);
 void rvs_skb_set_dev(struct sk_buff *skb, struct net_device *dev);
+struct sk_buff *rvs_skb_gso_segment(struct sk_buff *skb, bool *udp, int *err);
+struct sk_buff *rvs_skb_list_pop(struct sk_buff **list);
+bool rvs_skb_tunnel_get(struct sk_buff *skb, struct rvs_tun *out);
+int rvs_skb_tunnel_set(struct sk_buff *skb, const struct rvs_tun *tun);
 
 #endif /* RVS_GLUE_H */

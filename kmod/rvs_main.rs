@@ -33,6 +33,9 @@ mod key;
 #[path = "../userspace/core/src/mask.rs"]
 #[allow(dead_code, unreachable_pub, unused_imports)]
 mod mask;
+#[path = "../userspace/core/src/meter.rs"]
+#[allow(dead_code, unreachable_pub, unused_imports)]
+mod meter;
 #[path = "../userspace/core/src/nla.rs"]
 #[allow(dead_code, unreachable_pub, unused_imports)]
 mod nla;
@@ -64,6 +67,7 @@ mod flow_cmd;
 mod flow_table;
 mod genl;
 mod glue;
+mod meter_table;
 mod registry;
 mod selftest;
 mod skb;
@@ -148,7 +152,7 @@ pub(crate) extern "C" fn rvs_rust_doit(family: i32, cmd: u8, info: *mut glue::Ge
         genl::fam::VPORT => vport::doit(cmd, &req),
         genl::fam::FLOW => flow_cmd::doit(cmd, &req),
         genl::fam::PACKET => fastpath::execute_cmd(&req),
-        genl::fam::METER => fastpath::meter_cmd(cmd, &req),
+        genl::fam::METER => meter_table::doit(cmd, &req),
         _ => Err(EINVAL),
     };
     match r {

@@ -6,7 +6,8 @@
 
 use core::ops::Range;
 
-use crate::glue::{ffi, NetDevice, SkBuff};
+use crate::extract::TunnelMeta;
+use crate::glue::{ffi, NetDevice, SkBuff, TunMeta};
 use crate::key::FlowKey;
 use crate::packet::{Packet, PacketError};
 
@@ -144,6 +145,30 @@ impl Skb {
     pub(crate) fn is_gso(&self) -> bool {
         // SAFETY: Valid skb (or null checked).
         !self.skb.is_null() && unsafe { ffi::rvs_skb_is_gso(self.skb) }
+    }
+
+    /// The receive-side tunnel metadata (a packet decapsulated by a collect_md tunnel device), if any.
+    pub(crate) fn tunnel(&self) -> Option<TunnelMeta> {
+        if self.skb.is_null() {
+            return None;
+        }
+        let mut t = TunMeta::default();
+        // SAFETY: Valid skb; `t` is a local out-parameter of the C layout.
+        if !unsafe { ffi::rvs_skb_tunnel_get(self.skb, &mut t) } {
+            return None;
+        }
+        Some(TunnelMeta {
+            id: t.id,
+            ipv4_src: t.ipv4_src,
+            ipv4_dst: t.ipv4_dst,
+            ipv6_src: t.ipv6_src,
+            ipv6_dst: t.ipv6_dst,
+            flags: t.flags,
+            tos: t.tos,
+            ttl: t.ttl,
+            tp_src: t.tp_src,
+            tp_dst: t.tp_dst,
+        })
     }
 
     /// Sets `skb->dev` (the input device of an executed packet).
@@ -290,9 +315,30 @@ impl Packet for Skb {
         unsafe { ffi::rvs_skb_set_mark(self.skb, mark) }
     }
 
-    fn set_tunnel(&mut self, _tun: &FlowKey) -> Result<(), PacketError> {
-        // Tunnel egress metadata is not implemented yet: the action fails and the packet is dropped.
-        Err(PacketError::NoMemory)
+    fn set_tunnel(&mut self, tun: &FlowKey) -> Result<(), PacketError> {
+        if self.skb.is_null() {
+            return Err(PacketError::TooShort);
+        }
+        let t = TunMeta {
+            id: tun.tun_id(),
+            ipv4_src: tun.tun_ipv4_src(),
+            ipv4_dst: tun.tun_ipv4_dst(),
+            ipv6_src: tun.tun_ipv6_src(),
+            ipv6_dst: tun.tun_ipv6_dst(),
+            flags: tun.tun_flags(),
+            tos: tun.tun_tos(),
+            ttl: tun.tun_ttl(),
+            tp_src: tun.tun_tp_src(),
+            tp_dst: tun.tun_tp_dst(),
+            ipv6: u8::from(tun.tun_ipv4_dst() == 0 && tun.tun_ipv6_dst() != [0; 16]),
+            pad: [0; 7],
+        };
+        // SAFETY: Valid skb we own; `t` is read during the call only. The skb's dst is replaced by a fresh
+        // metadata dst (its reference is handed to the skb).
+        if unsafe { ffi::rvs_skb_tunnel_set(self.skb, &t) } != 0 {
+            return Err(PacketError::NoMemory);
+        }
+        Ok(())
     }
 
     fn csum_partial(&self) -> bool {

@@ -6,6 +6,9 @@
 #include <linux/skbuff.h>
 #include <net/checksum.h>
 #include <net/dst.h>
+#include <net/dst_metadata.h>
+#include <net/gso.h>
+#include <net/ip_tunnels.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/xfrm.h>
 
@@ -232,4 +235,118 @@ struct sk_buff *rvs_skb_from_data(const void *data, unsigned int len)
 void rvs_skb_set_dev(struct sk_buff *skb, struct net_device *dev)
 {
 	skb->dev = dev;
+}
+
+/*
+ * Software segmentation of a GSO packet for an upcall (upstream queue_gso_packets): the list of segments, or NULL
+ * with *err set. *udp: UDP fragmentation offload (segments after the first are later fragments).
+ */
+struct sk_buff *rvs_skb_gso_segment(struct sk_buff *skb, bool *udp, int *err)
+{
+	struct sk_buff *segs;
+
+	*udp = skb_shinfo(skb)->gso_type & SKB_GSO_UDP;
+	segs = __skb_gso_segment(skb, NETIF_F_SG, false);
+	if (IS_ERR(segs)) {
+		*err = PTR_ERR(segs);
+		return NULL;
+	}
+	if (!segs) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	*err = 0;
+	return segs;
+}
+
+/* Detaches and returns the first skb of a list (NULL when empty). */
+struct sk_buff *rvs_skb_list_pop(struct sk_buff **list)
+{
+	struct sk_buff *skb = *list;
+
+	if (skb) {
+		*list = skb->next;
+		skb_mark_not_on_list(skb);
+	}
+	return skb;
+}
+
+#define RVS_TUN_KEY (1 << 0)
+#define RVS_TUN_DF (1 << 1)
+#define RVS_TUN_CSUM (1 << 2)
+#define RVS_TUN_OAM (1 << 3)
+
+/* The receive-side tunnel metadata of a packet from a collect_md tunnel device (upstream ovs_flow_key_extract). */
+bool rvs_skb_tunnel_get(struct sk_buff *skb, struct rvs_tun *out)
+{
+	const struct ip_tunnel_info *info = skb_tunnel_info(skb);
+	const struct ip_tunnel_key *k;
+
+	if (!info || (info->mode & IP_TUNNEL_INFO_TX))
+		return false;
+	k = &info->key;
+	memset(out, 0, sizeof(*out));
+	out->id = be64_to_cpu(k->tun_id);
+	if (ip_tunnel_info_af(info) == AF_INET6) {
+		out->ipv6 = 1;
+		memcpy(out->ipv6_src, &k->u.ipv6.src, 16);
+		memcpy(out->ipv6_dst, &k->u.ipv6.dst, 16);
+	} else {
+		out->ipv4_src = be32_to_cpu(k->u.ipv4.src);
+		out->ipv4_dst = be32_to_cpu(k->u.ipv4.dst);
+	}
+	if (test_bit(IP_TUNNEL_KEY_BIT, k->tun_flags))
+		out->flags |= RVS_TUN_KEY;
+	if (test_bit(IP_TUNNEL_DONT_FRAGMENT_BIT, k->tun_flags))
+		out->flags |= RVS_TUN_DF;
+	if (test_bit(IP_TUNNEL_CSUM_BIT, k->tun_flags))
+		out->flags |= RVS_TUN_CSUM;
+	if (test_bit(IP_TUNNEL_OAM_BIT, k->tun_flags))
+		out->flags |= RVS_TUN_OAM;
+	out->tos = k->tos;
+	out->ttl = k->ttl;
+	out->tp_src = be16_to_cpu(k->tp_src);
+	out->tp_dst = be16_to_cpu(k->tp_dst);
+	return true;
+}
+
+/*
+ * Egress tunnel metadata (upstream set(tunnel_info)): a fresh metadata dst describing the outer header replaces the
+ * packet's dst; a collect_md tunnel device transmitting the packet builds the outer header from it.
+ */
+int rvs_skb_tunnel_set(struct sk_buff *skb, const struct rvs_tun *tun)
+{
+	struct metadata_dst *md = metadata_dst_alloc(0, METADATA_IP_TUNNEL, GFP_ATOMIC);
+	struct ip_tunnel_info *info;
+	struct ip_tunnel_key *k;
+
+	if (!md)
+		return -ENOMEM;
+	info = &md->u.tun_info;
+	k = &info->key;
+	info->mode = IP_TUNNEL_INFO_TX;
+	k->tun_id = cpu_to_be64(tun->id);
+	if (tun->ipv6) {
+		info->mode |= IP_TUNNEL_INFO_IPV6;
+		memcpy(&k->u.ipv6.src, tun->ipv6_src, 16);
+		memcpy(&k->u.ipv6.dst, tun->ipv6_dst, 16);
+	} else {
+		k->u.ipv4.src = cpu_to_be32(tun->ipv4_src);
+		k->u.ipv4.dst = cpu_to_be32(tun->ipv4_dst);
+	}
+	if (tun->flags & RVS_TUN_KEY)
+		__set_bit(IP_TUNNEL_KEY_BIT, k->tun_flags);
+	if (tun->flags & RVS_TUN_DF)
+		__set_bit(IP_TUNNEL_DONT_FRAGMENT_BIT, k->tun_flags);
+	if (tun->flags & RVS_TUN_CSUM)
+		__set_bit(IP_TUNNEL_CSUM_BIT, k->tun_flags);
+	if (tun->flags & RVS_TUN_OAM)
+		__set_bit(IP_TUNNEL_OAM_BIT, k->tun_flags);
+	k->tos = tun->tos;
+	k->ttl = tun->ttl;
+	k->tp_src = cpu_to_be16(tun->tp_src);
+	k->tp_dst = cpu_to_be16(tun->tp_dst);
+	skb_dst_drop(skb);
+	skb_dst_set(skb, &md->dst);
+	return 0;
 }

@@ -1,6 +1,8 @@
 //! Vports: datapath ports backed by a net device — an existing netdev hooked with an rx_handler
-//! (`OVS_VPORT_TYPE_NETDEV`) or an rvs internal device (`OVS_VPORT_TYPE_INTERNAL`, the datapath's local port 0 and
-//! any other internal port) — and the `ovs_vport` generic netlink commands.
+//! (`OVS_VPORT_TYPE_NETDEV`, which includes the collect_md tunnel devices ovs-vswitchd creates over rtnetlink), a
+//! collect_md `gretap` device rvs creates itself (`OVS_VPORT_TYPE_GRE`), or an rvs internal device
+//! (`OVS_VPORT_TYPE_INTERNAL`, the datapath's local port 0 and any other internal port) — and the `ovs_vport`
+//! generic netlink commands.
 //!
 //! # Lifetimes
 //! A vport is a leaked `KBox` published in its datapath's port table. It holds one reference on its device. It is
@@ -118,16 +120,60 @@ impl Vport {
         Ok(v)
     }
 
+    /// Creates a collect_md `gretap` device named `name` and attaches it as an `OVS_VPORT_TYPE_GRE` port (upstream
+    /// vport-gre.c: what ovs-vswitchd asks for when it cannot create the tunnel device itself over rtnetlink).
+    pub(crate) fn new_gre(dp: &Datapath, port_no: u32, name: &str, pids: &[u8]) -> Result<*mut Vport> {
+        let cname = c_name(name)?;
+        let mut e = 0;
+        let dev = {
+            let _rtnl = glue::RtnlGuard::new();
+            // SAFETY: rtnl held; `cname` is NUL-terminated.
+            let dev = unsafe { ffi::rvs_gretap_create(dp.net(), cname.as_ptr(), &mut e) };
+            if !dev.is_null() {
+                // SAFETY: Registered device: one reference for the port (handed to `attach`), one held here until
+                // the outcome is known.
+                unsafe {
+                    ffi::rvs_dev_hold(dev);
+                    ffi::rvs_dev_hold(dev);
+                }
+            }
+            dev
+        };
+        if dev.is_null() {
+            return Err(Error::from_errno(if e < 0 { e } else { -12 }));
+        }
+        let r = Self::attach(dp, port_no, OVS_VPORT_TYPE_GRE, dev, pids);
+        let _rtnl = glue::RtnlGuard::new();
+        // SAFETY: rtnl held; our extra reference keeps `dev` alive; it is dropped before rtnl is released (the
+        // device, if deleted, is freed after that).
+        unsafe {
+            if r.is_err() {
+                ffi::rvs_tunnel_dev_delete(dev);
+            }
+            ffi::rvs_dev_put(dev);
+        }
+        r
+    }
+
     /// Attaches the existing net device `name` (in the datapath's namespace) as a netdev port.
     pub(crate) fn new_netdev(dp: &Datapath, port_no: u32, name: &str, pids: &[u8]) -> Result<*mut Vport> {
         let cname = c_name(name)?;
-        let master = dp.port(0).map(|l| l.dev).ok_or(ENODEV)?;
         // SAFETY: `cname` is NUL-terminated; the returned device (if any) carries a reference for us.
         let dev = unsafe { ffi::rvs_dev_get_by_name(dp.net(), cname.as_ptr()) };
         if dev.is_null() {
             return Err(ENODEV);
         }
-        let mut b = match Self::alloc(dp, port_no, OVS_VPORT_TYPE_NETDEV, pids) {
+        Self::attach(dp, port_no, OVS_VPORT_TYPE_NETDEV, dev, pids)
+    }
+
+    /// Hooks device `dev` (one reference handed over, dropped on failure) as a port of kind `kind`.
+    fn attach(dp: &Datapath, port_no: u32, kind: u16, dev: *mut NetDevice, pids: &[u8]) -> Result<*mut Vport> {
+        let Some(master) = dp.port(0).map(|l| l.dev) else {
+            // SAFETY: Our reference.
+            unsafe { ffi::rvs_dev_put(dev) };
+            return Err(ENODEV);
+        };
+        let mut b = match Self::alloc(dp, port_no, kind, pids) {
             Ok(b) => b,
             Err(e) => {
                 // SAFETY: Our reference.
@@ -228,6 +274,14 @@ impl Vport {
         unsafe {
             if self.kind == OVS_VPORT_TYPE_NETDEV {
                 ffi::rvs_netdev_detach(self.dev, self.master);
+            } else if self.kind == OVS_VPORT_TYPE_GRE {
+                ffi::rvs_netdev_detach(self.dev, self.master);
+                ffi::rvs_tunnel_dev_delete(self.dev);
+                // As for internal ports below: the rx_handler unregistration waited for every reader, and the
+                // device's unregistration completes at rtnl_unlock only once our reference is gone.
+                if self.dev_ref.swap(false, Ordering::AcqRel) {
+                    ffi::rvs_dev_put(self.dev);
+                }
             } else {
                 ffi::rvs_internal_dev_destroy(self.dev);
                 // The port was unpublished before, and unregistration waited for every RCU reader
@@ -245,7 +299,7 @@ impl Vport {
         if self.detached.swap(true, Ordering::AcqRel) {
             return;
         }
-        if self.kind == OVS_VPORT_TYPE_NETDEV {
+        if self.kind != OVS_VPORT_TYPE_INTERNAL {
             // SAFETY: rtnl is held by the notifier chain; the device is still registered.
             unsafe { ffi::rvs_netdev_detach(self.dev, self.master) };
         }
@@ -415,6 +469,7 @@ fn new(req: &Request<'_>, a: &VportAttrs<'_>) -> Result {
     let v = match u16::try_from(ty).unwrap_or(0) {
         OVS_VPORT_TYPE_NETDEV => Vport::new_netdev(dp, port_no, name, pids)?,
         OVS_VPORT_TYPE_INTERNAL => Vport::new_internal(dp, port_no, name, a.ifindex.unwrap_or(0), pids)?,
+        OVS_VPORT_TYPE_GRE => Vport::new_gre(dp, port_no, name, pids)?,
         _ => return Err(genl::err(errno::EAFNOSUPPORT)),
     };
     dp.publish_port(&w, port_no, v);

@@ -38,6 +38,7 @@ pub mod extract;
 pub mod execute;
 pub mod key;
 pub mod mask;
+pub mod meter;
 pub mod nla;
 pub mod ovs_abi;
 pub mod packet;
