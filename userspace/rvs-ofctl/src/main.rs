@@ -1,0 +1,2 @@
+//! rvs-ofctl (being written).
+fn main() {}
