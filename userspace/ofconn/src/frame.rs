@@ -1,0 +1,101 @@
+//! Stream framing: collects bytes read from a stream and splits them into whole OpenFlow
+//! messages using the header's length ([`rvs_openflow::codec::frame_len`]).
+
+use std::io::{self, Read};
+
+use rvs_openflow::codec::{frame_len, HEADER_LEN};
+
+/// Largest read done at once.
+const CHUNK: usize = 64 * 1024;
+
+/// A receive buffer that yields whole messages.
+#[derive(Debug, Default)]
+pub struct FrameBuf {
+    buf: Vec<u8>,
+}
+
+/// The stream carried a header whose length is shorter than a header: it cannot be framed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("corrupt OpenFlow stream: message length {0} < 8")]
+pub struct FrameError(pub usize);
+
+impl FrameBuf {
+    /// An empty buffer.
+    pub fn new() -> Self {
+        FrameBuf::default()
+    }
+
+    /// Appends bytes received.
+    pub fn extend(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// Reads once from `r` into the buffer; returns the byte count (0: end of stream).
+    pub fn fill(&mut self, r: &mut impl Read) -> io::Result<usize> {
+        let old = self.buf.len();
+        self.buf.resize(old.saturating_add(CHUNK), 0);
+        let res = r.read(self.buf.get_mut(old..).unwrap_or_default());
+        let n = *res.as_ref().unwrap_or(&0);
+        self.buf.truncate(old.saturating_add(n));
+        res
+    }
+
+    /// Takes the next complete message out of the buffer, if one has fully arrived.
+    pub fn next_frame(&mut self) -> Result<Option<Vec<u8>>, FrameError> {
+        let Some(len) = frame_len(&self.buf) else { return Ok(None) };
+        if len < HEADER_LEN {
+            return Err(FrameError(len));
+        }
+        if self.buf.len() < len {
+            return Ok(None);
+        }
+        let rest = self.buf.split_off(len);
+        Ok(Some(std::mem::replace(&mut self.buf, rest)))
+    }
+
+    /// Bytes buffered that do not yet form a whole message.
+    pub fn pending(&self) -> usize {
+        self.buf.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_and_joins_messages() {
+        let mut f = FrameBuf::new();
+        let a = [4u8, 2, 0, 10, 0, 0, 0, 1, 0xaa, 0xbb];
+        let b = [4u8, 3, 0, 8, 0, 0, 0, 2];
+        let mut all = a.to_vec();
+        all.extend_from_slice(&b);
+        // Byte by byte: nothing until the first message is complete.
+        for (i, byte) in all.iter().enumerate() {
+            f.extend(&[*byte]);
+            let got = f.next_frame().unwrap();
+            if i == a.len() - 1 {
+                assert_eq!(got.as_deref(), Some(&a[..]));
+            } else if i == all.len() - 1 {
+                assert_eq!(got.as_deref(), Some(&b[..]));
+            } else {
+                assert_eq!(got, None, "at byte {i}");
+            }
+        }
+        assert_eq!(f.pending(), 0);
+        // Two at once, read through fill().
+        let mut r = &all[..];
+        assert_eq!(f.fill(&mut r).unwrap(), all.len());
+        assert_eq!(f.next_frame().unwrap().as_deref(), Some(&a[..]));
+        assert_eq!(f.next_frame().unwrap().as_deref(), Some(&b[..]));
+        assert_eq!(f.next_frame().unwrap(), None);
+        assert_eq!(f.fill(&mut r).unwrap(), 0);
+    }
+
+    #[test]
+    fn corrupt_length_is_an_error() {
+        let mut f = FrameBuf::new();
+        f.extend(&[4, 0, 0, 4, 0, 0, 0, 0]);
+        assert_eq!(f.next_frame(), Err(FrameError(4)));
+    }
+}
