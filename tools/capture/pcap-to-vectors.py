@@ -29,8 +29,13 @@ def packets(path):
         off += 16
         frame = data[off:off + incl]
         off += incl
-        # LINKTYPE_NETLINK (253) carries the bare message; LINKTYPE_LINUX_SLL (113) a 16-byte cooked header first.
-        yield frame[16:] if linktype == 113 else frame
+        # Both LINKTYPE_NETLINK (253) as libpcap writes it for nlmon and LINKTYPE_LINUX_SLL (113) put a 16-byte
+        # cooked header (packet type, ARPHRD_NETLINK = 0x0338, ..., netlink protocol) before the message.
+        if linktype in (113, 253):
+            if linktype == 253 and frame[2:4] != b"\x03\x38":
+                raise SystemExit("unexpected nlmon header: %s" % frame[:16].hex())
+            frame = frame[16:]
+        yield frame
 
 
 def messages(frame):
