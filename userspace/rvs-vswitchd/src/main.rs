@@ -29,10 +29,10 @@ struct Args {
     #[arg(long)]
     detach: bool,
     /// Write the pid to FILE (default RUN_DIR/rvs-vswitchd.pid).
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "@default")]
     pidfile: Option<PathBuf>,
     /// Log to FILE as well (default /var/log/rvs/rvs-vswitchd.log).
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "@default")]
     log_file: Option<PathBuf>,
     /// Control socket.
     #[arg(long)]
@@ -65,8 +65,8 @@ fn main() {
 fn run(args: Args) -> Result<(), String> {
     let run_dir = absolute(&rvs_vswitchd::run_dir());
     let db_file = absolute(&args.db_file);
-    let pidfile = args.pidfile.as_ref().map(|p| if p.as_os_str().is_empty() { run_dir.join("rvs-vswitchd.pid") } else { absolute(p) });
-    let log_file = args.log_file.as_ref().map(|p| if p.as_os_str().is_empty() { PathBuf::from("/var/log/rvs/rvs-vswitchd.log") } else { absolute(p) });
+    let pidfile = args.pidfile.as_ref().map(|p| if p.as_os_str() == "@default" { run_dir.join("rvs-vswitchd.pid") } else { absolute(p) });
+    let log_file = args.log_file.as_ref().map(|p| if p.as_os_str() == "@default" { PathBuf::from("/var/log/rvs/rvs-vswitchd.log") } else { absolute(p) });
     let ctl = absolute(&args.unixctl.clone().unwrap_or_else(rvs_vswitchd::default_unixctl));
     let remotes: Vec<String> = if args.remotes.is_empty() {
         vec![format!("punix:{}", run_dir.join("db.sock").display())]
