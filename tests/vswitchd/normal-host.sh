@@ -9,7 +9,7 @@
 # hosts learn and ping; fdb/show lists their MACs; dump-flows shows megaflows wildcarded beyond L2; ofproto/trace;
 # access ports tag=10 vs tag=20 isolated (existing flows revalidated at once); a trunk port carries both VLANs tagged
 # (tcpdump -e); port removal stops traffic; idle flows expire (max-idle); exit and restart keep the configuration and
-# ofports; SIGTERM shuts down cleanly. The VM twin is tests/vswitchd/normal-kernel.sh.
+# ofports; SIGTERM shuts down cleanly; then the same daemon configured through Debian's ovsdb-server (rvs's schema). The VM twin is tests/vswitchd/normal-kernel.sh.
 set -u
 RVS_REPO=${RVS_REPO:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$RVS_REPO/tests/lib.sh"
@@ -20,6 +20,7 @@ VSW_TYPE=${VSW_TYPE:-netdev}        # netdev (userspace datapath) or system (ker
 vsw_setup /tmp/rvs-vsw-host
 trap 'vsw_cleanup' EXIT INT TERM
 vsw_scenario "$VSW_TYPE"
+vsw_external "$VSW_TYPE"
 vsw_cleanup
 trap - EXIT INT TERM
 finish

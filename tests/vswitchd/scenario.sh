@@ -42,7 +42,7 @@ vsw_cleanup() {
         vsw_wait_gone
     fi
     cleanup_netns
-    for v in rvw1 rvw2 rvw3 rvw4; do ip link del $v 2>/dev/null; done
+    for v in rvw1 rvw2 rvw3 rvw4 rvx1 rvx2; do ip link del $v 2>/dev/null; done
     if [ "$RVS_FAILED" != 0 ] && [ -f "$work/vswitchd.log" ]; then
         echo "--- rvs-vswitchd log (last 60 lines)"; tail -n 60 "$work/vswitchd.log"
     fi
@@ -177,4 +177,36 @@ vsw_scenario() {
     check "$ty: last bridge gone: datapath deleted" vsw_wait sh -c "! $A dpif/show | grep -q '@$dp'"
     check "$ty: exit --cleanup" $A exit --cleanup
     vsw_wait_gone
+    cleanup_netns
+}
+
+# vsw_external TYPE: rvs-vswitchd configured through an EXTERNAL database server: Debian's ovsdb-server serving a
+# file made from rvs's schema (--db=unix:...), ovs-vsctl against it (add-br/add-port wait for cur_cfg), two hosts
+# ping, and the daemon reconnects after the server restarts.
+vsw_external() {
+    ty=$1
+    command -v ovsdb-server >/dev/null && command -v ovsdb-tool >/dev/null || { fail "ovsdb-server and ovsdb-tool installed"; return; }
+    echo "=== rvs-vswitchd with an external ovsdb-server, datapath_type=$ty"
+    ext=$work/ext
+    mkdir -p "$ext"
+    check "external: ovsdb-tool create with rvs's schema" ovsdb-tool create "$ext/conf.db" "$RVS_REPO/userspace/ovsdb/schema/vswitch.ovsschema"
+    start_ovsdb() { ovsdb-server "$ext/conf.db" --remote="punix:$ext/db.sock" --pidfile="$ext/ovsdb.pid" --unixctl="$ext/ovsdb.ctl" --detach --log-file="$ext/ovsdb.log"; }
+    check "external: ovsdb-server starts" start_ovsdb
+    XV="ovs-vsctl --db=unix:$ext/db.sock --timeout=20"
+    check "external: ovs-vsctl init" $XV --no-wait init
+    check "external: rvs-vswitchd --db=unix:..." "$bin/rvs-vswitchd" --db="unix:$ext/db.sock" --detach --pidfile --log-file="$work/vswitchd.log"
+    netns_host vx1 10.57.0.1/24 rvx1
+    netns_host vx2 10.57.0.2/24 rvx2
+    check "external: add-br + add-port (waits for the daemon)" $XV add-br brx -- set bridge brx datapath_type=$ty -- add-port brx rvx1 -- add-port brx rvx2
+    check "external: ofport written back" test "$($XV get interface rvx2 ofport)" = 2
+    check "external: ping" ping_ok vx1 10.57.0.2
+    kill "$(cat "$ext/ovsdb.pid")"; sleep 0.5
+    check "external: ovsdb-server restarts" start_ovsdb
+    check "external: daemon reconnects and applies a change (del-port waits)" $XV del-port brx rvx2
+    check "external: port removal stops traffic" ping_fails vx1 10.57.0.2
+    check "external: del-br" $XV del-br brx
+    check "external: exit" $A exit --cleanup
+    vsw_wait_gone
+    kill "$(cat "$ext/ovsdb.pid")" 2>/dev/null
+    cleanup_netns
 }
