@@ -1,0 +1,233 @@
+//! The desired configuration, read from the database replica: the `Open_vSwitch` root row, the
+//! bridges it references, their ports and interfaces, as typed values (datums parsed from their
+//! RFC 7047 JSON forms). Only rows reachable from the root count, as in Open vSwitch.
+
+use std::collections::BTreeMap;
+
+use rvs_dpif::DatapathType;
+use serde_json::{Map, Value};
+
+use crate::dbsync::Replica;
+use crate::ofproto::FailMode;
+use crate::vlan::PortVlan;
+
+/// An interface row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IfaceCfg {
+    /// Row UUID.
+    pub uuid: String,
+    /// Device name.
+    pub name: String,
+    /// `type` (empty: a system device).
+    pub ty: String,
+    /// `ofport_request`.
+    pub ofport_request: Option<u32>,
+    /// The `ofport` column as last written (kept across restarts).
+    pub ofport_db: Option<i64>,
+    /// `options`.
+    pub options: BTreeMap<String, String>,
+}
+
+/// A port row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortCfg {
+    /// Row UUID.
+    pub uuid: String,
+    /// Name.
+    pub name: String,
+    /// VLAN configuration.
+    pub vlan: PortVlan,
+    /// A problem with the VLAN columns, to log.
+    pub vlan_warning: Option<String>,
+    /// Interfaces (one; more would be a bond, not supported yet).
+    pub interfaces: Vec<IfaceCfg>,
+}
+
+/// A bridge row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BridgeCfg {
+    /// Row UUID.
+    pub uuid: String,
+    /// Name.
+    pub name: String,
+    /// Datapath type (`datapath_type`: `""`/`system` or `netdev`/`userspace`).
+    pub dp_type: DatapathType,
+    /// `fail_mode`.
+    pub fail_mode: FailMode,
+    /// Whether controllers are configured (the OpenFlow side is not implemented yet).
+    pub has_controller: bool,
+    /// `other_config`.
+    pub other_config: BTreeMap<String, String>,
+    /// Ports, by name.
+    pub ports: Vec<PortCfg>,
+}
+
+/// The whole desired configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Config {
+    /// UUID of the `Open_vSwitch` row, if there is one.
+    pub root: Option<String>,
+    /// `next_cfg`.
+    pub next_cfg: i64,
+    /// `cur_cfg`.
+    pub cur_cfg: i64,
+    /// Bridges, by name.
+    pub bridges: Vec<BridgeCfg>,
+    /// Problems found while reading (logged by the caller).
+    pub warnings: Vec<String>,
+}
+
+/// The atoms of a set datum (a bare atom is a one-element set).
+pub fn set_atoms(v: Option<&Value>) -> Vec<&Value> {
+    match v {
+        Some(Value::Array(a)) if a.first().and_then(Value::as_str) == Some("set") => {
+            a.get(1).and_then(Value::as_array).map(|x| x.iter().collect()).unwrap_or_default()
+        }
+        Some(v) => vec![v],
+        None => Vec::new(),
+    }
+}
+
+/// A UUID atom's text.
+pub fn uuid_of(v: &Value) -> Option<&str> {
+    match v.as_array().map(Vec::as_slice) {
+        Some([Value::String(t), Value::String(u)]) if t == "uuid" => Some(u),
+        _ => None,
+    }
+}
+
+/// A string→string map datum.
+pub fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    if let Some(Value::Array(a)) = v {
+        if a.first().and_then(Value::as_str) == Some("map") {
+            for pair in a.get(1).and_then(Value::as_array).into_iter().flatten() {
+                if let (Some(k), Some(v)) = (pair.get(0).and_then(Value::as_str), pair.get(1).and_then(Value::as_str)) {
+                    out.insert(k.to_string(), v.to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// An optional integer (a set of at most one integer).
+pub fn opt_int(v: Option<&Value>) -> Option<i64> {
+    set_atoms(v).first().and_then(|a| a.as_i64())
+}
+
+/// An optional string.
+pub fn opt_str(v: Option<&Value>) -> Option<&str> {
+    set_atoms(v).first().and_then(|a| a.as_str())
+}
+
+fn str_col<'a>(row: &'a Map<String, Value>, c: &str) -> &'a str {
+    row.get(c).and_then(Value::as_str).unwrap_or("")
+}
+
+fn refs<'a>(row: &'a Map<String, Value>, c: &str) -> Vec<&'a str> {
+    set_atoms(row.get(c)).into_iter().filter_map(uuid_of).collect()
+}
+
+impl Config {
+    /// Reads the configuration from `r`.
+    pub fn from_replica(r: &Replica) -> Config {
+        let mut cfg = Config::default();
+        let Some((root_uuid, root)) = r.table("Open_vSwitch").and_then(|t| t.iter().next()) else {
+            return cfg;
+        };
+        cfg.root = Some(root_uuid.clone());
+        cfg.next_cfg = root.get("next_cfg").and_then(Value::as_i64).unwrap_or(0);
+        cfg.cur_cfg = root.get("cur_cfg").and_then(Value::as_i64).unwrap_or(0);
+        for bu in refs(root, "bridges") {
+            let Some(b) = r.row("Bridge", bu) else { continue };
+            let name = str_col(b, "name").to_string();
+            let dp_type = match str_col(b, "datapath_type") {
+                "" | "system" => DatapathType::System,
+                "netdev" | "userspace" => DatapathType::Userspace,
+                other => {
+                    cfg.warnings.push(format!("bridge {name}: unknown datapath_type \"{other}\", using system"));
+                    DatapathType::System
+                }
+            };
+            let fail_mode = match opt_str(b.get("fail_mode")) {
+                Some("secure") => FailMode::Secure,
+                _ => FailMode::Standalone,
+            };
+            let mut ports = Vec::new();
+            for pu in refs(b, "ports") {
+                let Some(p) = r.row("Port", pu) else { continue };
+                let pname = str_col(p, "name").to_string();
+                let trunks: Vec<i64> = set_atoms(p.get("trunks")).iter().filter_map(|a| a.as_i64()).collect();
+                let (vlan, vlan_warning) = PortVlan::from_columns(opt_int(p.get("tag")), &trunks, opt_str(p.get("vlan_mode")));
+                let mut interfaces = Vec::new();
+                for iu in refs(p, "interfaces") {
+                    let Some(i) = r.row("Interface", iu) else { continue };
+                    interfaces.push(IfaceCfg {
+                        uuid: iu.to_string(),
+                        name: str_col(i, "name").to_string(),
+                        ty: str_col(i, "type").to_string(),
+                        ofport_request: opt_int(i.get("ofport_request")).and_then(|o| u32::try_from(o).ok()),
+                        ofport_db: opt_int(i.get("ofport")).filter(|o| *o > 0),
+                        options: string_map(i.get("options")),
+                    });
+                }
+                interfaces.sort_by(|a, b| a.name.cmp(&b.name));
+                ports.push(PortCfg { uuid: pu.to_string(), name: pname, vlan, vlan_warning, interfaces });
+            }
+            ports.sort_by(|a, b| a.name.cmp(&b.name));
+            cfg.bridges.push(BridgeCfg {
+                uuid: bu.to_string(),
+                name,
+                dp_type,
+                fail_mode,
+                has_controller: !refs(b, "controller").is_empty(),
+                other_config: string_map(b.get("other_config")),
+                ports,
+            });
+        }
+        cfg.bridges.sort_by(|a, b| a.name.cmp(&b.name));
+        cfg
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_reachable_rows() {
+        let mut r = Replica::default();
+        r.apply_update(&json!({
+            "Open_vSwitch": {"r1": {"new": {"bridges": ["uuid", "b1"], "next_cfg": 3, "cur_cfg": 2}}},
+            "Bridge": {
+                "b1": {"new": {"name": "br0", "datapath_type": "netdev", "ports": ["set", [["uuid", "p1"], ["uuid", "p2"]]],
+                               "fail_mode": ["set", []], "controller": ["set", []], "other_config": ["map", [["mac-aging-time", "60"]]]}},
+                "b2": {"new": {"name": "orphan", "ports": ["set", []]}}
+            },
+            "Port": {
+                "p1": {"new": {"name": "v1", "tag": 10, "trunks": ["set", []], "vlan_mode": ["set", []], "interfaces": ["uuid", "i1"]}},
+                "p2": {"new": {"name": "v2", "tag": ["set", []], "trunks": ["set", [10, 20]], "vlan_mode": ["set", []], "interfaces": ["uuid", "i2"]}}
+            },
+            "Interface": {
+                "i1": {"new": {"name": "v1", "type": "", "ofport_request": ["set", []], "options": ["map", []]}},
+                "i2": {"new": {"name": "v2", "type": "internal", "ofport_request": 7, "options": ["map", []]}}
+            }
+        }));
+        let c = Config::from_replica(&r);
+        assert_eq!(c.root.as_deref(), Some("r1"));
+        assert_eq!((c.next_cfg, c.cur_cfg), (3, 2));
+        assert_eq!(c.bridges.len(), 1, "unreferenced bridges are ignored");
+        let b = &c.bridges[0];
+        assert_eq!(b.dp_type, DatapathType::Userspace);
+        assert_eq!(b.other_config.get("mac-aging-time").map(String::as_str), Some("60"));
+        assert_eq!(b.ports[0].vlan.tag, 10);
+        assert_eq!(b.ports[1].vlan.trunks.len(), 2);
+        assert_eq!(b.ports[1].interfaces[0].ofport_request, Some(7));
+        assert_eq!(b.ports[1].interfaces[0].ty, "internal");
+        // A delete removes the row.
+        r.apply_update(&json!({"Port": {"p2": {"old": {"name": "v2"}}}}));
+        assert_eq!(Config::from_replica(&r).bridges[0].ports.len(), 1);
+    }
+}

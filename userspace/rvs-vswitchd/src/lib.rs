@@ -1,0 +1,43 @@
+//! `rvs-vswitchd`: the switch daemon. It turns the configuration database (OVSDB, rvs's
+//! Open_vSwitch schema) into datapath state and handles every packet the datapath cannot.
+//!
+//! - [`dbsync`]: the database connection (embedded server or external), monitor replica;
+//!   [`config`]: the typed desired configuration read from the replica.
+//! - [`bridge`]: reconciliation — bridges onto datapaths (one per datapath type, `ovs-system`
+//!   / `ovs-netdev`, as Open vSwitch), ports and interfaces onto datapath ports, status
+//!   write-back and `cur_cfg`.
+//! - [`ofproto`]: bridges' run-time state (ports, MAC tables) shared with translation;
+//!   [`vlan`], [`mac_learning`]: the NORMAL pipeline's building blocks.
+//! - [`xlate`]: translation with wildcard tracking; [`xlate::normal`]: the NORMAL action.
+//! - [`upcall`]: datapath backers, handler threads (miss → megaflow + execute), revalidator.
+//! - [`unixctl`], [`commands`]: the control socket and its commands; [`vlog`]: logging;
+//!   [`daemon`]: detach, pidfile, signals; [`odp`]: datapath encodings and text forms;
+//!   [`netdev`]: device status and tap devices.
+
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod vlog;
+
+pub mod bridge;
+pub mod commands;
+pub mod config;
+pub mod daemon;
+pub mod dbsync;
+pub mod mac_learning;
+pub mod netdev;
+pub mod odp;
+pub mod ofproto;
+pub mod unixctl;
+pub mod upcall;
+pub mod vlan;
+pub mod xlate;
+
+/// Where the daemon's files go by default (`RVS_RUN_DIR` overrides).
+pub fn run_dir() -> std::path::PathBuf {
+    std::env::var_os("RVS_RUN_DIR").map_or_else(|| "/run/rvs".into(), Into::into)
+}
+
+/// The default control socket.
+pub fn default_unixctl() -> std::path::PathBuf {
+    run_dir().join("rvs-vswitchd.ctl")
+}

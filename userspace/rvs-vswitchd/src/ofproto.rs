@@ -1,0 +1,199 @@
+//! The run-time state of bridges that translation reads: per bridge its ports (OpenFlow number,
+//! datapath port, VLAN configuration), its MAC learning table and a generation counter; and
+//! the switch-wide index from (datapath type, datapath port) to the bridge that owns it, which
+//! the upcall handlers use to route a miss.
+//!
+//! The reconciler ([`crate::bridge`]) publishes a new immutable [`BridgeConfig`] whenever the
+//! database changes; handlers take an `Arc` snapshot per upcall, so reconfiguration never
+//! blocks forwarding.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use rvs_dpif::{DatapathType, PortNo};
+
+use crate::mac_learning::MacTable;
+use crate::vlan::PortVlan;
+
+/// OpenFlow's number for a bridge's own (local) port.
+pub const OFPP_LOCAL: u32 = 0xfffe;
+
+/// How a bridge forwards packets no controller decided on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FailMode {
+    /// Act as a learning switch (NORMAL).
+    #[default]
+    Standalone,
+    /// Drop what no flow handles.
+    Secure,
+}
+
+/// One bridge port as translation sees it (one interface per port until bonds exist).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfPort {
+    /// OpenFlow port number (`Interface.ofport`).
+    pub ofport: u32,
+    /// Interface (device) name.
+    pub name: String,
+    /// The `Port` row's name.
+    pub port_name: String,
+    /// Datapath port number.
+    pub dp_port: PortNo,
+    /// Interface type (`""`/`system`, `internal`, `tap`).
+    pub iface_type: String,
+    /// VLAN configuration of the port.
+    pub vlan: PortVlan,
+}
+
+/// A bridge's configuration as published to translation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BridgeConfig {
+    /// Bridge name.
+    pub name: String,
+    /// Datapath type.
+    pub dp_type: DatapathTypeEq,
+    /// Fail mode.
+    pub fail_mode: FailMode,
+    /// Ports by OpenFlow number.
+    pub ports: BTreeMap<u32, OfPort>,
+    /// Datapath port → OpenFlow port.
+    pub by_dp: BTreeMap<PortNo, u32>,
+    /// Idle time after which datapath flows are removed (ms; `other_config:max-idle`).
+    pub max_idle_ms: u64,
+    /// Forward reserved multicast (`other_config:forward-bpdu`).
+    pub forward_bpdu: bool,
+}
+
+/// A [`DatapathType`] with `Default`, for [`BridgeConfig`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DatapathTypeEq(pub DatapathType);
+
+impl BridgeConfig {
+    /// The port with datapath number `dp`.
+    pub fn port_by_dp(&self, dp: PortNo) -> Option<&OfPort> {
+        self.by_dp.get(&dp).and_then(|o| self.ports.get(o))
+    }
+}
+
+/// A bridge.
+#[derive(Debug)]
+pub struct Bridge {
+    /// Name.
+    pub name: String,
+    config: RwLock<Arc<BridgeConfig>>,
+    /// The MAC learning table.
+    pub macs: Mutex<MacTable>,
+    config_gen: AtomicU64,
+}
+
+impl Bridge {
+    /// A bridge with `cfg`.
+    pub fn new(cfg: BridgeConfig, macs: MacTable) -> Bridge {
+        Bridge { name: cfg.name.clone(), config: RwLock::new(Arc::new(cfg)), macs: Mutex::new(macs), config_gen: AtomicU64::new(1) }
+    }
+
+    /// The current configuration.
+    pub fn config(&self) -> Arc<BridgeConfig> {
+        self.config.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Publishes `cfg`; returns whether it differed (then flows get revalidated).
+    pub fn set_config(&self, cfg: BridgeConfig) -> bool {
+        let mut g = self.config.write().unwrap_or_else(|p| p.into_inner());
+        if **g == cfg {
+            return false;
+        }
+        *g = Arc::new(cfg);
+        self.config_gen.fetch_add(1, Ordering::AcqRel);
+        true
+    }
+
+    /// Changes when translation of some flow might change (configuration or MAC table).
+    pub fn generation(&self) -> (u64, u64) {
+        let m = self.macs.lock().unwrap_or_else(|p| p.into_inner()).generation();
+        (self.config_gen.load(Ordering::Acquire), m)
+    }
+}
+
+/// All bridges and the datapath-port index.
+#[derive(Debug, Default)]
+pub struct Switch {
+    bridges: RwLock<BTreeMap<String, Arc<Bridge>>>,
+    index: RwLock<HashMap<(DatapathTypeEq, PortNo), Arc<Bridge>>>,
+}
+
+impl std::hash::Hash for DatapathTypeEq {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        matches!(self.0, DatapathType::System).hash(state);
+    }
+}
+
+impl Switch {
+    /// An empty switch.
+    pub fn new() -> Switch {
+        Switch::default()
+    }
+
+    /// The bridge named `name`.
+    pub fn bridge(&self, name: &str) -> Option<Arc<Bridge>> {
+        self.bridges.read().unwrap_or_else(|p| p.into_inner()).get(name).cloned()
+    }
+
+    /// All bridges, by name.
+    pub fn bridges(&self) -> Vec<Arc<Bridge>> {
+        self.bridges.read().unwrap_or_else(|p| p.into_inner()).values().cloned().collect()
+    }
+
+    /// The bridge that owns datapath port `port` of the `ty` datapath.
+    pub fn bridge_of(&self, ty: DatapathType, port: PortNo) -> Option<Arc<Bridge>> {
+        self.index.read().unwrap_or_else(|p| p.into_inner()).get(&(DatapathTypeEq(ty), port)).cloned()
+    }
+
+    /// Replaces the set of bridges (keeping the MAC tables of those that stay) and rebuilds the
+    /// index. Returns the bridges whose configuration changed.
+    pub fn publish(&self, configs: Vec<BridgeConfig>, aging: &dyn Fn(&str) -> (std::time::Duration, usize)) -> Vec<String> {
+        let mut changed = Vec::new();
+        let mut bridges = self.bridges.write().unwrap_or_else(|p| p.into_inner());
+        let mut next = BTreeMap::new();
+        for cfg in configs {
+            let name = cfg.name.clone();
+            let (age, size) = aging(&name);
+            let br = match bridges.remove(&name) {
+                Some(b) => {
+                    let old = b.config();
+                    {
+                        let mut m = b.macs.lock().unwrap_or_else(|p| p.into_inner());
+                        m.aging = age;
+                        m.max = size.max(1);
+                        for (ofp, p) in &old.ports {
+                            if cfg.ports.get(ofp).map(|n| (&n.name, &n.vlan)) != Some((&p.name, &p.vlan)) {
+                                m.flush_port(*ofp);
+                            }
+                        }
+                    }
+                    if b.set_config(cfg) {
+                        changed.push(name.clone());
+                    }
+                    b
+                }
+                None => {
+                    changed.push(name.clone());
+                    Arc::new(Bridge::new(cfg, MacTable::new(age, size)))
+                }
+            };
+            next.insert(name, br);
+        }
+        changed.extend(bridges.keys().cloned());
+        *bridges = next;
+        let mut index = HashMap::new();
+        for b in bridges.values() {
+            let c = b.config();
+            for p in c.ports.values() {
+                index.insert((c.dp_type, p.dp_port), b.clone());
+            }
+        }
+        *self.index.write().unwrap_or_else(|p| p.into_inner()) = index;
+        changed
+    }
+}
