@@ -11,6 +11,7 @@ CTRL_CMD_GETFAMILY replies in the same capture. Identical messages are written o
 import struct
 import sys
 
+NETLINK_GENERIC = 16
 GENL_ID_CTRL = 0x10
 CTRL_CMD_NEWFAMILY = 1
 CTRL_ATTR_FAMILY_ID = 1
@@ -31,9 +32,13 @@ def packets(path):
         off += incl
         # Both LINKTYPE_NETLINK (253) as libpcap writes it for nlmon and LINKTYPE_LINUX_SLL (113) put a 16-byte
         # cooked header (packet type, ARPHRD_NETLINK = 0x0338, ..., netlink protocol) before the message.
+        # nlmon sees every netlink protocol (rtnetlink too, whose message types overlap generic family ids): keep
+        # NETLINK_GENERIC (16), named in the header's last two bytes.
         if linktype in (113, 253):
             if linktype == 253 and frame[2:4] != b"\x03\x38":
                 raise SystemExit("unexpected nlmon header: %s" % frame[:16].hex())
+            if struct.unpack(">H", frame[14:16])[0] != NETLINK_GENERIC:
+                continue
             frame = frame[16:]
         yield frame
 
