@@ -83,7 +83,9 @@ pub mod field {
     pub const IPV6_DST: Range<usize> = 148..164;
     pub const IPV6_LABEL: Range<usize> = 164..168;
     pub const ND_TARGET: Range<usize> = 168..184;
-    // 184..192 reserved (zero).
+    /// IPv6 extension header summary (upstream `ipv6.exthdrs`, [`super::ipv6_exthdrs`] bits).
+    pub const IPV6_EXTHDRS: Range<usize> = 184..186;
+    // 186..192 reserved (zero).
 }
 
 /// Bits of the `TUN_FLAGS` field (rvs-internal; the codec maps them to/from
@@ -97,6 +99,29 @@ pub mod tun_flags {
     pub const CSUM: u16 = 1 << 2;
     /// `OVS_TUNNEL_KEY_ATTR_OAM`.
     pub const OAM: u16 = 1 << 3;
+}
+
+/// Bits of the `IPV6_EXTHDRS` field: upstream `enum ofp12_ipv6exthdr_flags`
+/// (`net/openvswitch/flow.h`), which `OVS_KEY_ATTR_IPV6_EXTHDRS` carries.
+pub mod ipv6_exthdrs {
+    /// "No next header" encountered.
+    pub const NONEXT: u16 = 1 << 0;
+    /// Encapsulating Security Payload header present.
+    pub const ESP: u16 = 1 << 1;
+    /// Authentication header present.
+    pub const AUTH: u16 = 1 << 2;
+    /// One or two Destination Options headers present.
+    pub const DEST: u16 = 1 << 3;
+    /// Fragment header present.
+    pub const FRAG: u16 = 1 << 4;
+    /// Routing header present.
+    pub const ROUTER: u16 = 1 << 5;
+    /// Hop-by-Hop Options header present (as the first extension header).
+    pub const HOP: u16 = 1 << 6;
+    /// Unexpected repeats encountered.
+    pub const UNREP: u16 = 1 << 7;
+    /// Unexpected sequencing encountered.
+    pub const UNSEQ: u16 = 1 << 8;
 }
 
 /// A flow key (or, with the same layout, a mask). See the module documentation.
@@ -265,6 +290,8 @@ impl FlowKey {
         ipv4_dst, set_ipv4_dst: u32 = IPV4_DST;
         /// IPv6 flow label (low 20 bits).
         ipv6_label, set_ipv6_label: u32 = IPV6_LABEL;
+        /// IPv6 extension header summary ([`ipv6_exthdrs`] bits; 0 for non-IPv6 packets).
+        ipv6_exthdrs, set_ipv6_exthdrs: u16 = IPV6_EXTHDRS;
     }
 
     byte_field! {
@@ -332,7 +359,7 @@ mod tests {
             SKB_MARK, IN_PORT, RECIRC_ID, DP_HASH, ETH_SRC, ETH_DST, ETH_TYPE, VLAN_TCI, VLAN_TPID,
             CVLAN_TCI, CVLAN_TPID, IP_PROTO..IP_PROTO + 1, IP_TOS..IP_TOS + 1, IP_TTL..IP_TTL + 1,
             IP_FRAG..IP_FRAG + 1, TP_SRC, TP_DST, TCP_FLAGS, IPV4_SRC, IPV4_DST, ARP_SHA, ARP_THA,
-            IPV6_SRC, IPV6_DST, IPV6_LABEL, ND_TARGET,
+            IPV6_SRC, IPV6_DST, IPV6_LABEL, ND_TARGET, IPV6_EXTHDRS,
         ];
         ranges.sort_by_key(|r| r.start);
         for pair in ranges.windows(2) {

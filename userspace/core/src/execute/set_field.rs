@@ -99,7 +99,8 @@ fn plan(key: &FlowKey, mask: &FlowKey) -> Result<Plan, ExecError> {
         ARP_THA,
         ND_TARGET,
         76..80,
-        184..192,
+        IPV6_EXTHDRS,
+        186..192,
     ];
     if unsettable.into_iter().any(|r| covers(mask, r)) {
         return Err(ExecError::Unsupported);

@@ -11,15 +11,16 @@
 //!   to an ethertype or to `ETH_P_802_2` (0x0004).
 //! - ARP/RARP (Ethernet/IPv4 only): opcode into `ip_proto` when it fits in a byte, else 0.
 //! - IPv4: addresses, ToS, TTL, protocol, fragment type; later fragments stop there.
-//!   IPv6: traffic class, hop limit, flow label, addresses, then the extension header walk decides
-//!   the protocol (`59` if the walk fails, `44` for a later fragment) and fragment type.
+//!   IPv6: traffic class, hop limit, flow label, addresses, the extension header summary
+//!   (`get_ipv6_ext_hdrs`), then the extension header walk decides the protocol (`59` if the walk
+//!   fails, `44` for a later fragment) and fragment type.
 //! - L4: TCP ports and 12-bit flags, UDP and SCTP ports, ICMP/ICMPv6 type→`tp_src` and
 //!   code→`tp_dst`, plus Neighbor Discovery target and link-layer addresses.
 //!
 //! A truncated or malformed header leaves that layer's key fields zero (and everything above it);
 //! the layers below keep their values. Extraction never fails and never panics. Not handled
-//! because the key has no fields for them (yet): MPLS labels, NSH, the IPv6 extension header
-//! summary (`OVS_KEY_ATTR_IPV6_EXTHDRS`), conntrack state, and L3 (`MAC_PROTO_NONE`) ports.
+//! because the key has no fields for them (yet): MPLS labels, NSH, conntrack state, and L3
+//! (`MAC_PROTO_NONE`) ports.
 
 use super::key::{frag, FlowKey, VLAN_CFI};
 use super::wire::ethernet::{self, ether_type};
@@ -216,6 +217,7 @@ fn extract_ipv6(key: &mut FlowKey, l3: &[u8]) -> Option<usize> {
     key.set_ipv6_label(ip.flow_label());
     key.set_ipv6_src(ip.src_addr());
     key.set_ipv6_dst(ip.dst_addr());
+    key.set_ipv6_exthdrs(ipv6::extension_header_summary(l3));
 
     let chain = ipv6::walk_extension_headers(l3);
     if let Ok(ipv6::Upper::LaterFragment { .. }) = chain.upper {

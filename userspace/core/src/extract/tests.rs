@@ -1,7 +1,7 @@
 //! Tests of flow key extraction on real frames, their truncations and mutations.
 
 use super::*;
-use crate::key::{field, tun_flags};
+use crate::key::{field, ipv6_exthdrs, tun_flags};
 use std::vec::Vec;
 
 // Real frames (built with scapy, checked with tcpdump), shared with the fuzz seed corpus.
@@ -255,6 +255,8 @@ fn v6_base(src: [u8; 16], dst: [u8; 16], proto: u8, ttl: u8, frag: u8) -> FlowKe
 #[test]
 fn ipv6_extension_headers() {
     let mut k = v6_base(ip6(DOC, 1), ip6(DOC, 2), 17, 64, frag::NONE);
+    // Hop-by-Hop then Destination Options: the recommended order.
+    k.set_ipv6_exthdrs(ipv6_exthdrs::HOP | ipv6_exthdrs::DEST);
     l4(&mut k, 1000, 2000, 0);
     assert_eq!(run(IPV6_EXT_UDP.0), (k, offs(14, Some(70))));
 }
@@ -262,9 +264,11 @@ fn ipv6_extension_headers() {
 #[test]
 fn ipv6_fragments() {
     let mut k = v6_base(ip6(DOC, 1), ip6(DOC, 2), 17, 64, frag::FIRST);
+    k.set_ipv6_exthdrs(ipv6_exthdrs::FRAG);
     l4(&mut k, 5353, 5353, 0);
     assert_eq!(run(IPV6_FRAG_FIRST.0), (k, offs(14, Some(62))));
-    let k = v6_base(ip6(DOC, 1), ip6(DOC, 2), 44, 64, frag::LATER);
+    let mut k = v6_base(ip6(DOC, 1), ip6(DOC, 2), 44, 64, frag::LATER);
+    k.set_ipv6_exthdrs(ipv6_exthdrs::FRAG);
     assert_eq!(run(IPV6_FRAG_LATER.0), (k, offs(14, None)));
 }
 
@@ -273,7 +277,10 @@ fn ipv6_later_fragment_before_extension_header_is_first_and_59() {
     // Upstream quirk: ipv6_find_hdr returns -ENOENT without reporting the offset.
     let mut f = IPV6_FRAG_LATER.0.to_vec();
     f[54] = ip_proto::DSTOPTS;
-    let k = v6_base(ip6(DOC, 1), ip6(DOC, 2), 59, 64, frag::FIRST);
+    let mut k = v6_base(ip6(DOC, 1), ip6(DOC, 2), 59, 64, frag::FIRST);
+    // The summary walk does not care about fragment offsets: Destination Options after a
+    // Fragment header is out of the recommended order.
+    k.set_ipv6_exthdrs(ipv6_exthdrs::FRAG | ipv6_exthdrs::DEST | ipv6_exthdrs::UNSEQ);
     assert_eq!(run(&f), (k, offs(14, None)));
 }
 
@@ -297,6 +304,8 @@ fn ipv6_truncated_extension_header_keeps_l3_with_proto_59() {
     f[63] = 9; // Destination Options claims 80 bytes
     let mut k = v6_base(ip6(DOC, 1), ip6(DOC, 2), 59, 64, frag::NONE);
     k.set_ipv6_label(0);
+    // The summary walk only needs each header's first two bytes.
+    k.set_ipv6_exthdrs(ipv6_exthdrs::HOP | ipv6_exthdrs::DEST);
     assert_eq!(run(&f), (k, offs(14, None)));
 }
 
@@ -517,7 +526,7 @@ fn metadata_and_tunnel_go_into_the_key() {
 
 /// Every key field above L2 (L3 and L4).
 fn l3_fields_zero(k: &FlowKey) -> bool {
-    k.as_bytes()[field::IP_PROTO..field::ND_TARGET.end]
+    k.as_bytes()[field::IP_PROTO..field::IPV6_EXTHDRS.end]
         .iter()
         .all(|&b| b == 0)
 }

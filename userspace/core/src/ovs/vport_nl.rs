@@ -28,9 +28,19 @@ pub static VPORT_POLICY: [AttrPolicy; 11] = [
 ];
 
 /// Policy of `OVS_VPORT_UPCALL_ATTR_*` (note: `SUCCESS` is type 0).
-pub static UPCALL_STATS_POLICY: [AttrPolicy; 2] = [
+///
+/// Upstream `ovs_vport_get_upcall_stats` writes the counters with `nla_put_u64_64bit(..,
+/// OVS_VPORT_ATTR_PAD)`: on architectures without efficient unaligned access (UML among them) the
+/// nest therefore holds padding attributes of the *outer* set's pad type, 7, which are skipped.
+pub static UPCALL_STATS_POLICY: [AttrPolicy; 8] = [
     AttrPolicy::new("OVS_VPORT_UPCALL_ATTR_SUCCESS", Len::Exact(8)),
     AttrPolicy::new("OVS_VPORT_UPCALL_ATTR_FAIL", Len::Exact(8)),
+    AttrPolicy::invalid("OVS_VPORT_UPCALL_ATTR"),
+    AttrPolicy::invalid("OVS_VPORT_UPCALL_ATTR"),
+    AttrPolicy::invalid("OVS_VPORT_UPCALL_ATTR"),
+    AttrPolicy::invalid("OVS_VPORT_UPCALL_ATTR"),
+    AttrPolicy::invalid("OVS_VPORT_UPCALL_ATTR"),
+    AttrPolicy::new("OVS_VPORT_ATTR_PAD", Len::Pad),
 ];
 
 /// Policy of `OVS_TUNNEL_ATTR_*` (tunnel vport options).
@@ -223,6 +233,23 @@ mod tests {
         assert_eq!(written(|w| v.emit(w).unwrap()), wire);
     }
 
+    /// As `ovs_vport_get_upcall_stats` emits the nest where 64-bit values need aligning: each
+    /// counter preceded by an empty `OVS_VPORT_ATTR_PAD` (type 7).
+    #[test]
+    fn upcall_stats_with_64bit_padding() {
+        let wire = nest(
+            OVS_VPORT_ATTR_UPCALL_STATS,
+            &[
+                attr(OVS_VPORT_ATTR_PAD, &[]),
+                attr(OVS_VPORT_UPCALL_ATTR_SUCCESS, &5u64.to_ne_bytes()),
+                attr(OVS_VPORT_ATTR_PAD, &[]),
+                attr(OVS_VPORT_UPCALL_ATTR_FAIL, &2u64.to_ne_bytes()),
+            ],
+        );
+        let v = VportAttrs::parse(&wire).unwrap();
+        assert_eq!(v.upcall_stats, Some(UpcallStats { success: 5, fail: 2 }));
+    }
+
     #[test]
     fn vport_errors() {
         assert_eq!(
@@ -238,6 +265,10 @@ mod tests {
         assert_eq!(
             VportAttrs::parse(&nest(OVS_VPORT_ATTR_UPCALL_STATS, &[attr(2, &[])])).unwrap_err().kind,
             ErrorKind::Unknown { ty: 2 }
+        );
+        assert_eq!(
+            VportAttrs::parse(&nest(OVS_VPORT_ATTR_UPCALL_STATS, &[attr(6, &[])])).unwrap_err().kind,
+            ErrorKind::Unknown { ty: 6 }
         );
         assert_eq!(
             tunnel_dst_port(&nest(OVS_TUNNEL_ATTR_EXTENSION, &[])).unwrap_err(),

@@ -36,13 +36,42 @@ fn vlan_ipv6_arp_nd_tunnel_round_trips() {
     for t in [
         "in_port(2),eth(src=00:00:00:00:00:01),eth_type(0x8100),vlan(vid=10,pcp=3),encap(eth_type(0x0800),ipv4(dst=1.2.3.4,proto=17),udp(src=53))",
         "in_port(2),eth_type(0x88a8),vlan(vid=100,pcp=0),encap(eth_type(0x8100),vlan(vid=5,pcp=0),encap(eth_type(0x0806),arp(sip=10.0.0.1,op=1,sha=00:01:02:03:04:05)))",
-        "eth(dst=33:33:00:00:00:00/ff:ff:00:00:00:00),eth_type(0x86dd),ipv6(src=fe80::1,label=0x12345,proto=58,hlimit=255,frag=no),icmpv6(type=135,code=0),nd(target=fe80::2,sll=00:01:02:03:04:05)",
+        "eth(dst=33:33:00:00:00:00/ff:ff:00:00:00:00),eth_type(0x86dd),ipv6(src=fe80::1,label=0x12345,proto=58,hlimit=255,frag=no),key32(00 00/00 00),icmpv6(type=135,code=0),nd(target=fe80::2,sll=00:01:02:03:04:05)",
         "skb_priority(0x7),skb_mark(0x10/0xff),tunnel(tun_id=0x5,dst=192.168.0.1,ttl=64,flags=0x3),in_port(4),eth_type(0x0800),ipv4(proto=1,ttl=3),icmp(type=8,code=0)",
-        "dp_hash(0xf/0xff),eth_type(0x86dd),ipv6(dst=2001:db8::/ffff:ffff::,proto=6,frag=first),tcp(src=1),tcp_flags(0x2/0x12)",
+        "dp_hash(0xf/0xff),eth_type(0x86dd),ipv6(dst=2001:db8::/ffff:ffff::,proto=6,frag=first),key32(00 00/00 00),tcp(src=1),tcp_flags(0x2/0x12)",
     ] {
         let (k, m) = parse_match(t).unwrap();
         assert_eq!(show(&k, &m), t, "print of parse");
         assert_eq!(via_netlink(t), t, "through netlink");
+    }
+}
+
+/// `OVS_KEY_ATTR_IPV6_EXTHDRS` as `ovs-dpctl` 3.1 prints it: the raw host-order payload bytes
+/// and mask, after `ipv6(...)`, present in every IPv6 match.
+#[test]
+fn ipv6_exthdrs_print_as_ovs_dpctl_and_round_trip() {
+    use crate::key::ipv6_exthdrs::{DEST, FRAG, HOP};
+    let [v0, v1] = (HOP | DEST).to_ne_bytes();
+    let t = std::format!("in_port(1),eth_type(0x86dd),ipv6(proto=17,frag=no),key32({v0:02x} {v1:02x}/ff ff),udp(dst=53)");
+    let (k, m) = parse_match(&t).unwrap();
+    assert_eq!((k.ipv6_exthdrs(), m.ipv6_exthdrs()), (HOP | DEST, 0xffff));
+    assert_eq!(show(&k, &m), t);
+    assert_eq!(via_netlink(&t), t);
+    // Without a mask: exact. Partially masked: value masked.
+    let [f0, f1] = FRAG.to_ne_bytes();
+    let (k, m) = parse_match(&std::format!("eth_type(0x86dd),key32({v0:02x} {v1:02x})")).unwrap();
+    assert_eq!((k.ipv6_exthdrs(), m.ipv6_exthdrs()), (HOP | DEST, 0xffff));
+    let (k, m) = parse_match(&std::format!("eth_type(0x86dd),key32(ff ff/{f0:02x} {f1:02x})")).unwrap();
+    assert_eq!((k.ipv6_exthdrs(), m.ipv6_exthdrs()), (FRAG, FRAG));
+    // What ovs-dpctl 3.1 printed for a flow it installed without the attribute.
+    let dpctl = "in_port(1),eth(),eth_type(0x86dd),ipv6(src=fd00::1,proto=58,frag=no),key32(00 00/00 00)";
+    let (k, m) = parse_match(dpctl).unwrap();
+    assert_eq!(m.ipv6_exthdrs(), 0);
+    assert_eq!(show(&k, &m), dpctl.replace("eth(),", ""));
+    // Not printed for other ethertypes.
+    assert!(!show(&parse_match("eth_type(0x0800),ipv4(proto=6)").unwrap().0, &FlowKey::EXACT).contains("key32"));
+    for bad in ["key32(1 00)", "key32(00)", "key32(00 zz)"] {
+        assert!(parse_match(bad).is_err(), "{bad}");
     }
 }
 

@@ -5,7 +5,8 @@
 //! upper-layer protocol exactly as the Linux Open vSwitch datapath does (`ipv6_find_hdr` with no
 //! target): it stops at the first protocol that is not one of those (ESP included, which is
 //! therefore reported as the upper layer) or at No Next Header, notes whether a Fragment header
-//! was seen, and stops at a non-first fragment.
+//! was seen, and stops at a non-first fragment. [`extension_header_summary`] computes the
+//! `OVS_KEY_ATTR_IPV6_EXTHDRS` flags of upstream `get_ipv6_ext_hdrs`, a separate, simpler walk.
 
 use super::ip_proto;
 use super::{be16, be32, byte, check_min_len, getters, header_view, wire_error};
@@ -212,6 +213,97 @@ pub fn walk_extension_headers(packet: &[u8]) -> Chain {
     }
 }
 
+/// The extension header summary of the IPv6 packet in `packet` (starting at its fixed header):
+/// upstream `get_ipv6_ext_hdrs` (`net/openvswitch/flow.c`), bit for bit. Bits are
+/// [`crate::key::ipv6_exthdrs`]; 0 if the fixed header is truncated.
+///
+/// As upstream, the walk follows [`is_extension_header`] (so ESP, not being one, ends it: its bit
+/// is never set, though it still counts as allowed before a second Destination Options header),
+/// sizes every header as `(hdrlen + 1) * 8` (Authentication headers and
+/// Fragment headers included), and stops quietly when the next 2-byte header does not fit.
+#[must_use]
+pub fn extension_header_summary(packet: &[u8]) -> u16 {
+    use crate::key::ipv6_exthdrs::*;
+    if packet.len() < HEADER_LEN {
+        return 0;
+    }
+    let mut flags = 0u16;
+    let mut next = byte(packet, field::NXT_HDR);
+    let mut start = HEADER_LEN;
+    let mut dest_count = 0u8;
+    // Bits that may precede a header without making the sequence unexpected.
+    let unseq = |flags: u16, allowed: u16| flags & !allowed != 0;
+    while is_extension_header(next) {
+        match next {
+            ip_proto::NONE => return flags | NONEXT,
+            ip_proto::AH => {
+                if flags & AUTH != 0 {
+                    flags |= UNREP;
+                }
+                if unseq(flags, HOP | DEST | ROUTER | FRAG | UNREP) || dest_count >= 2 {
+                    flags |= UNSEQ;
+                }
+                flags |= AUTH;
+            }
+            ip_proto::DSTOPTS => {
+                match dest_count {
+                    0 => {
+                        if unseq(flags, HOP | UNREP) {
+                            flags |= UNSEQ;
+                        }
+                        flags |= DEST;
+                    }
+                    1 => {
+                        if unseq(flags, HOP | DEST | ROUTER | FRAG | AUTH | ESP | UNREP) {
+                            flags |= UNSEQ;
+                        }
+                    }
+                    _ => flags |= UNREP,
+                }
+                dest_count = dest_count.saturating_add(1);
+            }
+            ip_proto::FRAGMENT => {
+                if flags & FRAG != 0 {
+                    flags |= UNREP;
+                }
+                if unseq(flags, HOP | DEST | ROUTER | UNREP) || dest_count >= 2 {
+                    flags |= UNSEQ;
+                }
+                flags |= FRAG;
+            }
+            ip_proto::ROUTING => {
+                if flags & ROUTER != 0 {
+                    flags |= UNREP;
+                }
+                if unseq(flags, HOP | DEST | UNREP) || dest_count >= 2 {
+                    flags |= UNSEQ;
+                }
+                flags |= ROUTER;
+            }
+            ip_proto::HOPOPTS => {
+                if flags & HOP != 0 {
+                    flags |= UNREP;
+                }
+                // Only a Hop-by-Hop header that comes first counts as such.
+                if flags == 0 {
+                    flags |= HOP;
+                } else {
+                    flags |= UNSEQ;
+                }
+            }
+            _ => return flags,
+        }
+        match packet.get(start..start.saturating_add(2)) {
+            Some(&[n, len]) => {
+                next = n;
+                start = start.saturating_add(usize::from(len).saturating_add(1).saturating_mul(8));
+            }
+            _ => break,
+        }
+    }
+    flags
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -336,5 +428,84 @@ mod tests {
         for p in [6u8, 17, 50, 58, 132, 135] {
             assert!(!is_extension_header(p));
         }
+    }
+
+    /// Appends an extension header of `len` bytes (a multiple of 8) naming `next`.
+    fn ext(h: &mut Vec<u8>, next: u8, len: usize) {
+        h.push(next);
+        h.push(u8::try_from(len / 8 - 1).unwrap());
+        h.extend(std::iter::repeat_n(0, len - 2));
+    }
+
+    /// A packet whose chain is `hdrs` (each 8 bytes) then TCP.
+    fn chain(hdrs: &[u8]) -> Vec<u8> {
+        let mut h = fixed(hdrs.first().copied().unwrap_or(ip_proto::TCP));
+        for (i, _) in hdrs.iter().enumerate() {
+            ext(&mut h, hdrs.get(i + 1).copied().unwrap_or(ip_proto::TCP), 8);
+        }
+        h.extend([0; 20]);
+        h
+    }
+
+    #[test]
+    fn exthdrs_summary_of_the_recommended_order() {
+        use crate::key::ipv6_exthdrs::*;
+        use ip_proto::*;
+        assert_eq!(extension_header_summary(&chain(&[])), 0);
+        assert_eq!(extension_header_summary(&chain(&[HOPOPTS])), HOP);
+        assert_eq!(
+            extension_header_summary(&chain(&[HOPOPTS, DSTOPTS, ROUTING, FRAGMENT, AH, DSTOPTS])),
+            HOP | DEST | ROUTER | FRAG | AUTH
+        );
+        assert_eq!(extension_header_summary(&chain(&[DSTOPTS, NONE])), DEST | NONEXT);
+        assert_eq!(extension_header_summary(&fixed(NONE)), NONEXT);
+        assert_eq!(extension_header_summary(&[0; 39]), 0);
+    }
+
+    #[test]
+    fn exthdrs_summary_flags_repeats_and_disorder() {
+        use crate::key::ipv6_exthdrs::*;
+        use ip_proto::*;
+        // Hop-by-Hop not first: sequencing, and HOP itself is not set.
+        assert_eq!(extension_header_summary(&chain(&[DSTOPTS, HOPOPTS])), DEST | UNSEQ);
+        // A repeat is also out of sequence: no header lists itself as allowed before it.
+        assert_eq!(extension_header_summary(&chain(&[FRAGMENT, FRAGMENT])), FRAG | UNREP | UNSEQ);
+        assert_eq!(extension_header_summary(&chain(&[ROUTING, ROUTING])), ROUTER | UNREP | UNSEQ);
+        assert_eq!(extension_header_summary(&chain(&[AH, AH])), AUTH | UNREP | UNSEQ);
+        assert_eq!(extension_header_summary(&chain(&[HOPOPTS, HOPOPTS])), HOP | UNREP | UNSEQ);
+        // Two Destination Options headers are expected; a third is a repeat.
+        assert_eq!(extension_header_summary(&chain(&[DSTOPTS, DSTOPTS])), DEST);
+        assert_eq!(extension_header_summary(&chain(&[DSTOPTS, DSTOPTS, DSTOPTS])), DEST | UNREP);
+        // After two Destination Options headers, anything else is out of sequence.
+        assert_eq!(extension_header_summary(&chain(&[DSTOPTS, DSTOPTS, FRAGMENT])), DEST | FRAG | UNSEQ);
+        // Routing after Fragment, Fragment after Authentication, Dest after Routing then Dest.
+        assert_eq!(extension_header_summary(&chain(&[FRAGMENT, ROUTING])), FRAG | ROUTER | UNSEQ);
+        assert_eq!(extension_header_summary(&chain(&[AH, FRAGMENT])), AUTH | FRAG | UNSEQ);
+        assert_eq!(extension_header_summary(&chain(&[ROUTING, DSTOPTS])), ROUTER | DEST | UNSEQ);
+    }
+
+    #[test]
+    fn exthdrs_summary_walk_quirks() {
+        use crate::key::ipv6_exthdrs::*;
+        use ip_proto::*;
+        // A truncated chain keeps what was seen so far.
+        let h = chain(&[HOPOPTS, ROUTING]);
+        assert_eq!(extension_header_summary(&h[..HEADER_LEN + 8]), HOP | ROUTER);
+        assert_eq!(extension_header_summary(&h[..HEADER_LEN + 1]), HOP);
+        // An Authentication header is sized as (hdrlen + 1) * 8, not (hdrlen + 2) * 4: with
+        // hdrlen 1 the walk reads the Routing header at offset 56 (not 52) and so sees the
+        // Destination Options header after it.
+        let mut h = fixed(AH);
+        h.extend([ROUTING, 1]);
+        h.extend([0; 10]);
+        h.extend([TCP, 0, 0, 0]); // at 52: where a correctly sized walk would look
+        h.extend([DSTOPTS, 0, 0, 0, 0, 0, 0, 0]); // at 56
+        h.extend([TCP, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(extension_header_summary(&h), AUTH | ROUTER | DEST | UNSEQ);
+        // ESP ends the walk (not an extension header for it): no ESP bit.
+        let mut h = fixed(HOPOPTS);
+        ext(&mut h, ip_proto::ESP, 8);
+        h.extend([0; 16]);
+        assert_eq!(extension_header_summary(&h), HOP);
     }
 }

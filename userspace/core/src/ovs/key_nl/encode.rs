@@ -106,6 +106,8 @@ fn put_l3_l4(w: &mut Writer<'_>, key: &FlowKey, output: &FlowKey) -> Result<(), 
         put_raw(w, OVS_KEY_ATTR_IPV4, &[g(field::IPV4_SRC), g(field::IPV4_DST), &ip])?;
     } else if et == ETH_P_IPV6 {
         put_raw(w, OVS_KEY_ATTR_IPV6, &[g(field::IPV6_SRC), g(field::IPV6_DST), g(field::IPV6_LABEL), &ip])?;
+        let hdrs = output.ipv6_exthdrs().to_ne_bytes();
+        put_raw(w, OVS_KEY_ATTR_IPV6_EXTHDRS, &[&hdrs])?;
     } else if et == ETH_P_ARP || et == ETH_P_RARP {
         let op = u16::from(output.ip_proto()).to_be_bytes();
         put_raw(

@@ -11,12 +11,16 @@
 //! and `ETHERTYPE` in a mask mean exact match; all-zero mask attributes are ignored; an absent mask
 //! means exact match on what the key specifies ([`exact_mask`]); `match_validate` checks that
 //! L3/L4 attributes agree with the ethertype and protocol. Attributes rvs does not implement
-//! (conntrack, MPLS, NSH, IPv6 extension headers, packet type...) fail with
-//! [`ErrorKind::Unsupported`] naming the attribute, which is how ovs-vswitchd probes features.
+//! (conntrack, MPLS, NSH, packet type...) fail with [`ErrorKind::Unsupported`] naming the
+//! attribute, which is how ovs-vswitchd probes features.
 //!
-//! Known deviations: `OVS_KEY_ATTR_IPV6_EXTHDRS` is neither accepted nor emitted (rvs does not
-//! track extension headers); a truncated VLAN header (TCI 0, empty `ENCAP`) decodes with the
-//! ethertype set to the TPID, as the packet parser produces it, instead of 802.2.
+//! `OVS_KEY_ATTR_IPV6_EXTHDRS` (Linux 5.18+, `struct ovs_key_ipv6_exthdrs`: one host-order `u16`)
+//! is the `IPV6_EXTHDRS` key field. As upstream it is accepted in any key (no prerequisite), a
+//! mask may carry it whenever the key does, and it is emitted right after `OVS_KEY_ATTR_IPV6` in
+//! every IPv6 key and mask.
+//!
+//! Known deviation: a truncated VLAN header (TCI 0, empty `ENCAP`) decodes with the ethertype set
+//! to the TPID, as the packet parser produces it, instead of 802.2.
 
 use crate::key::{field, FlowKey, VLAN_CFI};
 use crate::nla::Attrs;
@@ -86,13 +90,14 @@ pub static KEY_POLICY: [AttrPolicy; 33] = [
     AttrPolicy::unsupported("OVS_KEY_ATTR_CT_ZONE", Len::Exact(2)),
     AttrPolicy::unsupported("OVS_KEY_ATTR_CT_MARK", Len::Exact(4)),
     AttrPolicy::unsupported("OVS_KEY_ATTR_CT_LABELS", Len::Exact(16)),
-    AttrPolicy::unsupported("OVS_KEY_ATTR_CT_ORIG_TUPLE_IPV4", Len::Exact(13)),
-    AttrPolicy::unsupported("OVS_KEY_ATTR_CT_ORIG_TUPLE_IPV6", Len::Exact(37)),
+    // sizeof(struct ovs_key_ct_tuple_ipv4/6): 13 and 37 bytes of fields, padded to 4-byte alignment.
+    AttrPolicy::unsupported("OVS_KEY_ATTR_CT_ORIG_TUPLE_IPV4", Len::Exact(16)),
+    AttrPolicy::unsupported("OVS_KEY_ATTR_CT_ORIG_TUPLE_IPV6", Len::Exact(40)),
     AttrPolicy::unsupported("OVS_KEY_ATTR_NSH", Len::Nested),
     AttrPolicy::unsupported("OVS_KEY_ATTR_PACKET_TYPE", Len::Any),
     AttrPolicy::unsupported("OVS_KEY_ATTR_ND_EXTENSIONS", Len::Any),
     AttrPolicy::unsupported("OVS_KEY_ATTR_TUNNEL_INFO", Len::Any),
-    AttrPolicy::unsupported("OVS_KEY_ATTR_IPV6_EXTHDRS", Len::Exact(2)),
+    AttrPolicy::new("OVS_KEY_ATTR_IPV6_EXTHDRS", Len::Exact(2)),
 ];
 
 /// Upstream name of key attribute `ty`.
@@ -121,6 +126,10 @@ fn be16(p: &[u8]) -> u16 {
 
 fn ne32(p: &[u8]) -> u32 {
     p.try_into().map(u32::from_ne_bytes).unwrap_or(0)
+}
+
+fn ne16(p: &[u8]) -> u16 {
+    p.try_into().map(u16::from_ne_bytes).unwrap_or(0)
 }
 
 /// Attribute payloads gathered over the levels of `ENCAP` nesting, with the upstream presence
@@ -215,6 +224,8 @@ pub(crate) fn apply_leaf(ty: u16, p: &[u8], out: &mut FlowKey) -> bool {
             out.set_ip_ttl(byte(38));
             out.set_ip_frag(byte(39));
         }
+        // Host order on the wire (`__u16 hdrs`), big-endian in the key like every field.
+        OVS_KEY_ATTR_IPV6_EXTHDRS => out.set_ipv6_exthdrs(ne16(p)),
         OVS_KEY_ATTR_TCP | OVS_KEY_ATTR_UDP | OVS_KEY_ATTR_SCTP => {
             out.set_bytes(field::TP_SRC, g(0..2));
             out.set_bytes(field::TP_DST, g(2..4));
@@ -242,8 +253,8 @@ pub(crate) fn apply_leaf(ty: u16, p: &[u8], out: &mut FlowKey) -> bool {
     true
 }
 
-/// The payload of leaf attribute `ty` built from `k` (the inverse of `apply_leaf`); returns its
-/// length, 0 for types it does not handle.
+/// The payload of leaf attribute `ty` built from `k` (the inverse of `apply_leaf` for the types a
+/// `set` action may target); returns its length, 0 for types it does not handle.
 pub(crate) fn leaf_bytes(ty: u16, k: &FlowKey, out: &mut [u8; 40]) -> usize {
     let b = k.as_bytes();
     let g = |r: core::ops::Range<usize>| b.get(r).unwrap_or(&[]);
@@ -452,6 +463,9 @@ impl Decoder<'_> {
                 }
             }
             apply_leaf(OVS_KEY_ATTR_IPV6, p, &mut self.out);
+        }
+        if take(&mut attrs, OVS_KEY_ATTR_IPV6_EXTHDRS) {
+            apply_leaf(OVS_KEY_ATTR_IPV6_EXTHDRS, s.get(OVS_KEY_ATTR_IPV6_EXTHDRS), &mut self.out);
         }
         if take(&mut attrs, OVS_KEY_ATTR_ARP) {
             let p = s.get(OVS_KEY_ATTR_ARP);

@@ -234,6 +234,7 @@ fn ipv6_icmpv6_nd_round_trip() {
         eth(),
         be16a(OVS_KEY_ATTR_ETHERTYPE, ETH_P_IPV6),
         attr(OVS_KEY_ATTR_IPV6, &v6),
+        attr(OVS_KEY_ATTR_IPV6_EXTHDRS, &0x0148u16.to_ne_bytes()),
         attr(OVS_KEY_ATTR_ICMPV6, &[135, 0]),
         attr(OVS_KEY_ATTR_ND, &nd),
     ]
@@ -244,7 +245,43 @@ fn ipv6_icmpv6_nd_round_trip() {
     assert_eq!((k.tp_src(), k.tp_dst()), (135, 0));
     assert_eq!(k.nd_target(), [7; 16]);
     assert_eq!(k.arp_sha(), SRC);
+    // Host order on the wire, big-endian in the key.
+    assert_eq!(k.ipv6_exthdrs(), 0x0148);
+    assert_eq!(&k.as_bytes()[crate::key::field::IPV6_EXTHDRS], &[0x01, 0x48]);
     assert_eq!(emit_key(&k), wire);
+    // Older userspace omits the attribute: extension headers 0, and the kernel (and rvs) then
+    // emit it with 0, right after OVS_KEY_ATTR_IPV6.
+    let without = [
+        meta(3),
+        eth(),
+        be16a(OVS_KEY_ATTR_ETHERTYPE, ETH_P_IPV6),
+        attr(OVS_KEY_ATTR_IPV6, &v6),
+        attr(OVS_KEY_ATTR_ICMPV6, &[135, 0]),
+        attr(OVS_KEY_ATTR_ND, &nd),
+    ]
+    .concat();
+    let mut k0 = k;
+    k0.set_ipv6_exthdrs(0);
+    assert_eq!(decode_key(&without).unwrap(), k0);
+    let reemitted = [
+        meta(3),
+        eth(),
+        be16a(OVS_KEY_ATTR_ETHERTYPE, ETH_P_IPV6),
+        attr(OVS_KEY_ATTR_IPV6, &v6),
+        attr(OVS_KEY_ATTR_IPV6_EXTHDRS, &[0, 0]),
+        attr(OVS_KEY_ATTR_ICMPV6, &[135, 0]),
+        attr(OVS_KEY_ATTR_ND, &nd),
+    ]
+    .concat();
+    assert_eq!(emit_key(&k0), reemitted);
+    // Its mask: exact by default, wildcardable, and never a `set` target.
+    let m = exact_mask(&wire).unwrap();
+    assert_eq!(m.ipv6_exthdrs(), 0xffff);
+    let mut partial = m;
+    partial.set_ipv6_exthdrs(0x0010);
+    assert_eq!(decode_match(&wire, Some(&emit_mask(&k, &partial))).unwrap().mask, partial);
+    let set = attr(OVS_KEY_ATTR_IPV6_EXTHDRS, &[0, 0]);
+    assert_eq!(decode_set(&set, false).unwrap_err(), CodecError::new("OVS_KEY_ATTR_IPV6_EXTHDRS", ErrorKind::NotAllowed));
     // ND is required for a neighbour solicitation.
     let no_nd = [
         meta(3),
@@ -427,6 +464,17 @@ fn key_errors_name_the_attribute() {
         ([meta(1), u32a(OVS_KEY_ATTR_CT_STATE, 1)].concat(), CodecError::new("OVS_KEY_ATTR_CT_STATE", ErrorKind::Unsupported)),
         ([meta(1), attr(OVS_KEY_ATTR_MPLS, &[0; 4])].concat(), CodecError::new("OVS_KEY_ATTR_MPLS", ErrorKind::Unsupported)),
         ([meta(1), u32a(OVS_KEY_ATTR_PACKET_TYPE, 0)].concat(), CodecError::new("OVS_KEY_ATTR_PACKET_TYPE", ErrorKind::Unsupported)),
+        // The conntrack original-tuple structs are padded: sizeof 16 and 40 (what ovs-vswitchd's probes send).
+        ([meta(1), attr(OVS_KEY_ATTR_CT_ORIG_TUPLE_IPV4, &[0; 16])].concat(), CodecError::new("OVS_KEY_ATTR_CT_ORIG_TUPLE_IPV4", ErrorKind::Unsupported)),
+        ([meta(1), attr(OVS_KEY_ATTR_CT_ORIG_TUPLE_IPV6, &[0; 40])].concat(), CodecError::new("OVS_KEY_ATTR_CT_ORIG_TUPLE_IPV6", ErrorKind::Unsupported)),
+        (
+            [meta(1), attr(OVS_KEY_ATTR_CT_ORIG_TUPLE_IPV4, &[0; 13])].concat(),
+            CodecError::new("OVS_KEY_ATTR_CT_ORIG_TUPLE_IPV4", ErrorKind::BadLength { got: 13, want: 16 }),
+        ),
+        (
+            [meta(1), eth(), be16a(OVS_KEY_ATTR_ETHERTYPE, 0x86dd), attr(OVS_KEY_ATTR_IPV6_EXTHDRS, &[0; 4])].concat(),
+            CodecError::new("OVS_KEY_ATTR_IPV6_EXTHDRS", ErrorKind::BadLength { got: 4, want: 2 }),
+        ),
         ([meta(1), attr(OVS_KEY_ATTR_UNSPEC, &[])].concat(), CodecError::new("OVS_KEY_ATTR_UNSPEC", ErrorKind::Unknown { ty: 0 })),
         ([meta(65535), eth()].concat(), CodecError::new("OVS_KEY_ATTR_IN_PORT", ErrorKind::BadValue)),
         ([meta(1), eth(), be16a(OVS_KEY_ATTR_ETHERTYPE, 0x05ff)].concat(), CodecError::new("OVS_KEY_ATTR_ETHERTYPE", ErrorKind::BadValue)),
@@ -582,6 +630,7 @@ fn arb_key() -> impl Strategy<Value = FlowKey> {
                         k.set_ipv6_src(a6);
                         k.set_ipv6_dst(b6);
                         k.set_ipv6_label(u32::from_be_bytes(ip) & 0xfffff);
+                        k.set_ipv6_exthdrs(u16::from_be_bytes([b6[6], b6[7]]) & 0x01ff);
                     } else {
                         k.set_ipv4_src(u32::from_be_bytes(ip));
                         k.set_ipv4_dst(u32::from_be_bytes([a6[0], a6[1], a6[2], a6[3]]));
@@ -648,7 +697,7 @@ proptest! {
         let exact = exact_mask(&wire).unwrap();
         // Wildcard random bits of L3/L4 fields only (upstream forces in_port/eth_type/TCI).
         let mut m = exact;
-        for i in field::IP_PROTO..field::ND_TARGET.end {
+        for i in field::IP_PROTO..field::IPV6_EXTHDRS.end {
             // Prerequisites of deeper layers (protocol, ICMPv6 type for ND) stay exact.
             if i == field::IP_FRAG || i == field::IP_PROTO || field::TP_SRC.contains(&i) { continue; }
             m.as_bytes_mut()[i] &= bits[i];
