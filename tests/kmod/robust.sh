@@ -8,14 +8,14 @@
 # The runner fails the run on any WARNING/BUG/oops/lockdep report in the kernel log; on a kernel with kmemleak
 # (tools/vm/run --variant debug) the test also scans for leaks and fails on any that point into rvs.
 #
-# Knobs (environment): RVS_ROBUST_CYCLES (default 50), RVS_NLFUZZ_COUNT (default 3000), RVS_NLFUZZ_SEED (default 1),
-# RVS_NLFUZZ_REF_COUNT (requests sent to openvswitch.ko first, validating the fuzzer itself; default 500, 0 = skip).
+# Knobs (environment): RVS_ROBUST_CYCLES (default 50), RVS_NLFUZZ_COUNT (default 10000), RVS_NLFUZZ_SEED (default 1),
+# RVS_NLFUZZ_REF_COUNT (requests sent to openvswitch.ko first, validating the fuzzer itself; default 2000, 0 = skip).
 . "$RVS_REPO/tests/lib.sh"
 
 CYCLES=${RVS_ROBUST_CYCLES:-50}
-FUZZ=${RVS_NLFUZZ_COUNT:-3000}
+FUZZ=${RVS_NLFUZZ_COUNT:-10000}
 SEED=${RVS_NLFUZZ_SEED:-1}
-REF=${RVS_NLFUZZ_REF_COUNT:-500}
+REF=${RVS_NLFUZZ_REF_COUNT:-2000}
 FUZZER="python3 $RVS_REPO/tests/kmod/lib/nlfuzz.py"
 KMEMLEAK=/sys/kernel/debug/kmemleak
 

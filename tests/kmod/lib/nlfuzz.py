@@ -15,6 +15,7 @@ or a malformed answer, fails. Prints one summary PASS/FAIL line per family and t
 """
 import argparse
 import collections
+import copy
 import errno as E
 import os
 import random
@@ -497,7 +498,8 @@ def mutate_bytes(r, b):
 def build(r, ctx, seed_list, fams):
     fam, cmd, flags, builder = r.choice(seed_list)
     version, _ = FAMILIES[fam]
-    attrs = lift(builder(r))
+    # Builders share attribute objects between requests: mutate a private copy (determinism per request index).
+    attrs = lift(copy.deepcopy(builder(r)))
     ifindex = ctx.ifindex
     n_mut = r.choice([0, 1, 1, 1, 2, 2, 3, 5])
     for _ in range(n_mut):
@@ -564,6 +566,7 @@ def main():
     ap.add_argument("--only", type=int)
     ap.add_argument("--ports", default="fzv1,fzv2,fzv3")
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--progress", type=int, default=0, help="print timing every N requests")
     ap.add_argument("--valid", action="store_true", help="send every seed request once, unmutated, and print answers")
     o = ap.parse_args()
 
@@ -599,20 +602,27 @@ def main():
 
     per_fam = collections.defaultdict(lambda: [0, 0])
     errnos = collections.Counter()
+    spent = collections.Counter()
     failures = []
     t0 = time.monotonic()
     indexes = [o.only] if o.only is not None else range(o.count)
     for i in indexes:
+        if o.progress and i % o.progress == 0 and i:
+            slow = sorted(spent.items(), key=lambda kv: -kv[1])[:4]
+            print(f"  {i} requests, {time.monotonic() - t0:.1f} s; slowest: "
+                  + ", ".join(f"{k[0]}/{k[1]}:{v:.1f}s" for k, v in slow), flush=True)
         ctx.ensure_dp()
         r = random.Random(f"{o.seed}:{i}")
         fam, cmd, flags, body = build(r, ctx, seed_list, fams)
         typ = fams[fam]
+        t1 = time.monotonic()
         q = nl.send(typ, NLM_F_REQUEST | NLM_F_ACK | flags, body)
         try:
             msgs, fin = nl.replies(q)
             why = check_answer(fams_by_id, msgs, fin)
         except ValueError as e:
             msgs, fin, why = [], None, str(e)
+        spent[(fam, cmd)] += time.monotonic() - t1
         per_fam[fam][0] += 1
         if fin is not None:
             errnos[(fam, cmd if 0 < cmd < 6 else "?", -fin[1] if fin[1] < 0 else 0)] += 1
