@@ -73,9 +73,27 @@ fn receive(vport: &Vport, mut skb: Skb) {
     process(vport.dp(), Some(vport), skb, key, 0);
 }
 
+/// Key words the mask-cache hash covers: in_port and recirc_id, Ethernet/VLAN/IP/L4 fields, IPv4 and IPv6 addresses.
+const CACHE_HASH_WORDS: [usize; 10] = [8, 10, 11, 12, 13, 14, 16, 17, 18, 19];
+
+/// The mask-cache index of a packet that carries no hash yet: a hash of its extracted key. Computing the skb's
+/// own hash (`skb_get_hash`) would dissect the packet a second time, which costs as much as the rest of the
+/// lookup; the cache only needs some per-flow value (the skb's hash is still used where userspace sees it).
+fn key_hash(key: &FlowKey) -> u32 {
+    let mut h: u64 = 0x9e37_79b9_7f4a_7c15;
+    for &i in CACHE_HASH_WORDS.iter() {
+        h = (h ^ key.word(i)).wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 32;
+    }
+    u32::try_from(h & 0xffff_ffff).unwrap_or(0).max(1)
+}
+
 /// Looks `skb` up and runs its flow's actions, or sends it to userspace.
 fn process(dp: &Datapath, input: Option<&Vport>, mut skb: Skb, key: FlowKey, depth: u32) {
-    let hash = skb.hash();
+    let hash = match skb.hash_raw() {
+        0 => key_hash(&key),
+        h => h,
+    };
     match dp.table.lookup(&key, hash) {
         Some(id) => {
             let Some(fd) = dp.table.flow(id) else { return };
@@ -87,7 +105,7 @@ fn process(dp: &Datapath, input: Option<&Vport>, mut skb: Skb, key: FlowKey, dep
             let pid = if dp.features() & OVS_DP_F_DISPATCH_UPCALL_PER_CPU != 0 {
                 dp.cpu_pid(glue::cpu_id())
             } else {
-                input.map_or(0, |v| v.upcall_pid(hash))
+                input.map_or(0, |v| v.upcall_pid(skb.hash()))
             };
             let r = upcall(dp, &skb, &key, OVS_PACKET_CMD_MISS, pid, None, None, None);
             if let Some(v) = input {

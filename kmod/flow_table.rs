@@ -507,6 +507,15 @@ impl FlowTable {
         }
     }
 
+    /// Reorders the mask list by recent hits (upstream `ovs_flow_masks_rebalance`), so that a lookup missing the
+    /// mask cache probes the busiest masks first; waits for readers of the old order when it changed.
+    pub(crate) fn rebalance(&self, w: &WriterLock) {
+        let changed = self.with_writer(w, |wr| wr.rebalance(self.all_cpus().map(|c| &c.counters)));
+        if changed {
+            self.reclaim(w);
+        }
+    }
+
     /// Removes every flow.
     pub(crate) fn flush(&self, w: &WriterLock) {
         self.with_writer(w, |wr| wr.flush(|id| self.release(id)));
@@ -548,5 +557,14 @@ impl Drop for FlowTable {
             glue::kvfree(self.flows.cast());
             glue::kvfree(self.percpu.cast());
         }
+    }
+}
+
+/// The periodic mask rebalance of every datapath (called every 4 s by the C glue's delayed work).
+#[no_mangle]
+pub(crate) extern "C" fn rvs_rust_rebalance() {
+    let w = WriterLock::lock();
+    for dp in w.datapaths() {
+        dp.table.rebalance(&w);
     }
 }

@@ -81,6 +81,8 @@ pub(crate) mod ffi {
         pub(crate) fn rvs_now_ms() -> u64;
         pub(crate) fn rvs_schedule_work();
         pub(crate) fn rvs_cancel_work();
+        pub(crate) fn rvs_rebalance_start();
+        pub(crate) fn rvs_rebalance_stop();
 
         pub(crate) fn rvs_genl_register(failed: *mut *const c_char) -> c_int;
         pub(crate) fn rvs_genl_unregister();
@@ -159,6 +161,7 @@ pub(crate) mod ffi {
         pub(crate) fn rvs_skb_vlan_push(skb: *mut SkBuff, tpid: u16, tci: u16) -> c_int;
         pub(crate) fn rvs_skb_vlan_pop(skb: *mut SkBuff) -> c_int;
         pub(crate) fn rvs_skb_get_hash(skb: *mut SkBuff) -> u32;
+        pub(crate) fn rvs_skb_hash_raw(skb: *const SkBuff) -> u32;
         pub(crate) fn rvs_skb_upcall_hash(skb: *mut SkBuff) -> u64;
         pub(crate) fn rvs_skb_clear_hash(skb: *mut SkBuff);
         pub(crate) fn rvs_skb_set_headers(skb: *mut SkBuff, network: c_int, transport: c_int);

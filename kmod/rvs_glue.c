@@ -18,6 +18,7 @@
 
 /* Implemented in Rust. */
 void rvs_rust_work(void);
+void rvs_rust_rebalance(void);
 
 const char *rvs_glue_kernel_release(void)
 {
@@ -157,4 +158,26 @@ void rvs_schedule_work(void)
 void rvs_cancel_work(void)
 {
 	cancel_work_sync(&rvs_work);
+}
+
+/* Mask list rebalancing, every 4 s as upstream (DP_MASKS_REBALANCE_INTERVAL): the most used masks move first. */
+#define RVS_REBALANCE_MS 4000
+
+static void rvs_rebalance_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(rvs_rebalance_work, rvs_rebalance_fn);
+
+static void rvs_rebalance_fn(struct work_struct *work)
+{
+	rvs_rust_rebalance();
+	schedule_delayed_work(&rvs_rebalance_work, msecs_to_jiffies(RVS_REBALANCE_MS));
+}
+
+void rvs_rebalance_start(void)
+{
+	schedule_delayed_work(&rvs_rebalance_work, msecs_to_jiffies(RVS_REBALANCE_MS));
+}
+
+void rvs_rebalance_stop(void)
+{
+	cancel_delayed_work_sync(&rvs_rebalance_work);
 }

@@ -39,6 +39,8 @@ u64 rvs_now_ms(void);
 bool rvs_capable_net_admin(struct net *net);
 void rvs_schedule_work(void);
 void rvs_cancel_work(void);
+void rvs_rebalance_start(void);
+void rvs_rebalance_stop(void);
 
 /* ---- generic netlink (genl_glue.c) ---- */
 enum rvs_family { RVS_FAM_DP, RVS_FAM_VPORT, RVS_FAM_FLOW, RVS_FAM_PACKET, RVS_FAM_METER, RVS_FAM_N };
@@ -125,6 +127,7 @@ bool rvs_skb_vlan(const struct sk_buff *skb, u16 *tpid, u16 *tci);
 int rvs_skb_vlan_push(struct sk_buff *skb, u16 tpid, u16 tci);
 int rvs_skb_vlan_pop(struct sk_buff *skb);
 u32 rvs_skb_get_hash(struct sk_buff *skb);
+u32 rvs_skb_hash_raw(const struct sk_buff *skb);
 u64 rvs_skb_upcall_hash(struct sk_buff *skb);
 void rvs_skb_clear_hash(struct sk_buff *skb);
 void rvs_skb_set_headers(struct sk_buff *skb, int network, int transport);

@@ -118,6 +118,8 @@ impl kernel::Module for RvsModule {
             dp::destroy_all(core::ptr::null_mut());
             return Err(Error::from_errno(r));
         }
+        // SAFETY: Starts the static delayed work item (stopped in `drop`).
+        unsafe { glue::ffi::rvs_rebalance_start() };
         pr_info!(
             "rvs {} loaded on Linux {} (datapath ABI version {})\n",
             version::VERSION,
@@ -132,6 +134,8 @@ impl Drop for RvsModule {
     fn drop(&mut self) {
         // SAFETY: Registered in `init`; no new request arrives after this returns.
         unsafe { glue::ffi::rvs_genl_unregister() };
+        // SAFETY: Started in `init`; waits for a running rebalance, which holds the writer lock.
+        unsafe { glue::ffi::rvs_rebalance_stop() };
         dp::destroy_all(core::ptr::null_mut());
         glue::cancel_work();
         // SAFETY: Registered in `init`.

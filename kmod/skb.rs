@@ -141,6 +141,15 @@ impl Skb {
         unsafe { ffi::rvs_skb_get_hash(self.skb) }
     }
 
+    /// The hash the skb already carries, without computing one (`skb_get_hash_raw`; 0 if none).
+    pub(crate) fn hash_raw(&self) -> u32 {
+        if self.skb.is_null() {
+            return 0;
+        }
+        // SAFETY: Valid skb.
+        unsafe { ffi::rvs_skb_hash_raw(self.skb) }
+    }
+
     /// Whether the packet is a GSO super-packet.
     pub(crate) fn is_gso(&self) -> bool {
         // SAFETY: Valid skb (or null checked).

@@ -109,6 +109,12 @@ u32 rvs_skb_get_hash(struct sk_buff *skb)
 	return skb_get_hash(skb);
 }
 
+/* The hash the skb already carries (from the NIC, RPS or an earlier dissection), 0 if none. */
+u32 rvs_skb_hash_raw(const struct sk_buff *skb)
+{
+	return skb_get_hash_raw(skb);
+}
+
 /* OVS_PACKET_ATTR_HASH: the hash plus upstream's software/L4 flag bits. */
 u64 rvs_skb_upcall_hash(struct sk_buff *skb)
 {

@@ -49,6 +49,14 @@ pub(crate) struct Vport {
     upcall_fail: AtomicU64,
 }
 
+/// Upstream `ovs_vport_set_upcall_portids`: at least one PID, whole u32s, at most one per possible CPU.
+fn check_pids(pids: &[u8]) -> Result {
+    if pids.is_empty() || pids.len() % 4 != 0 || pids.len() / 4 > glue::nr_cpu_ids() {
+        return Err(EINVAL);
+    }
+    Ok(())
+}
+
 /// A C string copy of a device name (at most 15 bytes).
 pub(crate) fn c_name(name: &str) -> Result<[u8; 16]> {
     let b = name.as_bytes();
@@ -252,9 +260,7 @@ impl Vport {
 
     /// Replaces the upcall PIDs.
     pub(crate) fn set_pids(&self, _w: &WriterLock, pids: &[u8]) -> Result {
-        if pids.is_empty() || pids.len() % 4 != 0 {
-            return Err(EINVAL);
-        }
+        check_pids(pids)?;
         let p = blob::new(pids, false);
         if p.is_null() {
             return Err(ENOMEM);
@@ -452,6 +458,7 @@ fn new(req: &Request<'_>, a: &VportAttrs<'_>) -> Result {
     if a.ifindex.is_some() && ty != u32::from(OVS_VPORT_TYPE_INTERNAL) {
         return Err(genl::err(errno::EOPNOTSUPP));
     }
+    check_pids(pids)?;
     let want = a.port_no.unwrap_or(0);
     if want >= DP_MAX_PORTS {
         return Err(EFBIG);

@@ -217,8 +217,10 @@ impl<S: Storage> Classifier<S> {
                 found
             }
             Err(i) => {
-                let mut pos = 0;
-                let found = self.lookup_from(key, &mut pos, false, counters);
+                // As upstream: the replacement victim's position is tried first. Under many flows sharing a few
+                // masks it is usually right, so a cache miss still costs one probe.
+                let mut pos = cache.get_mut(i).map_or(0, |e| e.pos);
+                let found = self.lookup_from(key, &mut pos, true, counters);
                 if found.is_some() {
                     if let Some(e) = cache.get_mut(i) {
                         *e = cache::CacheEntry { hash, pos };
