@@ -53,8 +53,24 @@ fn extract_skb(skb: &mut Skb, md: &Metadata) -> Option<FlowKey> {
     let md = Metadata { hw_vlan: skb.hw_vlan(), ..*md };
     let (key, offs) = extract(skb.linear(), &md);
     let nh = usize::from(offs.network?);
-    skb.set_headers(Some(nh), offs.transport.map(usize::from), key.eth_type());
+    skb.set_headers(Some(nh), offs.transport.map(usize::from), skb_protocol(&key, md.hw_vlan.is_some()));
     Some(key)
+}
+
+/// The `skb->protocol` a packet with key `key` must carry: the type of what follows the Ethernet addresses in the
+/// data, i.e. the TPID of the first VLAN tag still in the data, else the ethertype. `skb_vlan_pop()` relies on it to
+/// find an in-data tag. (Upstream's key_extract moves an in-data outer tag into the hw-accel slot first and then
+/// names the inner tag or the ethertype; rvs leaves the data as it is and names what is there. Packets from
+/// `OVS_PACKET_CMD_EXECUTE` arrive with their tags in the data.)
+fn skb_protocol(key: &FlowKey, hw_tag: bool) -> u16 {
+    let present = |tci: u16| tci & crate::key::VLAN_CFI != 0;
+    if !hw_tag && present(key.vlan_tci()) {
+        key.vlan_tpid()
+    } else if present(key.cvlan_tci()) {
+        key.cvlan_tpid()
+    } else {
+        key.eth_type()
+    }
 }
 
 /// A packet received on `vport` (from its device, or transmitted by the host on an internal port).

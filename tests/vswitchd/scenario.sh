@@ -139,13 +139,7 @@ vsw_scenario() {
     check "$ty: trunk carries h2's reply tagged VLAN 20 (tcpdump -e)" grep -Eq 'vlan 20, .*Reply 10\.56\.20\.2 is-at' "$work/trunk.txt"
     check_not "$ty: nothing of VLAN 20 reaches the VLAN 10 access port" grep -q 'tell 10\.56\.0\.2' "$work/access.txt"
     check "$ty: access port gets the trunk's VLAN 10 request untagged" grep -q 'Request who-has 10.56.0.1 tell 10.56.0.4' "$work/access.txt"
-    if [ "${VSW_KNOWN_EXECUTE_POP:-0}" = 1 ] && grep -q 'vlan ' "$work/access.txt"; then
-        # rvs.ko gap (reported): OVS_PACKET_CMD_EXECUTE of pop_vlan leaves the in-band tag of an upcalled frame.
-        echo "KNOWN GAP: $ty: the upcalled (executed) first frame reached the access port still tagged:"
-        grep 'vlan ' "$work/access.txt"
-    else
-        check_not "$ty: no tags on the access port" grep 'vlan ' "$work/access.txt"
-    fi
+    check_not "$ty: no tags on the access port" grep 'vlan ' "$work/access.txt"
     $A fdb/show br0 >"$work/fdb2.txt" 2>&1; cat "$work/fdb2.txt"
     check "$ty: fdb/show: h1 in VLAN 10, h2 in VLAN 20" sh -c "grep -Eq '^ +[0-9]+ +10  $mac1' $work/fdb2.txt && grep -Eq '^ +[0-9]+ +20  $mac2' $work/fdb2.txt"
     $A dpif/dump-flows br0 >"$work/flows2.txt" 2>&1
