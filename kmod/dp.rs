@@ -55,25 +55,19 @@ impl Datapath {
         if ports.is_null() {
             return Err(ENOMEM);
         }
-        KBox::new(
-            Datapath {
-                next: AtomicPtr::new(core::ptr::null_mut()),
-                net,
-                ports,
-                max_port: AtomicU32::new(0),
-                user_features: AtomicU32::new(0),
-                cpu_pids: AtomicPtr::new(core::ptr::null_mut()),
-                table,
-                meters,
-                ifindex: AtomicI32::new(0),
-            },
-            GFP_KERNEL,
-        )
-        .map_err(|e| {
-            // SAFETY: Our fresh allocation.
-            unsafe { glue::kvfree(ports.cast()) };
-            e.into()
-        })
+        // From here on `Drop` frees `ports` (also when the box allocation fails and the value is dropped).
+        let dp = Datapath {
+            next: AtomicPtr::new(core::ptr::null_mut()),
+            net,
+            ports,
+            max_port: AtomicU32::new(0),
+            user_features: AtomicU32::new(0),
+            cpu_pids: AtomicPtr::new(core::ptr::null_mut()),
+            table,
+            meters,
+            ifindex: AtomicI32::new(0),
+        };
+        Ok(KBox::new(dp, GFP_KERNEL)?)
     }
 
     /// The namespace.
@@ -263,14 +257,22 @@ impl Datapath {
         // Internal-port transmitters that were running when the devices went away are finished (unregistration
         // waits for them); packet-path readers of the datapath are done after this grace period.
         glue::synchronize_rcu();
-        // SAFETY: Unlinked, portless, no reader left: we own the box.
-        let b = unsafe { KBox::from_raw(dp) };
-        // SAFETY: No reader left.
+        // SAFETY: Unlinked, portless, no reader left: we own the box; `Drop` frees what it points to.
+        drop(unsafe { KBox::from_raw(dp) });
+    }
+}
+
+/// Frees the datapath's raw allocations. Runs for every datapath that is dropped: one destroyed after its grace
+/// period, and one whose creation failed after `Datapath::new` (e.g. a rejected `OVS_DP_CMD_NEW`), which was never
+/// published.
+impl Drop for Datapath {
+    fn drop(&mut self) {
+        // SAFETY: A dropped datapath is unreachable for readers (never published, or unlinked and a grace period
+        // passed); `ports` is the `kvzalloc` array from `Datapath::new`, `cpu_pids` null or a blob.
         unsafe {
-            blob::free(b.cpu_pids.swap(core::ptr::null_mut(), Ordering::AcqRel));
-            glue::kvfree(b.ports.cast());
+            blob::free(self.cpu_pids.swap(core::ptr::null_mut(), Ordering::AcqRel));
+            glue::kvfree(self.ports.cast());
         }
-        drop(b);
     }
 }
 

@@ -212,10 +212,16 @@ pub(crate) struct FlowStats {
 impl FlowData {
     /// The per-CPU pointer slots (empty if not allocated).
     fn cpu_slots(&self) -> &[AtomicPtr<u8>] {
-        // SAFETY: The array blob lives as long as the flow table and holds `ncpu` pointer-sized slots; blobs are
-        // 8-byte aligned.
+        let arr = self.percpu.load(Ordering::Acquire);
+        if arr.is_null() {
+            // Not `blob::data(null)`: its empty `&[u8]` is only byte-aligned, and `from_raw_parts` needs a pointer
+            // aligned for `AtomicPtr` even for an empty slice.
+            return &[];
+        }
+        // SAFETY: The array blob lives as long as the flow table and holds `ncpu` pointer-sized slots; blob payloads
+        // are 8-byte aligned (8-byte header after a kmalloc'ed start).
         unsafe {
-            let b = blob::data(self.percpu.load(Ordering::Acquire));
+            let b = blob::data(arr);
             core::slice::from_raw_parts(b.as_ptr().cast::<AtomicPtr<u8>>(), b.len() / core::mem::size_of::<usize>())
         }
     }

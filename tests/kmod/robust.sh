@@ -104,6 +104,7 @@ check "ports released" sh -c "! ip link show fzv1 | grep -q master"
 if [ -w $KMEMLEAK ]; then
     sleep 6; echo scan > $KMEMLEAK; sleep 1; echo scan > $KMEMLEAK
     cat $KMEMLEAK > /tmp/kmemleak.unloaded
+    cp /tmp/kmemleak.loaded /tmp/kmemleak.unloaded "$RVS_OUT/" 2>/dev/null
     total=$(grep -c 'unreferenced object' /tmp/kmemleak.unloaded)
     # After the unload, rvs frames can no longer be symbolised: an unsymbolised frame is counted as rvs's too.
     ours=$(cat /tmp/kmemleak.loaded /tmp/kmemleak.unloaded | awk '/unreferenced object/{o=0} /\[rvs\]|\] 0x[0-9a-f]+$/{o=1} o' | head -n 60)
