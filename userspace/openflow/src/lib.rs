@@ -17,6 +17,7 @@
 
 pub mod action;
 pub mod codec;
+mod common;
 pub mod error;
 pub mod instruction;
 pub mod msg;
