@@ -9,6 +9,14 @@ use super::cache::{check_conflicts, find_bridge, populate, Cache, VBridge};
 use super::port::del_port;
 use super::{add_ref, atoi, del_ref, new_iface, new_port, output_sorted, s, set_uuids};
 use crate::cmd::{fail, CmdResult, Ctx, Fail};
+use crate::model::Db;
+
+/// A bridge's local port: port `name` with its one interface `name` of type `internal`.
+fn new_internal_port(db: &mut Db, name: &str) -> Uuid {
+    let iface = new_iface(db, name);
+    db.write("Interface", &iface, "type", s("internal"));
+    new_port(db, name, &[iface])
+}
 
 pub(super) fn cmd_add_br(ctx: &mut Ctx) -> CmdResult {
     let may_exist = ctx.has("--may-exist");
@@ -55,9 +63,7 @@ pub(super) fn cmd_add_br(ctx: &mut Ctx) -> CmdResult {
     check_conflicts(ctx, &c, &br_name, &format!("cannot create a bridge named {br_name}"))?;
     match parent_name {
         None => {
-            let iface = new_iface(ctx.db, &br_name);
-            ctx.db.write("Interface", &iface, "type", s("internal"));
-            let port = new_port(ctx.db, &br_name, &[iface]);
+            let port = new_internal_port(ctx.db, &br_name);
             let br = Uuid::new_v4();
             ctx.db.insert("Bridge", br);
             ctx.db.write("Bridge", &br, "name", s(&br_name));
@@ -75,9 +81,7 @@ pub(super) fn cmd_add_br(ctx: &mut Ctx) -> CmdResult {
                 return fail(format!("bridge {pn} already has a child VLAN bridge {conflict} on VLAN {vlan}"));
             }
             let Some(br) = parent.cfg else { return fail(format!("parent bridge {pn} does not exist")) };
-            let iface = new_iface(ctx.db, &br_name);
-            ctx.db.write("Interface", &iface, "type", s("internal"));
-            let port = new_port(ctx.db, &br_name, &[iface]);
+            let port = new_internal_port(ctx.db, &br_name);
             ctx.db.write("Port", &port, "fake_bridge", Datum::scalar(Atom::Boolean(true)));
             ctx.db.write("Port", &port, "tag", Datum::scalar(Atom::Integer(vlan)));
             add_ref(ctx.db, "Bridge", &br, "ports", port);

@@ -11,11 +11,32 @@ use super::cache::{find_bridge, find_real_bridge, populate, real_cfg};
 use super::{atoi, output_sorted, s, set_uuids};
 use crate::cmd::{fail, CmdResult, Ctx};
 
-fn verify_controllers(ctx: &mut Ctx, br: &Uuid) {
-    ctx.db.verify("Bridge", br, "controller");
-    for c in ctx.db.get_uuids("Bridge", br, "controller") {
-        ctx.db.verify("Controller", &c, "target");
+/// Verifies a reference column (`controller`, `manager_options`) and the `target` of each row it names.
+fn verify_targets(ctx: &mut Ctx, table: &str, row: &Uuid, column: &str, target_table: &str) {
+    ctx.db.verify(table, row, column);
+    for u in ctx.db.get_uuids(table, row, column) {
+        ctx.db.verify(target_table, &u, "target");
     }
+}
+
+/// New `target_table` rows, one per target, with the `--inactivity-probe` option when given.
+fn new_targets(ctx: &mut Ctx, target_table: &str, targets: &[String]) -> Vec<Uuid> {
+    let probe = inactivity_probe(ctx);
+    let mut new = Vec::new();
+    for t in targets {
+        let u = Uuid::new_v4();
+        ctx.db.insert(target_table, u);
+        ctx.db.write(target_table, &u, "target", s(t));
+        if let Some(p) = probe {
+            ctx.db.write(target_table, &u, "inactivity_probe", Datum::scalar(Atom::Integer(p)));
+        }
+        new.push(u);
+    }
+    new
+}
+
+fn verify_controllers(ctx: &mut Ctx, br: &Uuid) {
+    verify_targets(ctx, "Bridge", br, "controller", "Controller");
 }
 
 pub(super) fn cmd_get_controller(ctx: &mut Ctx) -> CmdResult {
@@ -57,17 +78,8 @@ pub(super) fn cmd_set_controller(ctx: &mut Ctx) -> CmdResult {
     let Some(cfg) = find_real_bridge(ctx, &c, &name)?.cfg else { return Ok(()) };
     verify_controllers(ctx, &cfg);
     delete_controllers(ctx, &cfg);
-    let probe = inactivity_probe(ctx);
-    let mut new = Vec::new();
-    for t in ctx.argv[2..].iter() {
-        let u = Uuid::new_v4();
-        ctx.db.insert("Controller", u);
-        ctx.db.write("Controller", &u, "target", s(t));
-        if let Some(p) = probe {
-            ctx.db.write("Controller", &u, "inactivity_probe", Datum::scalar(Atom::Integer(p)));
-        }
-        new.push(u);
-    }
+    let targets = ctx.argv[2..].to_vec();
+    let new = new_targets(ctx, "Controller", &targets);
     ctx.db.write("Bridge", &cfg, "controller", set_uuids(new));
     Ok(())
 }
@@ -106,10 +118,7 @@ pub(super) fn cmd_set_fail_mode(ctx: &mut Ctx) -> CmdResult {
 
 fn verify_managers(ctx: &mut Ctx) {
     let ovs = ctx.ovs;
-    ctx.db.verify("Open_vSwitch", &ovs, "manager_options");
-    for m in ctx.db.get_uuids("Open_vSwitch", &ovs, "manager_options") {
-        ctx.db.verify("Manager", &m, "target");
-    }
+    verify_targets(ctx, "Open_vSwitch", &ovs, "manager_options", "Manager");
 }
 
 pub(super) fn cmd_get_manager(ctx: &mut Ctx) -> CmdResult {
@@ -138,17 +147,8 @@ pub(super) fn cmd_del_manager(ctx: &mut Ctx) -> CmdResult {
 pub(super) fn cmd_set_manager(ctx: &mut Ctx) -> CmdResult {
     verify_managers(ctx);
     delete_managers(ctx);
-    let probe = inactivity_probe(ctx);
-    let mut new = Vec::new();
-    for t in ctx.argv[1..].iter() {
-        let u = Uuid::new_v4();
-        ctx.db.insert("Manager", u);
-        ctx.db.write("Manager", &u, "target", s(t));
-        if let Some(p) = probe {
-            ctx.db.write("Manager", &u, "inactivity_probe", Datum::scalar(Atom::Integer(p)));
-        }
-        new.push(u);
-    }
+    let targets = ctx.argv[1..].to_vec();
+    let new = new_targets(ctx, "Manager", &targets);
     let ovs = ctx.ovs;
     ctx.db.write("Open_vSwitch", &ovs, "manager_options", set_uuids(new));
     Ok(())
