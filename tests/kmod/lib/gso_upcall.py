@@ -5,21 +5,12 @@ the miss upcalls carry three MTU-sized segments, not one 3000-byte super-packet.
 non-zero on failure."""
 import socket, struct, sys
 
+from frames import csum
 from genl import Checks, Genl, attrs, ifindex_hdr, nla
 
 dp = sys.argv[1]
 nl = Genl()
 check = Checks()
-
-
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    t = sum(struct.unpack(f"!{len(b) // 2}H", b))
-    while t >> 16:
-        t = (t & 0xFFFF) + (t >> 16)
-    return ~t & 0xFFFF
-
 
 hdr, ifindex = ifindex_hdr(dp)
 fdp, fpacket = nl.family("ovs_datapath"), nl.family("ovs_packet")
