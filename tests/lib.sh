@@ -40,3 +40,15 @@ cleanup_netns() {
 }
 # dmesg_has PATTERN: the kernel log contains an extended regex.
 dmesg_has() { dmesg | grep -Eq "$1"; }
+
+# insmod_rvs: loads rvs.ko (a check); without an rvs.ko built for this kernel the test fails and finishes here.
+insmod_rvs() {
+    if ! [ -f "$RVS_KO" ]; then fail "rvs.ko built for this kernel ($RVS_KO)"; finish; fi
+    check "insmod rvs.ko" insmod "$RVS_KO"
+}
+# load_reference: loads the in-tree openvswitch.ko (the reference peer); fails the test (status 1) if it cannot.
+load_reference() {
+    modprobe -d "$RVS_KDIR/modroot" openvswitch && return 0
+    fail "openvswitch.ko loads (reference peer)"
+    return 1
+}

@@ -47,12 +47,11 @@ scenario() {
     cleanup_netns
 }
 
-if ! [ -f "$RVS_KO" ]; then fail "rvs.ko built for this kernel ($RVS_KO)"; finish; fi
-check "insmod rvs.ko" insmod "$RVS_KO"
+insmod_rvs
 scenario rvs
 check "rmmod rvs" rmmod rvs
 
-if modprobe -d "$RVS_KDIR/modroot" openvswitch; then
+if load_reference; then
     scenario ovs
     check "rmmod openvswitch" rmmod openvswitch
     if $F same $W/rvs.pcap $W/ovs.pcap; then :; else RVS_FAILED=1; fi
@@ -61,7 +60,5 @@ if modprobe -d "$RVS_KDIR/modroot" openvswitch; then
     sed 's/, *packets:.*actions:/ actions:/' $W/dump-ovs | sort > $W/d2
     if cmp -s $W/d1 $W/d2; then pass "dump-flows identical on both modules"; else
         fail "dump-flows identical on both modules: $(diff $W/d1 $W/d2)"; fi
-else
-    fail "openvswitch.ko loads (reference peer)"
 fi
 finish

@@ -5,8 +5,7 @@
 # the generic netlink family conflict with openvswitch.ko in both directions.
 . "$RVS_REPO/tests/lib.sh"
 
-if ! [ -f "$RVS_KO" ]; then fail "rvs.ko built for this kernel ($RVS_KO)"; finish; fi
-check "insmod rvs.ko" insmod "$RVS_KO"
+insmod_rvs
 for f in ovs_datapath ovs_vport ovs_flow ovs_packet ovs_meter; do
     check "generic netlink family $f registered" genl ctrl get name "$f"
 done

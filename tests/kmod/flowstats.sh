@@ -11,8 +11,7 @@ pkts() {
     ovs-dpctl dump-flows dp0 | grep -F "$1" | head -1 | sed -n 's/.*packets:\([0-9]*\).*/\1/p'
 }
 
-if ! [ -f "$RVS_KO" ]; then fail "rvs.ko built for this kernel ($RVS_KO)"; finish; fi
-check "insmod rvs.ko" insmod "$RVS_KO"
+insmod_rvs
 check "add-dp" ovs-dpctl add-dp dp0
 netns_host h1 10.0.0.1/24 v1
 netns_host h2 10.0.0.2/24 v2

@@ -9,11 +9,7 @@
 # the underlay carries GRE with key 5, the datapath flows match tunnel(tun_id=0x5,...) and set the tunnel.
 # Then OVS_VPORT_TYPE_GRE (the compat port type: rvs.ko creates the gretap device itself) over raw generic netlink.
 . "$RVS_REPO/tests/lib.sh"
-
-# See vswitchd.sh: OVS 3.1 sizes its upcall handlers to zero in the first 10 s after boot.
-wait_uptime() {
-    while [ "$(cut -d. -f1 /proc/uptime)" -lt 11 ]; do sleep 1; done
-}
+. "$RVS_REPO/tests/kmod/lib/ovs.sh"
 
 # hv N: runs a command in hypervisor N's namespace with its own OVS run directory.
 hv() {
@@ -23,23 +19,6 @@ hv() {
 vsctl() {
     n=$1; shift
     hv "$n" ovs-vsctl --db=unix:/tmp/hv$n/db.sock --timeout=20 "$@"
-}
-
-start_hv() {
-    n=$1
-    d=/tmp/hv$n
-    rm -rf $d; mkdir -p $d
-    ovsdb-tool create $d/conf.db /usr/share/openvswitch/vswitch.ovsschema
-    hv "$n" ovsdb-server $d/conf.db --remote=punix:$d/db.sock --pidfile=$d/ovsdb.pid --detach --log-file=$d/ovsdb.log
-    vsctl "$n" --no-wait init
-    hv "$n" ovs-vswitchd unix:$d/db.sock --pidfile=$d/vswitchd.pid --detach --log-file=$d/vswitchd.log
-}
-
-stop_hv() {
-    n=$1
-    for p in vswitchd ovsdb; do
-        [ -f /tmp/hv$n/$p.pid ] && kill "$(cat /tmp/hv$n/$p.pid)" 2>/dev/null
-    done
 }
 
 topology() {
@@ -68,9 +47,8 @@ topology() {
 scenario() {
     mod=$1
     topology
-    wait_uptime
-    start_hv 1
-    start_hv 2
+    ovs_start /tmp/hv1 hv 1
+    ovs_start /tmp/hv2 hv 2
     for n in 1 2; do
         r=$((3 - n))
         check "$mod: hv$n add-br br0" vsctl $n add-br br0
@@ -103,10 +81,8 @@ scenario() {
     for n in 1 2; do
         cp /tmp/hv$n/vswitchd.log "$RVS_OUT/gre-vswitchd-$mod-hv$n.log" 2>/dev/null
         vsctl $n del-br br0
-        stop_hv $n
+        ovs_stop /tmp/hv$n hv $n
     done
-    sleep 1
-    for n in 1 2; do hv $n ovs-dpctl del-dp ovs-system 2>/dev/null; done
     cleanup_netns
 }
 
@@ -125,20 +101,17 @@ check_compat_gre() {
     check "$mod: del-dp" ovs-dpctl del-dp dp0
 }
 
-if ! [ -f "$RVS_KO" ]; then fail "rvs.ko built for this kernel ($RVS_KO)"; finish; fi
-check "insmod rvs.ko" insmod "$RVS_KO"
+insmod_rvs
 scenario rvs
 
 check_compat_gre
 check "rmmod rvs" rmmod rvs
 
-if modprobe -d "$RVS_KDIR/modroot" openvswitch; then
+if load_reference; then
     scenario openvswitch
     modprobe -d "$RVS_KDIR/modroot" vport_gre
     check_compat_gre
     rmmod vport_gre
     rmmod openvswitch
-else
-    fail "openvswitch.ko loads (reference peer)"
 fi
 finish

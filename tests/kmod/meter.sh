@@ -6,31 +6,11 @@
 # pings mostly dies in the drop band; meter statistics (OVS_METER_CMD_GET) count the packets and the band's drops;
 # without the meter every ping passes again; deleting the meter (OVS_METER_CMD_DEL) works.
 . "$RVS_REPO/tests/lib.sh"
+. "$RVS_REPO/tests/kmod/lib/ovs.sh"
 
 D=/tmp/ovs
 V="ovs-vsctl --db=unix:$D/db.sock --timeout=20"
 OF="ovs-ofctl -O OpenFlow13"
-
-wait_uptime() {
-    while [ "$(cut -d. -f1 /proc/uptime)" -lt 11 ]; do sleep 1; done
-}
-
-start_ovs() {
-    wait_uptime
-    rm -rf $D; mkdir -p $D /var/run/openvswitch
-    ovsdb-tool create $D/conf.db /usr/share/openvswitch/vswitch.ovsschema
-    ovsdb-server $D/conf.db --remote=punix:$D/db.sock --pidfile=$D/ovsdb.pid --detach --log-file=$D/ovsdb.log
-    $V --no-wait init
-    ovs-vswitchd unix:$D/db.sock --pidfile=$D/vswitchd.pid --detach --log-file=$D/vswitchd.log
-}
-
-stop_ovs() {
-    for p in vswitchd ovsdb; do
-        [ -f $D/$p.pid ] && kill "$(cat $D/$p.pid)" 2>/dev/null
-    done
-    sleep 1
-    ovs-dpctl del-dp ovs-system 2>/dev/null
-}
 
 # loss NS ADDR: the packet loss percentage of a 100-ping burst (10 ms apart) from NS to ADDR.
 loss() {
@@ -39,7 +19,7 @@ loss() {
 
 scenario() {
     mod=$1
-    start_ovs
+    ovs_start $D
     check "$mod: add-br br0" $V add-br br0 -- set bridge br0 protocols=OpenFlow13
     netns_host h1 10.0.0.1/24 v1
     netns_host h2 10.0.0.2/24 v2
@@ -78,18 +58,15 @@ scenario() {
     cp $D/vswitchd.log "$RVS_OUT/meter-vswitchd-$mod.log" 2>/dev/null
     check_not "$mod: ovs-vswitchd logged no meter warnings" grep -qE "broken meter|\|(WARN|ERR)\|.*[Mm]eter" $D/vswitchd.log
     $V del-br br0
-    stop_ovs
+    ovs_stop $D
     cleanup_netns
 }
 
-if ! [ -f "$RVS_KO" ]; then fail "rvs.ko built for this kernel ($RVS_KO)"; finish; fi
-check "insmod rvs.ko" insmod "$RVS_KO"
+insmod_rvs
 scenario rvs
 check "rmmod rvs" rmmod rvs
-if modprobe -d "$RVS_KDIR/modroot" openvswitch; then
+if load_reference; then
     scenario openvswitch
     rmmod openvswitch
-else
-    fail "openvswitch.ko loads (reference peer)"
 fi
 finish

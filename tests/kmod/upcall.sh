@@ -5,8 +5,7 @@
 # attribute by attribute), the packet executed back with output to the other port and seen there.
 . "$RVS_REPO/tests/lib.sh"
 
-if ! [ -f "$RVS_KO" ]; then fail "rvs.ko built for this kernel ($RVS_KO)"; finish; fi
-check "insmod rvs.ko" insmod "$RVS_KO"
+insmod_rvs
 check "add-dp" ovs-dpctl add-dp dp0
 netns_host h1 10.0.0.1/24 v1
 netns_host h2 10.0.0.2/24 v2

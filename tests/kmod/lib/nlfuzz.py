@@ -25,12 +25,12 @@ import struct
 import sys
 import time
 
-NETLINK_GENERIC = 16
-NLM_F_REQUEST, NLM_F_MULTI, NLM_F_ACK, NLM_F_ECHO = 1, 2, 4, 8
+from genl import GENL_ID_CTRL, NETLINK_GENERIC, NLM_F_ACK, NLM_F_ECHO, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, Genl
+from genl import genlmsg as genl
+
 NLM_F_ROOT, NLM_F_MATCH = 0x100, 0x200
 NLM_F_DUMP = NLM_F_ROOT | NLM_F_MATCH
 NLM_F_CREATE, NLM_F_EXCL = 0x400, 0x200
-NLMSG_ERROR, NLMSG_DONE = 2, 3
 NLA_F_NESTED = 0x8000
 # Requests are cut to this size (the socket's send buffer bounds what one send can carry).
 MAX_PAYLOAD = 128 * 1024
@@ -215,21 +215,12 @@ def udp_frame(dport=53, vlan=None):
 
 
 # ---------------------------------------------------------------------------------------------------- netlink
-class Nl:
-    def __init__(self):
-        self.s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_GENERIC)
-        self.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-        self.s.setsockopt(270, 11, 1)  # SOL_NETLINK, NETLINK_EXT_ACK
-        self.s.setsockopt(270, 10, 1)  # NETLINK_CAP_ACK: errors quote only the request's header
-        self.s.bind((0, 0))
-        self.extack = ""
-        self.pid = self.s.getsockname()[0]
-        self.seq = int(time.time()) & 0xFFFF
+class Nl(Genl):
+    """The fuzzer's socket: a large receive buffer, extended acks, and a strict reader of the answers."""
 
-    def send(self, typ, flags, body):
-        self.seq += 1
-        self.s.send(struct.pack("IHHII", 16 + len(body), typ, flags, self.seq, self.pid) + body)
-        return self.seq
+    def __init__(self):
+        super().__init__(rcvbuf=1 << 20, ext_ack=True, seq=int(time.time()) & 0xFFFF)
+        self.extack = ""
 
     def replies(self, seq, timeout=5.0):
         """Messages answering `seq` until the final ack/error/done: (list of (type, flags, body), final) where
@@ -271,17 +262,13 @@ class Nl:
                     return msgs, ("done", v)
                 msgs.append((t, f, body))
 
-    def transact(self, typ, flags, body):
-        q = self.send(typ, flags | NLM_F_REQUEST, body)
+    def request(self, typ, flags, body):
+        q = self.send_raw(typ, flags | NLM_F_REQUEST, body)
         return self.replies(q)
 
 
-def genl(cmd, version, payload):
-    return struct.pack("BBH", cmd, version, 0) + payload
-
-
 def resolve(nl, name):
-    msgs, fin = nl.transact(0x10, NLM_F_ACK, genl(3, 1, ser([s(2, name)])))
+    msgs, fin = nl.request(GENL_ID_CTRL, NLM_F_ACK, genl(3, 1, ser([s(2, name)])))
     for _, _, body in msgs:
         for t, v in parse_attrs(body[4:]) or []:
             if t == 1:
@@ -308,11 +295,11 @@ class Ctx:
             self.ifindex = idx
             return idx
         fdp, fv = self.fams["ovs_datapath"], self.fams["ovs_vport"]
-        self.nl.transact(fdp, NLM_F_ACK, genl(1, 2, struct.pack("i", 0) + ser(
+        self.nl.request(fdp, NLM_F_ACK, genl(1, 2, struct.pack("i", 0) + ser(
             [s(1, "fz0"), u32(2, self.sink), u32(5, 1 | 2)])))
         self.ifindex = self.dp_ifindex()
         for i, p in enumerate(self.ports[:2]):
-            self.nl.transact(fv, NLM_F_ACK, genl(1, 2, struct.pack("i", self.ifindex) + ser(
+            self.nl.request(fv, NLM_F_ACK, genl(1, 2, struct.pack("i", self.ifindex) + ser(
                 [s(3, p), u32(2, 1), u32(1, i + 1), u32(5, self.sink)])))
         return self.ifindex
 
@@ -548,14 +535,14 @@ def check_answer(fams_by_id, msgs, fin):
 def cleanup_extra_dps(nl, fams):
     """Deletes every datapath but fz0 (mutated NEW requests create some; each holds a flow table)."""
     fdp = fams["ovs_datapath"]
-    msgs, _ = nl.transact(fdp, NLM_F_DUMP, genl(3, 2, struct.pack("i", 0)))
+    msgs, _ = nl.request(fdp, NLM_F_DUMP, genl(3, 2, struct.pack("i", 0)))
     for _, _, body in msgs:
         name = None
         for t, v in parse_attrs(body[8:]) or []:
             if t == 1:
                 name = v.split(b"\0")[0]
         if name and name != b"fz0":
-            nl.transact(fdp, NLM_F_ACK, genl(2, 2, struct.pack("i", 0) + ser([A(1, name + b"\0")])))
+            nl.request(fdp, NLM_F_ACK, genl(2, 2, struct.pack("i", 0) + ser([A(1, name + b"\0")])))
 
 
 def main():
@@ -586,7 +573,7 @@ def main():
             r = random.Random(0)
             ctx.ensure_dp()
             body = genl(cmd, FAMILIES[fam][0], struct.pack("i", ctx.ifindex) + ser(builder(r)))
-            msgs, fin = nl.transact(fams[fam], NLM_F_ACK | flags, body)
+            msgs, fin = nl.request(fams[fam], NLM_F_ACK | flags, body)
             e = -fin[1] if fin and fin[1] < 0 else 0
             print(f"seed {fam} cmd {cmd} flags {flags:#x}: {E.errorcode.get(e, 'ok') if e else 'ok'}, {len(msgs)} replies"
                   f" {nl.extack}")
@@ -594,10 +581,10 @@ def main():
         for ki, k in enumerate(key_variants()):
             for ai, a in enumerate(actions_variants(ctx.sink)):
                 body = genl(1, 1, struct.pack("i", ctx.ifindex) + ser([N(1, *k), N(7, *mask_of(k)), N(2, *a)]))
-                msgs, fin = nl.transact(fams["ovs_flow"], NLM_F_ACK, body)
+                msgs, fin = nl.request(fams["ovs_flow"], NLM_F_ACK, body)
                 e = -fin[1] if fin and fin[1] < 0 else 0
                 print(f"flow key {ki} actions {ai}: {E.errorcode.get(e, 'ok') if e else 'ok'} {nl.extack}")
-            nl.transact(fams["ovs_flow"], NLM_F_ACK, genl(2, 1, struct.pack("i", ctx.ifindex)))
+            nl.request(fams["ovs_flow"], NLM_F_ACK, genl(2, 1, struct.pack("i", ctx.ifindex)))
         return 0
 
     per_fam = collections.defaultdict(lambda: [0, 0])
@@ -616,7 +603,7 @@ def main():
         fam, cmd, flags, body = build(r, ctx, seed_list, fams)
         typ = fams[fam]
         t1 = time.monotonic()
-        q = nl.send(typ, NLM_F_REQUEST | NLM_F_ACK | flags, body)
+        q = nl.send_raw(typ, NLM_F_REQUEST | NLM_F_ACK | flags, body)
         try:
             msgs, fin = nl.replies(q)
             why = check_answer(fams_by_id, msgs, fin)
