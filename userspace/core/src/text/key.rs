@@ -267,10 +267,11 @@ fn write_l3(w: &mut impl Write, k: &FlowKey, m: &FlowKey, sep: &mut bool) -> fmt
             w.write_char(',')?;
         }
         *sep = true;
-        write!(w, "eth_type({et:#06x})")?;
+        write!(w, "eth_type({et:#06x}")?;
         if m.eth_type() != 0xffff {
             write!(w, "/{:#06x}", m.eth_type())?;
         }
+        w.write_char(')')?;
     }
     let l3: Option<&Group> = match et {
         ETH_P_IP => Some(&IPV4),

@@ -121,3 +121,14 @@ fn text_to_attrs_encodes_key_and_mask() {
     let mut w = crate::nla::Writer::new(&mut small);
     assert!(matches!(text_to_attrs("in_port(1)", &mut w), Err(TextError::Codec(_))));
 }
+
+/// Found by `make fuzz-smoke`: a partially masked ethertype printed its mask outside the parentheses
+/// (`eth_type(0x0000)/0x0002`), which did not parse back.
+#[test]
+fn partially_masked_eth_type_prints_inside_parentheses_and_parses_back() {
+    let (k, m) = parse_match("in_port(4),eth_type(0x80/2)").unwrap();
+    let printed = show(&k, &m);
+    assert_eq!(printed, "in_port(4),eth_type(0x0000/0x0002)");
+    let (k2, m2) = parse_match(&printed).unwrap();
+    assert_eq!(show(&k2, &m2), printed);
+}
