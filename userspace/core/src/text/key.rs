@@ -540,6 +540,11 @@ pub fn parse_match(s: &str) -> Result<(FlowKey, FlowKey), ParseError> {
     if !l.at_end() {
         return Err(l.err("unexpected text"));
     }
+    // An ethertype that is a VLAN TPID means a tag: without vlan(...) the text is ambiguous (and would not print
+    // back the same), so ask for the tag explicitly.
+    if eth_type_vlan(k.eth_type()) && k.vlan_tci() == 0 && m.vlan_tci() == 0 {
+        return Err(l.err("a VLAN ethertype needs vlan(...) and encap(...) after it"));
+    }
     if m.in_port() == 0 {
         k.set_in_port(DP_MAX_PORTS);
     }

@@ -132,3 +132,12 @@ fn partially_masked_eth_type_prints_inside_parentheses_and_parses_back() {
     let (k2, m2) = parse_match(&printed).unwrap();
     assert_eq!(show(&k2, &m2), printed);
 }
+
+/// Found by `make fuzz-smoke`: `eth_type(0x88a8)` with no vlan(...) parsed, then printed as
+/// `eth_type(0x0000),vlan(),encap()`, which means something else. Such text is now refused.
+#[test]
+fn vlan_ethertype_without_a_tag_is_refused() {
+    let e = parse_match("in_port(4),eth_type(0x88a8)").unwrap_err();
+    assert!(e.msg.contains("vlan(...)"), "{e:?}");
+    assert!(parse_match("in_port(4),eth_type(0x8100),vlan(vid=10),encap(eth_type(0x0800))").is_ok());
+}
