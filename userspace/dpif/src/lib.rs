@@ -16,6 +16,7 @@
 pub mod error;
 pub mod netdev;
 pub mod netlink;
+pub mod text;
 pub mod remote;
 pub mod types;
 

@@ -4,13 +4,11 @@
 //! used:Xs[, flags:..], actions:..`). Parse errors carry the input with a caret under the
 //! offending byte.
 
-use std::fmt::Write as _;
 
 use rvs_core::nla::{Attrs, Writer};
-use rvs_core::ovs::key_nl;
 use rvs_core::ovs_abi::{OVS_FLOW_ATTR_KEY, OVS_FLOW_ATTR_MASK};
 use rvs_core::text::key::TextError;
-use rvs_dpif::{Flow, FlowStats};
+pub use rvs_dpif::text::format_flow;
 
 /// Size of the encoding buffers (keys, masks and action lists are far smaller).
 const BUF: usize = 16 * 1024;
@@ -77,12 +75,6 @@ pub fn parse_ufid_prefix(s: &str) -> Result<Option<([u8; 16], usize)>, TextFault
     Ok(Some((out, used)))
 }
 
-/// Formats a UFID as ovs-dpctl does (`ufid:` + UUID form of the four host-order words).
-pub fn format_ufid(u: &[u8; 16]) -> String {
-    let w = |i: usize| u32::from_ne_bytes([u[i * 4], u[i * 4 + 1], u[i * 4 + 2], u[i * 4 + 3]]);
-    format!("ufid:{:08x}-{:04x}-{:04x}-{:04x}-{:04x}{:08x}", w(0), w(1) >> 16, w(1) & 0xffff, w(2) >> 16, w(2) & 0xffff, w(3))
-}
-
 /// Parses an `ovs-dpctl` flow string into a UFID and key/mask attributes.
 pub fn parse_flow(s: &str) -> Result<ParsedFlow, TextFault> {
     let (ufid, base) = match parse_ufid_prefix(s)? {
@@ -116,70 +108,6 @@ pub fn parse_actions(s: &str) -> Result<Vec<u8>, TextFault> {
     Ok(w.written().to_vec())
 }
 
-/// TCP flags as ovs-dpctl prints them (`S`, `F`, `P`, `R`, `U`, `.` for ACK, `E`, `C`).
-pub fn tcp_flags(f: u8) -> String {
-    let mut s = String::new();
-    for (bit, c) in [(0x02, 'S'), (0x01, 'F'), (0x08, 'P'), (0x04, 'R'), (0x20, 'U'), (0x10, '.'), (0x40, 'E'), (0x80, 'C')] {
-        if f & bit != 0 {
-            s.push(c);
-        }
-    }
-    s
-}
-
-/// `packets:N, bytes:N, used:Xs|never[, flags:F]`, with `now_ms` the current monotonic time.
-pub fn format_stats(st: &FlowStats, now_ms: u64) -> String {
-    let mut s = format!("packets:{}, bytes:{}, used:", st.n_packets, st.n_bytes);
-    if st.used_ms == 0 {
-        s += "never";
-    } else {
-        let ago = now_ms.saturating_sub(st.used_ms);
-        let _ = write!(s, "{}.{:03}s", ago / 1000, ago % 1000);
-    }
-    if st.tcp_flags != 0 {
-        s += ", flags:";
-        s += &tcp_flags(st.tcp_flags);
-    }
-    s
-}
-
-/// The match part of a flow (`in_port(1),eth(),...`), from its key and mask attributes.
-pub fn format_match(f: &Flow) -> String {
-    let mask = (!f.mask.is_empty()).then_some(f.mask.as_slice());
-    match key_nl::decode_match(&f.key, mask) {
-        Ok(m) => {
-            let mut s = String::new();
-            let _ = rvs_core::text::key::write_match(&mut s, &m.key, &m.mask);
-            s
-        }
-        Err(e) => format!("<undecodable key: {e}>"),
-    }
-}
-
-/// The action part (`drop` when empty).
-pub fn format_actions(actions: &[u8]) -> String {
-    let mut s = String::new();
-    let _ = rvs_core::text::actions::write_actions(&mut s, rvs_core::actions::ActionList(actions));
-    s
-}
-
-/// One `dump-flows` line.
-pub fn format_flow(f: &Flow, verbose: bool, now_ms: u64) -> String {
-    let mut s = String::new();
-    if verbose {
-        if let Some(u) = &f.ufid {
-            s += &format_ufid(u);
-            s += ", ";
-        }
-    }
-    s += &format_match(f);
-    s += ", ";
-    s += &format_stats(&f.stats, now_ms);
-    s += ", actions:";
-    s += &format_actions(&f.actions);
-    s
-}
-
 /// Milliseconds of `CLOCK_MONOTONIC` (the clock flows' `used` times are in).
 pub fn monotonic_ms() -> u64 {
     rvs_dpif::monotonic_ms()
@@ -188,6 +116,8 @@ pub fn monotonic_ms() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rvs_dpif::text::{decode_flow, format_actions, format_match, format_ufid};
+    use rvs_dpif::Flow;
 
     #[test]
     fn ufid_round_trips_in_uuid_form() {
@@ -206,7 +136,8 @@ mod tests {
         assert!(p.ufid.is_none());
         assert!(!p.key.is_empty() && !p.mask.is_empty());
         let f = Flow { key: p.key, mask: p.mask, actions: parse_actions("2").unwrap(), ..Default::default() };
-        let m = format_match(&f);
+        let (k, mk) = decode_flow(&f).unwrap();
+        let m = format_match(&k, &mk);
         assert!(m.contains("in_port(1)") && m.contains("ipv4(dst=10.0.0.2"), "{m}");
         assert_eq!(format_actions(&f.actions), "2");
         let line = format_flow(&f, false, 0);
@@ -228,13 +159,5 @@ mod tests {
         let l: Vec<&str> = e.lines().collect();
         let col = l[2].find('^').unwrap() - 4;
         assert_eq!(&l[1][4 + col..4 + col + 5], "bogus", "{e}");
-    }
-
-    #[test]
-    fn stats_format_like_ovs_dpctl() {
-        let st = FlowStats { n_packets: 3, n_bytes: 294, used_ms: 1_000, tcp_flags: 0x12 };
-        assert_eq!(format_stats(&st, 3_500), "packets:3, bytes:294, used:2.500s, flags:S.");
-        assert_eq!(format_stats(&FlowStats::default(), 5), "packets:0, bytes:0, used:never");
-        assert_eq!(tcp_flags(0x19), "FP.");
     }
 }

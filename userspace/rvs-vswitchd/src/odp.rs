@@ -2,14 +2,13 @@
 //! attribute bytes from [`FlowKey`]s, action lists, UFIDs, and the `ovs-dpctl` text forms of
 //! flows, matches and actions (for `dpif/dump-flows` and `ofproto/trace`).
 
-use std::fmt::Write as _;
 use std::hash::{Hash, Hasher};
 
-use rvs_core::actions::{Action, ActionList};
+use rvs_core::actions::Action;
 use rvs_core::key::FlowKey;
 use rvs_core::nla::Writer;
 use rvs_core::ovs::key_nl;
-use rvs_dpif::{Flow, FlowStats};
+pub use rvs_dpif::text::{decode_flow, format_actions, format_flow, format_match, format_stats, format_ufid};
 
 const BUF: usize = 4096;
 
@@ -64,72 +63,6 @@ pub fn ufid(key: &FlowKey, mask: &FlowKey) -> [u8; 16] {
         chunk.copy_from_slice(&h.finish().to_ne_bytes());
     }
     out
-}
-
-/// A UFID as `ovs-dpctl` prints it (`ufid:` + UUID form of four host-order words).
-pub fn format_ufid(u: &[u8; 16]) -> String {
-    let w = |i: usize| u32::from_ne_bytes([u[i * 4], u[i * 4 + 1], u[i * 4 + 2], u[i * 4 + 3]]);
-    format!("ufid:{:08x}-{:04x}-{:04x}-{:04x}-{:04x}{:08x}", w(0), w(1) >> 16, w(1) & 0xffff, w(2) >> 16, w(2) & 0xffff, w(3))
-}
-
-/// `in_port(1),eth(...),...` for a key and mask.
-pub fn format_match(key: &FlowKey, mask: &FlowKey) -> String {
-    let mut s = String::new();
-    let _ = rvs_core::text::key::write_match(&mut s, key, mask);
-    s
-}
-
-/// The action list as text (`drop` when empty).
-pub fn format_actions(actions: &[u8]) -> String {
-    let mut s = String::new();
-    let _ = rvs_core::text::actions::write_actions(&mut s, ActionList(actions));
-    s
-}
-
-/// `packets:N, bytes:N, used:Xs|never[, flags:F]`.
-pub fn format_stats(st: &FlowStats, now_ms: u64) -> String {
-    let mut s = format!("packets:{}, bytes:{}, used:", st.n_packets, st.n_bytes);
-    if st.used_ms == 0 {
-        s += "never";
-    } else {
-        let ago = now_ms.saturating_sub(st.used_ms);
-        let _ = write!(s, "{}.{:03}s", ago / 1000, ago % 1000);
-    }
-    if st.tcp_flags != 0 {
-        s += ", flags:";
-        for (bit, c) in [(0x02, 'S'), (0x01, 'F'), (0x08, 'P'), (0x04, 'R'), (0x20, 'U'), (0x10, '.'), (0x40, 'E'), (0x80, 'C')] {
-            if st.tcp_flags & bit != 0 {
-                s.push(c);
-            }
-        }
-    }
-    s
-}
-
-/// Decodes a dumped flow's key and mask.
-pub fn decode_flow(f: &Flow) -> Result<(FlowKey, FlowKey), String> {
-    let mask = (!f.mask.is_empty()).then_some(f.mask.as_slice());
-    key_nl::decode_match(&f.key, mask).map(|m| (m.key, m.mask)).map_err(|e| e.to_string())
-}
-
-/// One `dump-flows` line.
-pub fn format_flow(f: &Flow, verbose: bool, now_ms: u64) -> String {
-    let mut s = String::new();
-    if verbose {
-        if let Some(u) = &f.ufid {
-            s += &format_ufid(u);
-            s += ", ";
-        }
-    }
-    match decode_flow(f) {
-        Ok((k, m)) => s += &format_match(&k, &m),
-        Err(e) => s += &format!("<undecodable key: {e}>"),
-    }
-    s += ", ";
-    s += &format_stats(&f.stats, now_ms);
-    s += ", actions:";
-    s += &format_actions(&f.actions);
-    s
 }
 
 #[cfg(test)]
