@@ -43,6 +43,34 @@ pub struct PortCfg {
     pub interfaces: Vec<IfaceCfg>,
 }
 
+/// A `Controller` row (one OpenFlow controller or listener of a bridge).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ControllerCfg {
+    /// Row UUID.
+    pub uuid: String,
+    /// `target` (`tcp:`, `ssl:`, `unix:`, `ptcp:`, `pssl:`, `punix:`).
+    pub target: String,
+    /// `max_backoff` in milliseconds (default 8000).
+    pub max_backoff_ms: u64,
+    /// `inactivity_probe` in milliseconds (default 5000; 0 disables).
+    pub inactivity_probe_ms: u64,
+    /// `connection_mode` is `out-of-band` (the default is `in-band`).
+    pub out_of_band: bool,
+    /// `enable_async_messages` (default true).
+    pub enable_async: bool,
+}
+
+/// The `SSL` row referenced by the root row: the switch's TLS key, certificate and CA.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SslCfg {
+    /// `private_key` file.
+    pub private_key: String,
+    /// `certificate` file.
+    pub certificate: String,
+    /// `ca_cert` file.
+    pub ca_cert: String,
+}
+
 /// A bridge row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BridgeCfg {
@@ -54,8 +82,12 @@ pub struct BridgeCfg {
     pub dp_type: DatapathType,
     /// `fail_mode`.
     pub fail_mode: FailMode,
-    /// Whether controllers are configured (the OpenFlow side is not implemented yet).
+    /// Whether controllers are configured.
     pub has_controller: bool,
+    /// The `Controller` rows, by target.
+    pub controllers: Vec<ControllerCfg>,
+    /// `protocols` (empty: OpenFlow 1.0 and 1.3).
+    pub protocols: Vec<String>,
     /// `other_config`.
     pub other_config: BTreeMap<String, String>,
     /// Ports, by name.
@@ -73,6 +105,8 @@ pub struct Config {
     pub cur_cfg: i64,
     /// Bridges, by name.
     pub bridges: Vec<BridgeCfg>,
+    /// The `SSL` row, if configured.
+    pub ssl: Option<SslCfg>,
     /// Problems found while reading (logged by the caller).
     pub warnings: Vec<String>,
 }
@@ -139,6 +173,11 @@ impl Config {
         cfg.root = Some(root_uuid.clone());
         cfg.next_cfg = root.get("next_cfg").and_then(Value::as_i64).unwrap_or(0);
         cfg.cur_cfg = root.get("cur_cfg").and_then(Value::as_i64).unwrap_or(0);
+        cfg.ssl = refs(root, "ssl").first().and_then(|u| r.row("SSL", u)).map(|s| SslCfg {
+            private_key: str_col(s, "private_key").to_string(),
+            certificate: str_col(s, "certificate").to_string(),
+            ca_cert: str_col(s, "ca_cert").to_string(),
+        });
         for bu in refs(root, "bridges") {
             let Some(b) = r.row("Bridge", bu) else { continue };
             let name = str_col(b, "name").to_string();
@@ -176,12 +215,29 @@ impl Config {
                 ports.push(PortCfg { uuid: pu.to_string(), name: pname, vlan, vlan_warning, interfaces });
             }
             ports.sort_by(|a, b| a.name.cmp(&b.name));
+            let mut controllers = Vec::new();
+            for cu in refs(b, "controller") {
+                let Some(c) = r.row("Controller", cu) else { continue };
+                let ms = |col: &str, default: u64| opt_int(c.get(col)).map_or(default, |v| u64::try_from(v).unwrap_or(0));
+                controllers.push(ControllerCfg {
+                    uuid: cu.to_string(),
+                    target: str_col(c, "target").to_string(),
+                    max_backoff_ms: ms("max_backoff", 8000).max(1000),
+                    inactivity_probe_ms: ms("inactivity_probe", 5000),
+                    out_of_band: opt_str(c.get("connection_mode")) == Some("out-of-band"),
+                    enable_async: set_atoms(c.get("enable_async_messages")).first().and_then(|v| v.as_bool()).unwrap_or(true),
+                });
+            }
+            controllers.sort_by(|a, b| a.target.cmp(&b.target));
+            let protocols = set_atoms(b.get("protocols")).iter().filter_map(|a| a.as_str().map(str::to_string)).collect();
             cfg.bridges.push(BridgeCfg {
                 uuid: bu.to_string(),
                 name,
                 dp_type,
                 fail_mode,
-                has_controller: !refs(b, "controller").is_empty(),
+                has_controller: !controllers.is_empty(),
+                controllers,
+                protocols,
                 other_config: string_map(b.get("other_config")),
                 ports,
             });

@@ -10,6 +10,7 @@
 //!   [`vlan`], [`mac_learning`]: the NORMAL pipeline's building blocks.
 //! - [`xlate`]: translation with wildcard tracking; [`xlate::normal`]: the NORMAL action.
 //! - [`upcall`]: datapath backers, handler threads (miss → megaflow + execute), revalidator.
+//! - [`connmgr`]: the OpenFlow side — controllers, the management socket, roles, fail mode.
 //! - [`unixctl`], [`commands`]: the control socket and its commands; [`vlog`]: logging;
 //!   [`daemon`]: detach, pidfile, signals; [`odp`]: datapath encodings and text forms;
 //!   [`netdev`]: device status and tap devices.
@@ -21,6 +22,7 @@ pub mod vlog;
 pub mod bridge;
 pub mod commands;
 pub mod config;
+pub mod connmgr;
 pub mod daemon;
 pub mod dbsync;
 pub mod mac_learning;
