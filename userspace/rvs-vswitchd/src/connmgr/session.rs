@@ -210,3 +210,201 @@ fn port_mod(sh: &Shared, pm: &PortMod) -> Result<(), OfpError> {
     sh.refresh_ports();
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+    use std::sync::mpsc::{self, Receiver};
+    use std::sync::Arc;
+
+    use rvs_openflow::msg::{
+        AsyncConfig, FlowMod, PacketIn, PacketInReason, PacketOut, PortStatus, MultipartRequestBody as B,
+    };
+    use rvs_openflow::Match;
+
+    use crate::connmgr::backend::fake::Fake;
+    use crate::connmgr::backend::OfEvent;
+    use crate::connmgr::settings::Settings;
+    use crate::connmgr::shared::{ConnState, Kind};
+    use crate::ofproto::{BridgeConfig, OfPort, Switch};
+
+    struct Env {
+        sh: Arc<Shared>,
+        fake: Arc<Fake>,
+    }
+
+    fn env() -> Env {
+        let switch = Arc::new(Switch::new());
+        let mut bc = BridgeConfig { name: "tbr0".into(), ..Default::default() };
+        for (of, dp) in [(1u32, 3u32), (2, 4)] {
+            bc.ports.insert(
+                of,
+                OfPort { ofport: of, name: format!("rvs-nodev{of}"), port_name: format!("p{of}"), dp_port: dp, iface_type: String::new(), vlan: Default::default() },
+            );
+            bc.by_dp.insert(dp, of);
+        }
+        switch.publish(vec![bc], &|_| (std::time::Duration::from_secs(300), 100));
+        let b = crate::config::BridgeCfg {
+            uuid: "b".into(),
+            name: "tbr0".into(),
+            dp_type: rvs_dpif::DatapathType::Userspace,
+            fail_mode: Default::default(),
+            has_controller: false,
+            controllers: vec![],
+            protocols: vec![],
+            other_config: [("datapath-id".to_string(), "00000000000000aa".to_string())].into(),
+            ports: vec![],
+        };
+        let settings = Settings::new(&b, None, None, std::path::Path::new("/nonexistent"));
+        let fake = Arc::new(Fake::default());
+        let stats = Box::new(|| {
+            HashMap::from([(3u32, rvs_dpif::VportStats { rx_packets: 7, tx_bytes: 99, ..Default::default() })])
+        });
+        let sh = Shared::new(switch, fake.clone(), settings, stats);
+        sh.refresh_ports();
+        Env { sh, fake }
+    }
+
+    fn conn(e: &Env, version: Version, kind: Kind) -> (Arc<ConnHandle>, Receiver<Message>) {
+        let (tx, rx) = mpsc::channel();
+        let ctl = (kind == Kind::Primary).then(|| "c1".to_string());
+        (e.sh.register(ConnState::new(version, kind, true), ctl, tx), rx)
+    }
+
+    fn req(version: Version, xid: u32, msg: Message) -> OfMessage {
+        OfMessage { version, xid, msg }
+    }
+
+    fn one(e: &Env, h: &ConnHandle, version: Version, xid: u32, msg: Message) -> OfMessage {
+        let mut r = handle(&e.sh, h, req(version, xid, msg));
+        assert_eq!(r.len(), 1, "{r:?}");
+        let r = r.remove(0);
+        assert_eq!((r.xid, r.version), (xid, version), "replies carry the request's xid and version");
+        r
+    }
+
+    fn err_of(m: &OfMessage) -> OfpError {
+        match &m.msg {
+            Message::Error(ErrorMsg { code: ErrorCode::Known(k), data }) => {
+                assert!(!data.is_empty(), "error carries the request");
+                *k
+            }
+            other => panic!("expected an error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn features_per_version() {
+        let e = env();
+        let (h10, _r) = conn(&e, Version::OF10, Kind::Primary);
+        let Message::FeaturesReply(f) = one(&e, &h10, Version::OF10, 5, Message::FeaturesRequest).msg else { panic!() };
+        assert_eq!((f.datapath_id, f.n_tables, f.n_buffers), (0xaa, 4, 0));
+        assert_eq!(f.ports.iter().map(|p| p.port_no).collect::<Vec<_>>(), vec![1, 2], "1.0 lists the ports");
+        assert_eq!(f.capabilities, CAPS_OF10);
+        let (h13, _r) = conn(&e, Version::OF13, Kind::Primary);
+        let Message::FeaturesReply(f) = one(&e, &h13, Version::OF13, 6, Message::FeaturesRequest).msg else { panic!() };
+        assert!(f.ports.is_empty(), "1.3 has port-desc instead");
+        let Message::MultipartReply(r) = one(&e, &h13, Version::OF13, 7, Message::MultipartRequest(MultipartRequest { flags: 0, body: B::PortDesc })).msg else { panic!() };
+        assert!(matches!(r.body, MultipartReplyBody::PortDesc(ref p) if p.len() == 2));
+        let Message::MultipartReply(r) = one(&e, &h13, Version::OF13, 8, Message::MultipartRequest(MultipartRequest { flags: 0, body: B::Desc })).msg else { panic!() };
+        assert!(matches!(r.body, MultipartReplyBody::Desc(ref d) if d.mfr_desc == "rvs" && d.dp_desc == "None"));
+    }
+
+    #[test]
+    fn config_barrier_and_errors() {
+        let e = env();
+        let (h, _r) = conn(&e, Version::OF13, Kind::Primary);
+        assert!(handle(&e.sh, &h, req(Version::OF13, 1, Message::SetConfig(SwitchConfig { flags: 0, miss_send_len: 0xffff }))).is_empty());
+        let r = one(&e, &h, Version::OF13, 2, Message::GetConfigRequest);
+        assert_eq!(r.msg, Message::GetConfigReply(SwitchConfig { flags: 0, miss_send_len: 0xffff }));
+        let r = one(&e, &h, Version::OF13, 3, Message::SetConfig(SwitchConfig { flags: 0x10, miss_send_len: 1 }));
+        assert_eq!(err_of(&r), SwitchConfigFailed::BadFlags.into());
+        let bad = FlowMod { table_id: 9, ..Default::default() };
+        assert_eq!(err_of(&one(&e, &h, Version::OF13, 4, Message::FlowMod(bad))), rvs_openflow::error::FlowModFailed::BadTableId.into());
+        assert!(handle(&e.sh, &h, req(Version::OF13, 5, Message::FlowMod(FlowMod::default()))).is_empty());
+        assert_eq!(e.fake.flow_mods.lock().unwrap().len(), 1, "the flow-mod reached the pipeline");
+        assert_eq!(one(&e, &h, Version::OF13, 6, Message::BarrierRequest).msg, Message::BarrierReply);
+        assert_eq!(err_of(&one(&e, &h, Version::OF13, 7, Message::BarrierReply)), BadRequest::BadType.into());
+        assert_eq!(one(&e, &h, Version::OF13, 8, Message::EchoRequest(vec![1, 2])).msg, Message::EchoReply(vec![1, 2]));
+    }
+
+    #[test]
+    fn port_statistics() {
+        let e = env();
+        let (h, _r) = conn(&e, Version::OF13, Kind::Primary);
+        let r = one(&e, &h, Version::OF13, 1, Message::MultipartRequest(MultipartRequest { flags: 0, body: B::PortStats { port_no: port::ANY } }));
+        let Message::MultipartReply(MultipartReply { body: MultipartReplyBody::PortStats(s), .. }) = r.msg else { panic!() };
+        assert_eq!(s.len(), 2);
+        assert_eq!((s[0].port_no, s[0].rx_packets, s[0].tx_bytes), (1, 7, 99), "datapath port 3 is OpenFlow port 1");
+        assert_eq!(s[1].rx_packets, 0);
+        let r = one(&e, &h, Version::OF13, 2, Message::MultipartRequest(MultipartRequest { flags: 0, body: B::PortStats { port_no: 77 } }));
+        assert_eq!(err_of(&r), BadRequest::BadPort.into());
+        let r = one(&e, &h, Version::OF13, 3, Message::MultipartRequest(MultipartRequest { flags: 0, body: B::Queue { port_no: 77, queue_id: 0xffff_ffff } }));
+        assert_eq!(err_of(&r), QueueOpFailed::BadPort.into());
+    }
+
+    #[test]
+    fn roles_and_generations() {
+        let e = env();
+        let (a, _ra) = conn(&e, Version::OF13, Kind::Primary);
+        let (b, _rb) = conn(&e, Version::OF13, Kind::Primary);
+        let role = |h: &ConnHandle, xid, role, generation_id| one(&e, h, Version::OF13, xid, Message::RoleRequest(RoleMsg { role, generation_id }));
+        assert_eq!(role(&a, 1, Role::Master, 10).msg, Message::RoleReply(RoleMsg { role: Role::Master, generation_id: 10 }));
+        assert_eq!(role(&b, 2, Role::Master, 11).msg, Message::RoleReply(RoleMsg { role: Role::Master, generation_id: 11 }));
+        assert_eq!(a.state().role, Role::Slave, "the old master was demoted");
+        assert_eq!(err_of(&role(&a, 3, Role::Master, 10)), RoleRequestFailed::Stale.into());
+        assert_eq!(a.state().role, Role::Slave, "a stale request changes nothing");
+        // Slaves may not modify the switch.
+        let po = PacketOut { buffer_id: None, in_port: port::CONTROLLER, actions: vec![], data: vec![0; 60] };
+        assert_eq!(err_of(&one(&e, &a, Version::OF13, 4, Message::PacketOut(po.clone()))), BadRequest::IsSlave.into());
+        assert!(handle(&e.sh, &b, req(Version::OF13, 5, Message::PacketOut(po))).is_empty());
+        assert_eq!(e.fake.packet_outs.lock().unwrap().len(), 1);
+        // A generation id that wrapped around is newer.
+        assert_eq!(role(&a, 6, Role::Slave, 11).msg, Message::RoleReply(RoleMsg { role: Role::Slave, generation_id: 11 }));
+        // Equal needs no generation id; no-change just reports.
+        assert_eq!(role(&a, 7, Role::Equal, 0).msg, Message::RoleReply(RoleMsg { role: Role::Equal, generation_id: 11 }));
+        assert_eq!(role(&b, 8, Role::NoChange, 0).msg, Message::RoleReply(RoleMsg { role: Role::Master, generation_id: 11 }));
+        // The management socket has no role.
+        let (s, _rs) = conn(&e, Version::OF13, Kind::Service);
+        assert_eq!(err_of(&role(&s, 9, Role::Master, 12)), RoleRequestFailed::Unsup.into());
+    }
+
+    fn packet_in(reason: PacketInReason) -> OfEvent {
+        OfEvent::PacketIn(PacketIn { buffer_id: None, total_len: 60, reason, table_id: 0, cookie: !0, match_: Match::new(), data: vec![0; 60] })
+    }
+
+    #[test]
+    fn async_messages_follow_roles_and_masks() {
+        let e = env();
+        let (m, rm) = conn(&e, Version::OF13, Kind::Primary);
+        let (s, rs) = conn(&e, Version::OF13, Kind::Primary);
+        let (svc, rsvc) = conn(&e, Version::OF13, Kind::Service);
+        one(&e, &m, Version::OF13, 1, Message::RoleRequest(RoleMsg { role: Role::Master, generation_id: 1 }));
+        one(&e, &s, Version::OF13, 2, Message::RoleRequest(RoleMsg { role: Role::Slave, generation_id: 1 }));
+        e.fake.raise(&packet_in(PacketInReason::NoMatch));
+        assert!(matches!(rm.try_recv(), Ok(Message::PacketIn(_))), "the master gets packet-ins");
+        assert!(rs.try_recv().is_err(), "a slave does not");
+        assert!(rsvc.try_recv().is_err(), "nor a service connection with miss_send_len 0");
+        handle(&e.sh, &svc, req(Version::OF13, 3, Message::SetConfig(SwitchConfig { flags: 0, miss_send_len: 128 })));
+        e.fake.raise(&packet_in(PacketInReason::Action));
+        assert!(rsvc.try_recv().is_ok(), "after set-config it does");
+        // The master turns off no-match packet-ins.
+        let mut a = one(&e, &m, Version::OF13, 4, Message::GetAsyncRequest);
+        let Message::GetAsyncReply(cfg) = &mut a.msg else { panic!() };
+        let cfg = AsyncConfig { packet_in_mask: [cfg.packet_in_mask[0] & !1, 0], ..*cfg };
+        handle(&e.sh, &m, req(Version::OF13, 5, Message::SetAsync(cfg)));
+        while rm.try_recv().is_ok() {}
+        e.fake.raise(&packet_in(PacketInReason::NoMatch));
+        assert!(rm.try_recv().is_err());
+        e.fake.raise(&packet_in(PacketInReason::Action));
+        assert!(rm.try_recv().is_ok());
+        // Port status goes to slaves too.
+        e.sh.broadcast(&Message::PortStatus(PortStatus { reason: rvs_openflow::msg::PortReason::Add, port: Default::default() }));
+        assert!(matches!(rs.try_recv(), Ok(Message::PortStatus(_))));
+        assert!(matches!(rm.try_recv(), Ok(Message::PortStatus(_))));
+        e.sh.unregister(m.id);
+        e.fake.raise(&packet_in(PacketInReason::Action));
+        assert!(rm.try_recv().is_err(), "closed connections are forgotten");
+    }
+}
