@@ -205,9 +205,9 @@ impl ConnMgrs {
                 if s.controllers.is_empty() {
                     crate::dbg_log!("connmgr", "bridge {}: default NORMAL flow {}", s.bridge, if on { "on" } else { "off" });
                 } else if on {
-                    crate::info!("connmgr", "bridge {}: no controller connected: failing open (NORMAL)", s.bridge);
+                    crate::info!("connmgr", "bridge {}: no controller connected for {:?}: failing open (NORMAL)", s.bridge, failopen::trigger(&s));
                 } else {
-                    crate::info!("connmgr", "bridge {}: controller connected: leaving fail-open", s.bridge);
+                    crate::info!("connmgr", "bridge {}: fail-open off ({:?}, controller connected: {connected})", s.bridge, s.fail_mode);
                 }
                 m.shared.backend.set_default_normal(on);
             }

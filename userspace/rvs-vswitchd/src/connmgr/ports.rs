@@ -61,6 +61,25 @@ fn link_speed(name: &str) -> Option<u64> {
     std::fs::read_to_string(format!("/sys/class/net/{name}/speed")).ok()?.trim().parse().ok()
 }
 
+/// The 32-bit OpenFlow number of a bridge port (the bridge keeps OpenFlow 1.0's 16-bit
+/// numbers: `0xfffe` for LOCAL).
+pub fn to_of(ofport: u32) -> u32 {
+    if (0xff00..=0xffff).contains(&ofport) {
+        ofport | 0xffff_0000
+    } else {
+        ofport
+    }
+}
+
+/// The bridge's number for a 32-bit OpenFlow port number.
+pub fn from_of(port_no: u32) -> u32 {
+    if port_no >= 0xffff_ff00 {
+        port_no & 0xffff
+    } else {
+        port_no
+    }
+}
+
 /// Sets device `name` administratively up or down (port-mod `OFPPC_PORT_DOWN`).
 pub fn set_admin_state(name: &str, up: bool) -> Result<(), String> {
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -107,7 +126,7 @@ pub fn describe(cfg: &BridgeConfig, config: &HashMap<u32, u32>) -> Vec<Port> {
             }
             let up = dev.as_ref().is_some_and(|d| d.link_up && d.admin_up);
             Port {
-                port_no: p.ofport,
+                port_no: to_of(p.ofport),
                 hw_addr: dev.as_ref().map(|d| parse_mac(&d.mac)).unwrap_or_default(),
                 name: p.name.chars().take(15).collect(),
                 config: c,
@@ -165,18 +184,20 @@ pub fn stats(
     since: &HashMap<u32, Instant>,
     now: Instant,
 ) -> Option<Vec<PortStats>> {
-    if port_no != rvs_openflow::types::port::ANY && !cfg.ports.contains_key(&port_no) {
+    let any = port_no == rvs_openflow::types::port::ANY;
+    let want = from_of(port_no);
+    if !any && !cfg.ports.contains_key(&want) {
         return None;
     }
     Some(
         cfg.ports
             .values()
-            .filter(|p| port_no == rvs_openflow::types::port::ANY || p.ofport == port_no)
+            .filter(|p| any || p.ofport == want)
             .map(|p| {
                 let s = dp_stats.get(&p.dp_port).cloned().unwrap_or_default();
                 let age = since.get(&p.ofport).map(|t| now.saturating_duration_since(*t)).unwrap_or_default();
                 PortStats {
-                    port_no: p.ofport,
+                    port_no: to_of(p.ofport),
                     rx_packets: s.rx_packets,
                     tx_packets: s.tx_packets,
                     rx_bytes: s.rx_bytes,
@@ -209,6 +230,13 @@ mod tests {
         let got: Vec<(u8, u32, String)> = changes(&old, &new).into_iter().map(|s| (s.reason.number(), s.port.port_no, s.port.name)).collect();
         assert_eq!(got, vec![(2, 2, "b".into()), (1, 3, "c".into()), (0, 3, "x".into()), (0, 4, "d".into())]);
         assert!(changes(&new, &new).is_empty());
+    }
+
+    #[test]
+    fn local_port_numbers() {
+        assert_eq!(to_of(crate::ofproto::OFPP_LOCAL), rvs_openflow::types::port::LOCAL);
+        assert_eq!(from_of(rvs_openflow::types::port::LOCAL), crate::ofproto::OFPP_LOCAL);
+        assert_eq!((to_of(7), from_of(7)), (7, 7));
     }
 
     #[test]

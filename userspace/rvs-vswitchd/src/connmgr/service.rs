@@ -245,7 +245,15 @@ fn send(sh: &Shared, c: &mut Connection, m: &OfMessage) -> Result<(), String> {
         Ok(()) => Ok(()),
         Err(ConnError::Encode(e)) => {
             crate::warn!("connmgr", "{}: cannot encode {} for OpenFlow {}: {e}", sh.name, m.msg.name(), m.version);
-            Ok(())
+            if m.xid == 0 {
+                return Ok(());
+            }
+            // A reply: the requester must not wait for ever.
+            let err = rvs_openflow::msg::ErrorMsg {
+                code: rvs_openflow::msg::ErrorCode::Known(rvs_openflow::error::BadRequest::Eperm.into()),
+                data: Vec::new(),
+            };
+            c.send_msg(&OfMessage { version: m.version, xid: m.xid, msg: rvs_openflow::Message::Error(err) }).map_err(|e| e.to_string())
         }
         Err(e) => Err(e.to_string()),
     }

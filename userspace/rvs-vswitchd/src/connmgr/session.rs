@@ -170,7 +170,7 @@ fn multipart(sh: &Shared, m: &OfMessage, r: &MultipartRequest, now: Instant) -> 
         }
         MultipartRequestBody::Queue { port_no, queue_id } => {
             // No port has queues configured.
-            let known = *port_no == port::ANY || *port_no == port::ALL || sh.bridge_config().ports.contains_key(port_no);
+            let known = *port_no == port::ANY || *port_no == port::ALL || sh.bridge_config().ports.contains_key(&ports::from_of(*port_no));
             if !known {
                 vec![error(m, QueueOpFailed::BadPort.into())]
             } else if *queue_id != 0xffff_ffff {
@@ -196,7 +196,7 @@ fn port_mod(sh: &Shared, pm: &PortMod) -> Result<(), OfpError> {
     }
     {
         let mut cfg = sh.port_config.lock().unwrap_or_else(|p| p.into_inner());
-        let c = cfg.entry(pm.port_no).or_insert(0);
+        let c = cfg.entry(ports::from_of(pm.port_no)).or_insert(0);
         *c = (*c & !pm.mask) | (pm.config & pm.mask);
     }
     if pm.mask & rvs_openflow::msg::port_config::PORT_DOWN != 0 {
