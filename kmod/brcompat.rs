@@ -116,8 +116,10 @@ pub(crate) fn doit(command: u16, req: &Request<'_>) -> Result {
             Ok(())
         }
         cmd::REPLY => {
-            if req.portid() != LISTENER.load(Ordering::Acquire) {
-                req.set_err_msg(format_args!("not the registered brcompat listener"));
+            // The daemon answers from a second socket (so that acknowledgements never mix with requests): any
+            // CAP_NET_ADMIN sender (checked by genl) of the listener's namespace may answer a pending sequence.
+            if LISTENER.load(Ordering::Acquire) == 0 || req.net() != LISTENER_NET.load(Ordering::Acquire) {
+                req.set_err_msg(format_args!("no brcompat listener in this namespace"));
                 return Err(EPERM);
             }
             let mut seq = None;
