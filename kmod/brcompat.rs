@@ -60,6 +60,7 @@ mod attr {
     pub(super) const MAX: u16 = 7;
     pub(super) const ERRNO: u16 = 8;
     pub(super) const DATA: u16 = 9;
+    pub(super) const DEADLINE: u16 = 10;
 }
 
 /// `ENODEV`: no daemon listens.
@@ -160,6 +161,9 @@ struct Call<'a> {
     value: u64,
     offset: u32,
     max: u32,
+    /// CLOCK_MONOTONIC milliseconds after which the caller no longer waits: the daemon drops a request it reads
+    /// later (it was queued while the daemon was stopped), so a change reported as failed is never applied.
+    deadline_ms: u64,
 }
 
 impl Call<'_> {
@@ -176,6 +180,7 @@ impl Call<'_> {
         w.put(attr::VALUE, &self.value.to_ne_bytes()).map_err(e)?;
         w.put_u32(attr::OFFSET, self.offset).map_err(e)?;
         w.put_u32(attr::MAX, self.max).map_err(e)?;
+        w.put(attr::DEADLINE, &self.deadline_ms.to_ne_bytes()).map_err(e)?;
         Ok(())
     }
 
@@ -216,7 +221,8 @@ pub(crate) extern "C" fn rvs_rust_brc_call(
     let bridge = unsafe { kernel::str::CStr::from_char_ptr(name) }.as_bytes();
     // SAFETY: `len` is the caller's output variable.
     unsafe { *len = 0 };
-    let call = Call { op, bridge, ifindex, value, offset, max };
+    let deadline_ms = crate::glue::now_ms().saturating_add(u64::from(timeout_ms));
+    let call = Call { op, bridge, ifindex, value, offset, max, deadline_ms };
     let portid = LISTENER.load(Ordering::Acquire);
     if portid == 0 || LISTENER_NET.load(Ordering::Acquire) != net {
         return -ENODEV;

@@ -116,8 +116,26 @@ check "delbr: no bridge in the database" test -z "$(vsctl list-br)"
 check "delbr: device gone" vsw_wait sh -c "! ip link show br0"
 out=$(brctl delbr br0 2>&1)
 case $out in *"doesn't exist"*) pass "delbr of a missing bridge: ENXIO" ;; *) fail "delbr missing: $out" ;; esac
+
+echo "=== daemon hung: timeout, then rvs.ko unloaded with a request in flight"
+pid=$(cat "$work/rvs-vswitchd.pid")
+kill -STOP "$pid"
+t0=$(date +%s%N)
+out=$(brctl addbr br8 2>&1)
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+case $out in *"Connection timed out"*) pass "daemon hung: addbr fails with ETIMEDOUT ($out)" ;; *) fail "daemon hung: addbr: $out" ;; esac
+check "daemon hung: one wait of ~8 s, not two (the SIOCSIFBR retry reuses the error; took $ms ms)" test "$ms" -ge 7000 -a "$ms" -lt 12000
+brctl addbr br7 > /tmp/brc-inflight.txt 2>&1 &
+inflight=$!
+sleep 1
+check "rmmod rvs while a brctl request waits" rmmod rvs
+wait $inflight
+check "the waiting brctl got a clear error" grep -q "Connection timed out" /tmp/brc-inflight.txt
+kill -CONT "$pid"
+check "resumed daemon drops the expired requests" vsw_wait sh -c "[ \$(grep -c 'the kernel stopped waiting' $work/vswitchd.log) -ge 2 ]"
+check "expired requests were not applied" test -z "$(vsctl list-br)"
+check "after rmmod the hook is cleared (no call into freed code)" sh -c "! brctl addbr br6 2>/dev/null"
 vsw_cleanup
-check "rmmod rvs" rmmod rvs
 check "no relay warnings in the kernel log" sh -c "! dmesg | grep -q 'brcompat: malformed'"
 
 echo "=== the Linux bridge, same topology (reference)"

@@ -118,6 +118,10 @@ fn session(db: &DbAccess, vs: &Vswitchd) -> Result<(), SessionEnd> {
                     continue;
                 }
             };
+            if rvs_dpif::monotonic_ms() >= req.deadline_ms {
+                crate::warn!("brcompat", "{:?} {}: the kernel stopped waiting (daemon was busy or stopped); not applied", req.op, req.bridge);
+                continue;
+            }
             let (errno, data) = match ops::handle(&client, vs, &req) {
                 Ok(d) => (0, d),
                 Err(f) => {

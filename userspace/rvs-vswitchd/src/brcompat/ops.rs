@@ -36,8 +36,8 @@ const STP_HELLO: u32 = 200;
 const STP_FORWARD_DELAY: u32 = 1500;
 /// rvs-vswitchd's MAC ageing default (seconds), as in `config.rs`.
 const DEFAULT_AGEING_S: u64 = 300;
-/// How long a request outside rtnl waits for reconciliation (the kernel gives up after 8 s).
-const RECONCILE_WAIT: Duration = Duration::from_secs(6);
+/// How much before the kernel's deadline the daemon stops waiting for reconciliation, to answer in time.
+const ANSWER_MARGIN_MS: u64 = 500;
 
 /// A failed request: errno for brctl and a message for the log.
 #[derive(Debug)]
@@ -181,9 +181,9 @@ fn commit(c: &Client, snap: &Snapshot, mut ops: Vec<Value>) -> Result<i64, Failu
         .ok_or_else(|| fail(errno::EIO, "transaction result lacks next_cfg"))
 }
 
-/// Waits until the daemon has applied configuration `cfg`.
-fn wait_reconciled(c: &Client, cfg: i64) -> Result<(), Failure> {
-    let start = Instant::now();
+/// Waits until the daemon has applied configuration `cfg`, at most until shortly before `deadline_ms`.
+fn wait_reconciled(c: &Client, cfg: i64, deadline_ms: u64) -> Result<(), Failure> {
+    let until = deadline_ms.saturating_sub(ANSWER_MARGIN_MS);
     loop {
         let r = c
             .transact(DB, &[json!({"op": "select", "table": "Open_vSwitch", "where": [], "columns": ["cur_cfg"]})])
@@ -192,8 +192,8 @@ fn wait_reconciled(c: &Client, cfg: i64) -> Result<(), Failure> {
         if cur >= cfg {
             return Ok(());
         }
-        if start.elapsed() > RECONCILE_WAIT {
-            return Err(fail(errno::ETIMEDOUT, format!("configuration {cfg} not applied in time (cur_cfg {cur})")));
+        if rvs_dpif::monotonic_ms() >= until {
+            return Err(fail(errno::ETIMEDOUT, format!("configuration {cfg} committed but not applied in time (cur_cfg {cur})")));
         }
         std::thread::sleep(Duration::from_millis(30));
     }
@@ -248,7 +248,7 @@ pub fn handle(c: &Client, vs: &Vswitchd, req: &Request) -> Result<Vec<u8>, Failu
                 json!({"op": "mutate", "table": "Open_vSwitch", "where": [["_uuid", "==", ovs]], "mutations": [["bridges", "insert", ["set", [["named-uuid", "b"]]]]]}),
             ];
             let cfg = commit(c, &snap, ops)?;
-            wait_reconciled(c, cfg)?;
+            wait_reconciled(c, cfg, req.deadline_ms)?;
             Ok(Vec::new())
         }
         Op::DelBr => {
@@ -262,7 +262,7 @@ pub fn handle(c: &Client, vs: &Vswitchd, req: &Request) -> Result<Vec<u8>, Failu
             let bu = uuid_of(br).unwrap_or_default();
             let ops = vec![json!({"op": "mutate", "table": "Open_vSwitch", "where": [["_uuid", "==", ovs]], "mutations": [["bridges", "delete", ["set", [["uuid", bu]]]]]})];
             let cfg = commit(c, &snap, ops)?;
-            wait_reconciled(c, cfg)?;
+            wait_reconciled(c, cfg, req.deadline_ms)?;
             Ok(Vec::new())
         }
         Op::AddIf | Op::AddSlave => {
@@ -285,7 +285,7 @@ pub fn handle(c: &Client, vs: &Vswitchd, req: &Request) -> Result<Vec<u8>, Failu
                 // Under rtnl: reconciliation (which needs rtnl) follows once `ip` returns.
                 return Ok(Vec::new());
             }
-            wait_reconciled(c, cfg)?;
+            wait_reconciled(c, cfg, req.deadline_ms)?;
             // The datapath may refuse the device (loopback, not Ethernet...): undo, so nothing half-done stays.
             let after = Snapshot::read(c)?;
             let iface = after.ifaces.get(&port);
@@ -297,7 +297,7 @@ pub fn handle(c: &Client, vs: &Vswitchd, req: &Request) -> Result<Vec<u8>, Failu
                     .unwrap_or_else(|| "not attached".into());
                 if let (Some(br), Some(p)) = (after.bridges.get(name), after.ports.get(&port)) {
                     let cfg = commit(c, &after, del_port_ops(br, p))?;
-                    let _ = wait_reconciled(c, cfg);
+                    let _ = wait_reconciled(c, cfg, req.deadline_ms);
                 }
                 return Err(fail(errno::EINVAL, format!("{port} cannot be a port: {why}")));
             }
@@ -324,7 +324,7 @@ pub fn handle(c: &Client, vs: &Vswitchd, req: &Request) -> Result<Vec<u8>, Failu
             }
             let cfg = commit(c, &snap, del_port_ops(br, p))?;
             if req.op == Op::DelIf {
-                wait_reconciled(c, cfg)?;
+                wait_reconciled(c, cfg, req.deadline_ms)?;
             }
             Ok(Vec::new())
         }

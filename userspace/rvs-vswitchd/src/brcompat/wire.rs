@@ -31,6 +31,7 @@ mod attr {
     pub const MAX: u16 = 7;
     pub const ERRNO: u16 = 8;
     pub const DATA: u16 = 9;
+    pub const DEADLINE: u16 = 10;
 }
 
 /// What the kernel asks.
@@ -99,6 +100,8 @@ pub struct Request {
     pub offset: u32,
     /// List requests: at most this many entries.
     pub max: u32,
+    /// CLOCK_MONOTONIC milliseconds after which the kernel no longer waits for the answer.
+    pub deadline_ms: u64,
 }
 
 /// Why a request could not be decoded.
@@ -125,6 +128,7 @@ pub fn parse_request(payload: &[u8]) -> Result<Request, WireError> {
         return Err(WireError::Command(m.cmd));
     }
     let (mut seq, mut op, mut bridge, mut ifindex, mut value, mut offset, mut max) = (None, None, None, 0, 0, 0, 0);
+    let mut deadline = None;
     for a in Attrs::new(m.attrs) {
         let a = a.map_err(|_| MsgError::BadAttrs("brcompat request"))?;
         match a.kind {
@@ -138,13 +142,15 @@ pub fn parse_request(payload: &[u8]) -> Result<Request, WireError> {
             attr::VALUE => value = a.array::<8>().map(u64::from_ne_bytes).ok_or(WireError::Attr("VALUE"))?,
             attr::OFFSET => offset = a.u32_ne().ok_or(WireError::Attr("OFFSET"))?,
             attr::MAX => max = a.u32_ne().ok_or(WireError::Attr("MAX"))?,
+            attr::DEADLINE => deadline = Some(a.array::<8>().map(u64::from_ne_bytes).ok_or(WireError::Attr("DEADLINE"))?),
             _ => {}
         }
     }
     let seq = seq.ok_or(WireError::Attr("SEQ"))?;
     let op = op.ok_or(WireError::Attr("OP"))?;
     let op = Op::from_u32(op).ok_or(WireError::Op(op))?;
-    Ok(Request { seq, op, bridge: bridge.ok_or(WireError::Attr("BRIDGE"))?, ifindex, value, offset, max })
+    let deadline_ms = deadline.ok_or(WireError::Attr("DEADLINE"))?;
+    Ok(Request { seq, op, bridge: bridge.ok_or(WireError::Attr("BRIDGE"))?, ifindex, value, offset, max, deadline_ms })
 }
 
 /// The REGISTER payload.
@@ -243,7 +249,8 @@ mod tests {
             w.put_u32(attr::IFINDEX, 7)?;
             w.put(attr::VALUE, &value.to_ne_bytes())?;
             w.put_u32(attr::OFFSET, 3)?;
-            w.put_u32(attr::MAX, 128)
+            w.put_u32(attr::MAX, 128)?;
+            w.put(attr::DEADLINE, &1234u64.to_ne_bytes())
         })
         .unwrap()
     }
@@ -251,7 +258,7 @@ mod tests {
     #[test]
     fn request_round_trip() {
         let r = parse_request(&request_bytes(9, 3, "br0", 30000)).unwrap();
-        assert_eq!(r, Request { seq: 9, op: Op::AddIf, bridge: "br0".into(), ifindex: 7, value: 30000, offset: 3, max: 128 });
+        assert_eq!(r, Request { seq: 9, op: Op::AddIf, bridge: "br0".into(), ifindex: 7, value: 30000, offset: 3, max: 128, deadline_ms: 1234 });
     }
 
     #[test]
