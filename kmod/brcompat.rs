@@ -63,6 +63,20 @@ mod attr {
     pub(super) const DEADLINE: u16 = 10;
 }
 
+/// Operations whose replies carry data (`RVS_BRC_OP_*` in `rvs_glue.h`).
+mod op {
+    pub(super) const GET_BRIDGES: u32 = 5;
+    pub(super) const GET_BRIDGE_INFO: u32 = 6;
+    pub(super) const GET_PORT_LIST: u32 = 7;
+    pub(super) const GET_FDB: u32 = 8;
+}
+
+/// Size of `struct __fdb_entry`.
+const FDB_ENTRY_LEN: usize = 16;
+/// `ETIMEDOUT`.
+const ETIMEDOUT: i32 = 110;
+/// `EIO`: the daemon's answer does not fit the request.
+const EIO_N: i32 = 5;
 /// `ENODEV`: no daemon listens.
 const ENODEV: i32 = 19;
 /// `ECONNREFUSED` from a unicast to a port id nobody holds.
@@ -188,19 +202,18 @@ impl Call<'_> {
     /// does not fit the request.
     fn result(&self, len: usize) -> core::result::Result<c_int, i32> {
         let entry = match self.op {
-            5 | 7 => 4,  // GET_BRIDGES, GET_PORT_LIST: ints
-            8 => 16,     // GET_FDB: struct __fdb_entry
-            6 => return Ok(0),
+            op::GET_BRIDGES | op::GET_PORT_LIST => core::mem::size_of::<c_int>(),
+            op::GET_FDB => FDB_ENTRY_LEN,
+            // Its size is checked by brc_glue.c against `struct __bridge_info`.
+            op::GET_BRIDGE_INFO => return Ok(0),
             _ => return if len == 0 { Ok(0) } else { Err(EIO_N) },
         };
         if len % entry != 0 {
             return Err(EIO_N);
         }
-        Ok(if self.op == 7 { 0 } else { c_int::try_from(len / entry).unwrap_or(0) })
+        Ok(if self.op == op::GET_PORT_LIST { 0 } else { c_int::try_from(len / entry).unwrap_or(0) })
     }
 }
-
-const EIO_N: i32 = 5;
 
 /// Relays one request to the daemon and waits for its answer. Returns the ioctl result (>= 0) or `-errno`.
 #[no_mangle]
@@ -262,7 +275,7 @@ pub(crate) extern "C" fn rvs_rust_brc_call(
             }
         }
     };
-    if r == -110 {
+    if r == -ETIMEDOUT {
         pr_warn!("brcompat: rvs-vswitchd did not answer request {} (op {}) in time\n", seq, op);
     }
     if r < 0 {
