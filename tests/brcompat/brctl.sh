@@ -130,7 +130,10 @@ inflight=$!
 sleep 1
 check "rmmod rvs while a brctl request waits" rmmod rvs
 wait $inflight
-check "the waiting brctl got a clear error" grep -q "Connection timed out" /tmp/brc-inflight.txt
+# brctl retries with SIOCSIFBR after the timeout: if rvs.ko is gone by then, that retry finds no hook (ENOPKG).
+out=$(cat /tmp/brc-inflight.txt)
+case $out in *"Connection timed out"*|*"Package not installed"*) pass "the waiting brctl got a clear error ($out)" ;;
+    *) fail "the waiting brctl got a clear error: '$out'" ;; esac
 kill -CONT "$pid"
 check "resumed daemon drops the expired requests" vsw_wait sh -c "[ \$(grep -c 'the kernel stopped waiting' $work/vswitchd.log) -ge 2 ]"
 check "expired requests were not applied" test -z "$(vsctl list-br)"
