@@ -31,9 +31,10 @@ MODULE_PARM_DESC(brcompat, "brctl compatibility: relay bridge ioctls to rvs-vswi
 int rvs_rust_brc_call(struct net *net, u32 op, const char *name, u32 ifindex, u64 value, u32 offset, u32 max,
 		      u8 *out, size_t cap, size_t *len, unsigned int timeout_ms);
 
-/* Requests made from the ioctl hook (no lock but br_ioctl_mutex held) wait for the daemon to reconcile; those made
- * under rtnl (SIOCDEVPRIVATE, ndo_add_slave/del_slave) must not, since reconciliation needs rtnl: shorter wait. */
-#define RVS_BRC_WAIT_MS 8000
+/* Changes made from the ioctl hook (no lock but br_ioctl_mutex held) wait for the daemon to reconcile (the first
+ * bridge also creates the datapath); reads, and requests made under rtnl (SIOCDEVPRIVATE, ndo_add_slave/del_slave),
+ * which must not wait for reconciliation since it needs rtnl, get a short wait. */
+#define RVS_BRC_WAIT_MS 15000
 #define RVS_BRC_RTNL_WAIT_MS 3000
 #define RVS_BRC_MAX 1024 /* bridges and ports per list, as bridge-utils' MAX_BRIDGES/MAX_PORTS */
 
@@ -221,7 +222,7 @@ static int rvs_brc_deviceless(struct net *net, void __user *uarg)
 		return BRCTL_VERSION;
 	case BRCTL_GET_BRIDGES:
 		return rvs_brc_list(net, RVS_BRC_OP_GET_BRIDGES, "", 0, min_t(unsigned long, args[2], RVS_BRC_MAX),
-				    sizeof(int), (void __user *)args[1], false, RVS_BRC_WAIT_MS);
+				    sizeof(int), (void __user *)args[1], false, RVS_BRC_RTNL_WAIT_MS);
 	case BRCTL_ADD_BRIDGE:
 	case BRCTL_DEL_BRIDGE:
 		if (!ns_capable(net->user_ns, CAP_NET_ADMIN))
