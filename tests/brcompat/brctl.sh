@@ -73,6 +73,13 @@ rvs_macs=$(learned br0 "$mac1" "$mac2")
 check "showmacs: h1 on port 1, h2 on port 2, not local" test "$rvs_macs" = "$(printf '1 %s no\n2 %s no' "$mac1" "$mac2")"
 check "showmacs ageing timer below 10 s" sh -c "brctl showmacs br0 | awk '\$2 == \"$mac1\" { exit !(\$4 < 10) }'"
 
+check "unprivileged brctl show works (reads need no privilege)" sh -c "setpriv --reuid=65534 --regid=65534 --clear-groups brctl show | grep -q '^br0'"
+ip tuntap add dev tapb0 mode tap
+check "brctl addif br0 tapb0 (a tap device)" brctl addif br0 tapb0
+check "tap: in the database with an OpenFlow port" sh -c "[ \$($VS --db=unix:$work/db.sock get interface tapb0 ofport) -gt 0 ]"
+check "brctl delif br0 tapb0" brctl delif br0 tapb0
+ip tuntap del dev tapb0 mode tap
+
 check "brctl setageing br0 60" brctl setageing br0 60
 check "setageing: other_config:mac-aging-time=60" test "$(vsctl get bridge br0 other_config:mac-aging-time)" = '"60"'
 check "setageing: brctl showstp reports 60 s" vsw_wait sh -c "brctl showstp br0 | grep -q 'ageing time[[:space:]]*60.00'"
