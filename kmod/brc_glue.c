@@ -315,6 +315,21 @@ int rvs_brc_siocdevprivate(struct net_device *dev, struct ifreq *ifr, void __use
 			return -EIO;
 		return copy_to_user((void __user *)args[1], &b, sizeof(b)) ? -EFAULT : 0;
 	}
+	case BRCTL_GET_PORT_INFO: {
+		struct __port_info pi;
+		size_t len = 0;
+
+		if (args[2] > U16_MAX)
+			return -EINVAL;
+		memset(&pi, 0, sizeof(pi));
+		err = rvs_rust_brc_call(net, RVS_BRC_OP_GET_PORT_INFO, dev->name, 0, 0, args[2], 0, (u8 *)&pi,
+					sizeof(pi), &len, RVS_BRC_RTNL_WAIT_MS);
+		if (err < 0)
+			return err;
+		if (len != sizeof(pi))
+			return -EIO;
+		return copy_to_user((void __user *)args[1], &pi, sizeof(pi)) ? -EFAULT : 0;
+	}
 	case BRCTL_GET_PORT_LIST: {
 		unsigned long num = args[2];
 

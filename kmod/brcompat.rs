@@ -69,6 +69,7 @@ mod op {
     pub(super) const GET_BRIDGE_INFO: u32 = 6;
     pub(super) const GET_PORT_LIST: u32 = 7;
     pub(super) const GET_FDB: u32 = 8;
+    pub(super) const GET_PORT_INFO: u32 = 13;
 }
 
 /// Size of `struct __fdb_entry`.
@@ -204,8 +205,8 @@ impl Call<'_> {
         let entry = match self.op {
             op::GET_BRIDGES | op::GET_PORT_LIST => core::mem::size_of::<c_int>(),
             op::GET_FDB => FDB_ENTRY_LEN,
-            // Its size is checked by brc_glue.c against `struct __bridge_info`.
-            op::GET_BRIDGE_INFO => return Ok(0),
+            // Their size is checked by brc_glue.c against `struct __bridge_info` / `struct __port_info`.
+            op::GET_BRIDGE_INFO | op::GET_PORT_INFO => return Ok(0),
             _ => return if len == 0 { Ok(0) } else { Err(EIO_N) },
         };
         if len % entry != 0 {

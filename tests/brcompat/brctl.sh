@@ -80,6 +80,9 @@ check "tap: in the database with an OpenFlow port" sh -c "[ \$($VS --db=unix:$wo
 check "brctl delif br0 tapb0" brctl delif br0 tapb0
 ip tuntap del dev tapb0 mode tap
 
+brctl showstp br0 > "$RVS_OUT/brctl-showstp-rvs.txt" 2>&1
+check "brctl showstp: succeeds" brctl showstp br0
+check "brctl showstp: v2 is port 2, id 8002, forwarding" sh -c "brctl showstp br0 | grep -A1 '^v2 (2)' | grep -q 'port id[[:space:]]*8002.*state[[:space:]]*forwarding'"
 check "brctl setageing br0 60" brctl setageing br0 60
 check "setageing: other_config:mac-aging-time=60" test "$(vsctl get bridge br0 other_config:mac-aging-time)" = '"60"'
 check "setageing: brctl showstp reports 60 s" vsw_wait sh -c "brctl showstp br0 | grep -q 'ageing time[[:space:]]*60.00'"

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use ovsdb::client::Client;
 use serde_json::{json, Map, Value};
 
-use super::wire::{self, BridgeInfo, FdbEntry, Op, Request};
+use super::wire::{self, BridgeInfo, FdbEntry, Op, PortInfo, Request};
 use crate::bridge::Vswitchd;
 use crate::dbsync::DB;
 use crate::ofproto::OFPP_LOCAL;
@@ -334,21 +334,21 @@ pub fn handle(c: &Client, vs: &Vswitchd, req: &Request) -> Result<Vec<u8>, Failu
                 snap.bridges.keys().map(|n| i32::try_from(ifindex(n)).unwrap_or(0)).filter(|&i| i > 0).take(max).collect();
             Ok(wire::ints(&v))
         }
+        Op::GetPortInfo => {
+            bridge()?;
+            let no = i64::from(req.offset);
+            if !snap.bridge_ports(name).iter().any(|(_, o)| *o == no) {
+                return Err(fail(errno::EINVAL, format!("{name} has no port {no}")));
+            }
+            // rvs forwards on every port (no STP): BR_STATE_FORWARDING.
+            Ok(PortInfo { bridge_id: bridge_id(&snap, name), port_id: 0x8000 | (u16::try_from(no).unwrap_or(0) & 0x3ff), state: 3 }.encode())
+        }
         Op::GetBridgeInfo => {
             let br = bridge()?;
-            let mac = snap
-                .ifaces
-                .get(name)
-                .and_then(|i| i.get("mac_in_use")?.as_str().map(String::from))
-                .or_else(|| std::fs::read_to_string(format!("/sys/class/net/{name}/address")).ok())
-                .and_then(|s| parse_mac(s.trim()))
-                .unwrap_or([0; 6]);
-            let mut id = [0x80, 0, 0, 0, 0, 0, 0, 0];
-            id[2..].copy_from_slice(&mac);
             let ageing = map_get(br.get("other_config"), "mac-aging-time").and_then(|s| s.parse::<u64>().ok()).unwrap_or(DEFAULT_AGEING_S);
             let stp = br.get("stp_enable").and_then(Value::as_bool).unwrap_or(false);
             Ok(BridgeInfo {
-                bridge_id: id,
+                bridge_id: bridge_id(&snap, name),
                 max_age: STP_MAX_AGE,
                 hello_time: STP_HELLO,
                 forward_delay: STP_FORWARD_DELAY,
@@ -411,6 +411,20 @@ pub fn handle(c: &Client, vs: &Vswitchd, req: &Request) -> Result<Vec<u8>, Failu
             Ok(Vec::new())
         }
     }
+}
+
+/// The bridge ID: default priority 0x8000, then the bridge device's MAC.
+fn bridge_id(snap: &Snapshot, name: &str) -> [u8; 8] {
+    let mac = snap
+        .ifaces
+        .get(name)
+        .and_then(|i| i.get("mac_in_use")?.as_str().map(String::from))
+        .or_else(|| std::fs::read_to_string(format!("/sys/class/net/{name}/address")).ok())
+        .and_then(|s| parse_mac(s.trim()))
+        .unwrap_or([0; 6]);
+    let mut id = [0x80, 0, 0, 0, 0, 0, 0, 0];
+    id[2..].copy_from_slice(&mac);
+    id
 }
 
 fn parse_mac(s: &str) -> Option<[u8; 6]> {

@@ -61,6 +61,8 @@ pub enum Op {
     AddSlave,
     /// `ip link set DEV nomaster` (ndo_del_slave on DEV's master; under rtnl).
     DelSlave,
+    /// BRCTL_GET_PORT_INFO: a `struct __port_info` for port number `offset`.
+    GetPortInfo,
 }
 
 impl Op {
@@ -78,6 +80,7 @@ impl Op {
             10 => Op::SetStp,
             11 => Op::AddSlave,
             12 => Op::DelSlave,
+            13 => Op::GetPortInfo,
             _ => return None,
         })
     }
@@ -207,6 +210,35 @@ impl BridgeInfo {
     }
 }
 
+/// Size of `struct __port_info`.
+pub const PORT_INFO_LEN: usize = 48;
+
+/// `struct __port_info` fields rvs fills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PortInfo {
+    /// The bridge's ID (designated root and bridge: rvs runs no STP, every bridge is its own root).
+    pub bridge_id: [u8; 8],
+    /// Port ID (priority 0x80 in the top bits, then the port number).
+    pub port_id: u16,
+    /// STP port state (`BR_STATE_*`).
+    pub state: u8,
+}
+
+impl PortInfo {
+    /// The `struct __port_info` bytes (native endian).
+    pub fn encode(&self) -> Vec<u8> {
+        let mut b = Vec::with_capacity(PORT_INFO_LEN);
+        b.extend_from_slice(&self.bridge_id); // designated_root
+        b.extend_from_slice(&self.bridge_id); // designated_bridge
+        b.extend_from_slice(&self.port_id.to_ne_bytes());
+        b.extend_from_slice(&self.port_id.to_ne_bytes()); // designated_port
+        b.extend_from_slice(&[0u8; 8]); // path_cost, designated_cost
+        b.extend_from_slice(&[self.state, 0, 0, 0]); // state, top_change_ack, config_pending, unused
+        b.extend_from_slice(&[0u8; 16]); // the three timers and the tail padding
+        b
+    }
+}
+
 /// One `struct __fdb_entry`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FdbEntry {
@@ -275,6 +307,9 @@ mod tests {
     #[test]
     fn records_have_the_kernel_sizes() {
         assert_eq!(BridgeInfo::default().encode().len(), BRIDGE_INFO_LEN);
+        let p = PortInfo { port_id: 0x8001, state: 3, ..PortInfo::default() }.encode();
+        assert_eq!(p.len(), PORT_INFO_LEN);
+        assert_eq!((u16::from_ne_bytes([p[16], p[17]]), p[28]), (0x8001, 3));
         let mut v = Vec::new();
         FdbEntry { mac: [2, 0, 0, 0, 0, 1], port: 0x102, is_local: false, age: 150 }.encode(&mut v);
         assert_eq!(v.len(), FDB_ENTRY_LEN);
