@@ -80,64 +80,109 @@ fn session(db: &DbAccess, vs: &Vswitchd) -> Result<(), SessionEnd> {
         Err(e) if e.errno() == Some(libc::ENOENT) => return Err(SessionEnd::NoFamily),
         Err(e) => return Err(failed("resolving the family", e)),
     };
-    let mut reply_sock = GenlSocket::open().map_err(|e| failed("socket", e))?;
-    let client = db.client().map_err(SessionEnd::Failed)?;
+    let mut replier = Replier::open(db, family.id)?;
+    let mut slow = Replier::open(db, family.id)?;
     let reg = wire::register().map_err(|e| SessionEnd::Failed(e.to_string()))?;
     listen.transact(family.id, NlmF::empty(), reg).map_err(|e| failed("registering", e))?;
     crate::info!("brcompat", "relaying brctl requests from rvs.ko (netlink port {})", listen.pid());
-    let mut idle = 0u32;
-    while !vs.exiting.load(Ordering::Acquire) {
-        match wait_readable(&[listen.as_raw_fd()], 200) {
-            Ok(r) if r.first().copied().unwrap_or(false) => idle = 0,
-            Ok(_) => {
-                // Every few seconds: is this still the family we registered with (rvs.ko reloaded)?
-                idle += 1;
-                if idle % 25 == 0 {
-                    match reply_sock.resolve_family(wire::FAMILY) {
-                        Ok(f) if f.id == family.id => {}
-                        Ok(_) => return Err(SessionEnd::Failed("rvs.ko was reloaded".into())),
-                        Err(e) if e.errno() == Some(libc::ENOENT) => return Err(SessionEnd::NoFamily),
-                        Err(e) => return Err(failed("checking the family", e)),
-                    }
-                }
-                continue;
+    // Changes that wait for reconciliation go to a second thread: meanwhile reads and rtnl-held requests (which
+    // reconciliation may be waiting for) are still answered at once.
+    std::thread::scope(|scope| {
+        // `tx` is dropped when this closure returns, before the scope joins the worker: its `recv` then fails.
+        let (tx, rx) = std::sync::mpsc::channel::<wire::Request>();
+        let worker = std::thread::Builder::new().name("brcompat-wait".into()).spawn_scoped(scope, move || {
+            while let Ok(req) = rx.recv() {
+                slow.answer(vs, &req);
             }
-            Err(e) => return Err(SessionEnd::Failed(format!("poll: {e}"))),
+        });
+        if let Err(e) = worker {
+            return Err(SessionEnd::Failed(format!("brcompat worker thread: {e}")));
         }
-        let msgs = match listen.recv(true) {
-            Ok(Some(m)) => m,
-            Ok(None) => continue,
-            Err(e) => return Err(failed("receiving", e)),
-        };
-        for m in msgs {
-            let Received::Data { payload, .. } = m else { continue };
-            let req = match wire::parse_request(&payload) {
-                Ok(r) => r,
-                Err(e) => {
-                    crate::warn!("brcompat", "ignoring a malformed request: {e}");
+        let mut idle = 0u32;
+        while !vs.exiting.load(Ordering::Acquire) {
+            match wait_readable(&[listen.as_raw_fd()], 200) {
+                Ok(r) if r.first().copied().unwrap_or(false) => idle = 0,
+                Ok(_) => {
+                    // Every few seconds: is this still the family we registered with (rvs.ko reloaded)?
+                    idle += 1;
+                    if idle % 25 == 0 {
+                        match replier.sock.resolve_family(wire::FAMILY) {
+                            Ok(f) if f.id == family.id => {}
+                            Ok(_) => return Err(SessionEnd::Failed("rvs.ko was reloaded".into())),
+                            Err(e) if e.errno() == Some(libc::ENOENT) => return Err(SessionEnd::NoFamily),
+                            Err(e) => return Err(failed("checking the family", e)),
+                        }
+                    }
                     continue;
                 }
-            };
-            if rvs_dpif::monotonic_ms() >= req.deadline_ms {
-                crate::warn!("brcompat", "{:?} {}: the kernel stopped waiting (daemon was busy or stopped); not applied", req.op, req.bridge);
-                continue;
+                Err(e) => return Err(SessionEnd::Failed(format!("poll: {e}"))),
             }
-            let (errno, data) = match ops::handle(&client, vs, &req) {
-                Ok(d) => (0, d),
-                Err(f) => {
-                    crate::info!("brcompat", "{:?} {} (ifindex {}): {} (errno {})", req.op, req.bridge, req.ifindex, f.msg, f.errno);
-                    (f.errno, Vec::new())
+            let msgs = match listen.recv(true) {
+                Ok(Some(m)) => m,
+                Ok(None) => continue,
+                Err(e) => return Err(failed("receiving", e)),
+            };
+            for m in msgs {
+                let Received::Data { payload, .. } = m else { continue };
+                let req = match wire::parse_request(&payload) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        crate::warn!("brcompat", "ignoring a malformed request: {e}");
+                        continue;
+                    }
+                };
+                if matches!(req.op, wire::Op::AddBr | wire::Op::DelBr | wire::Op::AddIf | wire::Op::DelIf) {
+                    if tx.send(req).is_err() {
+                        return Err(SessionEnd::Failed("brcompat worker thread ended".into()));
+                    }
+                } else {
+                    replier.answer(vs, &req);
                 }
-            };
-            if errno == 0 && !matches!(req.op, wire::Op::GetBridges | wire::Op::GetBridgeInfo | wire::Op::GetPortList | wire::Op::GetFdb) {
-                crate::info!("brcompat", "{:?} {} (ifindex {}) done", req.op, req.bridge, req.ifindex);
-            }
-            let msg = wire::reply(req.seq, errno, &data).map_err(|e| SessionEnd::Failed(e.to_string()))?;
-            if let Err(e) = reply_sock.transact(family.id, NlmF::empty(), msg) {
-                // The kernel stopped waiting (timeout) or was unloaded; the next request decides.
-                crate::warn!("brcompat", "reply to request {}: {e}", req.seq);
             }
         }
+        Ok(())
+    })
+}
+
+/// A database client and a reply socket: answers requests.
+struct Replier {
+    client: Client,
+    sock: GenlSocket,
+    family: u16,
+}
+
+impl Replier {
+    fn open(db: &DbAccess, family: u16) -> Result<Replier, SessionEnd> {
+        let sock = GenlSocket::open().map_err(|e| SessionEnd::Failed(format!("socket: {e}")))?;
+        Ok(Replier { client: db.client().map_err(SessionEnd::Failed)?, sock, family })
     }
-    Ok(())
+
+    /// Applies one request and sends the answer (none if the kernel has stopped waiting).
+    fn answer(&mut self, vs: &Vswitchd, req: &wire::Request) {
+        if rvs_dpif::monotonic_ms() >= req.deadline_ms {
+            crate::warn!("brcompat", "{:?} {}: the kernel stopped waiting (daemon was busy or stopped); not applied", req.op, req.bridge);
+            return;
+        }
+        let (errno, data) = match ops::handle(&self.client, vs, req) {
+            Ok(d) => (0, d),
+            Err(f) => {
+                crate::info!("brcompat", "{:?} {} (ifindex {}): {} (errno {})", req.op, req.bridge, req.ifindex, f.msg, f.errno);
+                (f.errno, Vec::new())
+            }
+        };
+        if errno == 0 && !req.op.is_read() {
+            crate::info!("brcompat", "{:?} {} (ifindex {}) done", req.op, req.bridge, req.ifindex);
+        }
+        let msg = match wire::reply(req.seq, errno, &data) {
+            Ok(m) => m,
+            Err(e) => {
+                crate::warn!("brcompat", "reply to request {}: {e}", req.seq);
+                return;
+            }
+        };
+        if let Err(e) = self.sock.transact(self.family, NlmF::empty(), msg) {
+            // The kernel stopped waiting (timeout) or was unloaded.
+            crate::warn!("brcompat", "reply to request {}: {e}", req.seq);
+        }
+    }
 }

@@ -66,6 +66,11 @@ pub enum Op {
 }
 
 impl Op {
+    /// Whether the operation only reads.
+    pub fn is_read(self) -> bool {
+        matches!(self, Op::GetBridges | Op::GetBridgeInfo | Op::GetPortList | Op::GetFdb | Op::GetPortInfo)
+    }
+
     fn from_u32(v: u32) -> Option<Op> {
         Some(match v {
             1 => Op::AddBr,
