@@ -343,7 +343,7 @@ int rvs_brc_siocdevprivate(struct net_device *dev, struct ifreq *ifr, void __use
 	case BRCTL_GET_FDB_ENTRIES:
 		if (args[3] > U32_MAX)
 			return -EINVAL;
-		return rvs_brc_list(net, RVS_BRC_OP_GET_FDB, dev->name, args[3], min_t(unsigned long, args[2], 4096),
+		return rvs_brc_list(net, RVS_BRC_OP_GET_FDB, dev->name, args[3], min_t(unsigned long, args[2], 2048),
 				    sizeof(struct __fdb_entry), (void __user *)args[1], false, RVS_BRC_RTNL_WAIT_MS);
 	case BRCTL_SET_AGEING_TIME:
 		return rvs_brc_simple(net, RVS_BRC_OP_SET_AGEING, dev->name, 0, args[1], RVS_BRC_RTNL_WAIT_MS);
