@@ -18,19 +18,25 @@
 //!   kernel routes to the ioctl hook, not through `dev_ifsioc`) reach the `brioctl_set` hook.
 //! - Without `/sys/class/net/*/bridge`, `brctl show` lists bridges with SIOCGIFBR BRCTL_GET_BRIDGES (the hook) and
 //!   reads each with SIOCDEVPRIVATE BRCTL_GET_BRIDGE_INFO / GET_PORT_LIST on the bridge device, which lands in the
-//!   rvs internal device's `ndo_siocdevprivate`. `showmacs` (no `brforward`) uses GET_FDB_ENTRIES, `setageing` and
-//!   `stp` (no writable `bridge/*`) use SET_AGEING_TIME / SET_BRIDGE_STP_STATE, the same way.
+//!   rvs internal device's `ndo_siocdevprivate`. `showmacs` (no `brforward`) uses GET_FDB_ENTRIES, `showstp` (no
+//!   `brport/`) GET_PORT_INFO, `setageing` and `stp` (no writable `bridge/*`) SET_AGEING_TIME /
+//!   SET_BRIDGE_STP_STATE, the same way.
 //! - `ip link set DEV master BR` / `nomaster` call the master's `ndo_add_slave` / `ndo_del_slave`.
 //!
 //! So rvs exposes no `bridge/`, `brif/` or `brforward` sysfs entries. The price: when a Linux bridge exists as
-//! well, `brctl show` finds it through sysfs and stops there (rvs bridges stay reachable by name:
-//! `brctl show br0`); `ip -d link show` reports rvs ports as `openvswitch_slave` of `ovs-system`, as Open vSwitch
-//! does, not as bridge ports.
+//! well, `brctl show` lists the bridges found through sysfs and no longer asks rvs; `ip -d link show` reports rvs
+//! ports as `openvswitch_slave` of `ovs-system`, as Open vSwitch does, not as bridge ports of their bridge.
 //!
-//! Requests made under rtnl (SIOCDEVPRIVATE, ndo_*_slave) must not wait for the daemon to reconcile, since
-//! reconciliation creates devices under rtnl: the daemon answers those from memory or after the database commit.
+//! Only the daemon's namespace is served (a request from another one gets ENODEV). Each request carries its
+//! deadline; the daemon drops one it reads too late (queued while it was stopped), so a change reported as failed
+//! is not applied later. Requests made under rtnl (SIOCDEVPRIVATE, ndo_*_slave) must not wait for the daemon to
+//! reconcile, since reconciliation creates devices under rtnl: the daemon answers those from memory or right after
+//! the database commit.
+//!
 //! The bridge module sets the hook when it loads and clears it when it unloads, whoever owned it: rvs refuses
 //! `brcompat=1` while `bridge` is loaded, and leaves the hook alone at unload when `bridge` was loaded after it.
+//! (If that later `bridge` is unloaded before rvs, the hook is gone and brctl stops reaching rvs until rvs.ko is
+//! reloaded; a `bridge` load racing with rvs's own load or unload is not excluded: the kernel offers no lock.)
 
 use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
