@@ -439,6 +439,58 @@ fn parse_mac(s: &str) -> Option<[u8; 6]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dbsync::start_embedded;
+
+    fn req(op: Op, bridge: &str, ifindex: u32, value: u64) -> Request {
+        Request { seq: 1, op, bridge: bridge.into(), ifindex, value, offset: 0, max: 16, deadline_ms: rvs_dpif::monotonic_ms() + 2000 }
+    }
+
+    /// Requests against an embedded database with no reconciling daemon: the checks and the stored values (changes
+    /// that would wait for reconciliation are not exercised here; tests/brcompat/brctl.sh does, in a VM).
+    #[test]
+    fn checks_and_stored_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let server = start_embedded(&dir.path().join("conf.db"), &[]).unwrap();
+        let c = Client::local(&server);
+        let vs = Vswitchd::new(1);
+        let ovs = c.transact(DB, &[json!({"op": "select", "table": "Open_vSwitch", "where": []})]).unwrap();
+        let ovs_uuid = ovs[0]["rows"][0]["_uuid"][1].as_str().unwrap().to_string();
+        c.transact(DB, &[
+            json!({"op": "insert", "table": "Interface", "uuid-name": "i", "row": {"name": "brt", "type": "internal", "mac_in_use": "02:00:00:00:00:07"}}),
+            json!({"op": "insert", "table": "Port", "uuid-name": "p", "row": {"name": "brt", "interfaces": ["named-uuid", "i"]}}),
+            json!({"op": "insert", "table": "Bridge", "uuid-name": "b", "row": {"name": "brt", "ports": ["named-uuid", "p"]}}),
+            json!({"op": "mutate", "table": "Open_vSwitch", "where": [["_uuid", "==", ["uuid", ovs_uuid]]], "mutations": [["bridges", "insert", ["set", [["named-uuid", "b"]]]]]}),
+        ])
+        .unwrap();
+        let err = |r: Request| handle(&c, &vs, &r).err().map(|f| f.errno);
+        assert_eq!(err(req(Op::AddBr, "brt", 0, 0)), Some(errno::EEXIST));
+        assert_eq!(err(req(Op::AddBr, "bad/name", 0, 0)), Some(errno::EINVAL));
+        assert_eq!(err(req(Op::DelBr, "nosuchbr", 0, 0)), Some(errno::ENXIO));
+        assert_eq!(err(req(Op::AddIf, "nosuchbr", 1, 0)), Some(errno::ENODEV));
+        assert_eq!(err(req(Op::AddIf, "brt", 0x7fff_fff0, 0)), Some(errno::ENODEV)); // no such ifindex
+        let lo = ifindex("lo");
+        assert_eq!(err(req(Op::DelIf, "brt", lo, 0)), Some(errno::EINVAL)); // lo is no port of brt
+        assert_eq!(err(req(Op::DelSlave, "ovs-system", lo, 0)), None); // nomaster of a non-port: nothing to do
+        assert_eq!(err(req(Op::SetAgeing, "brt", 0, 0)), Some(errno::EINVAL));
+        assert_eq!(err(req(Op::GetPortInfo, "brt", 0, 0)), Some(errno::EINVAL));
+
+        // Stored values come back through GET_BRIDGE_INFO.
+        handle(&c, &vs, &req(Op::SetAgeing, "brt", 0, 4500)).unwrap();
+        handle(&c, &vs, &req(Op::SetStp, "brt", 0, 1)).unwrap();
+        let r = c.transact(DB, &[json!({"op": "select", "table": "Bridge", "where": [], "columns": ["other_config", "stp_enable"]})]).unwrap();
+        assert_eq!(map_get(r[0]["rows"][0].get("other_config"), "mac-aging-time").as_deref(), Some("45"));
+        let info = handle(&c, &vs, &req(Op::GetBridgeInfo, "brt", 0, 0)).unwrap();
+        assert_eq!(info.len(), wire::BRIDGE_INFO_LEN);
+        assert_eq!(&info[8..16], &[0x80, 0, 2, 0, 0, 0, 0, 7]); // bridge_id: priority 8000, mac_in_use
+        assert_eq!(info[47], 1); // stp_enabled
+        assert_eq!(u32::from_ne_bytes([info[48], info[49], info[50], info[51]]), 4500);
+        // Each change bumped next_cfg.
+        let r = c.transact(DB, &[json!({"op": "select", "table": "Open_vSwitch", "where": [], "columns": ["next_cfg"]})]).unwrap();
+        assert_eq!(r[0]["rows"][0]["next_cfg"], 2);
+        // The bridge's own port is not in its port list.
+        let ports = handle(&c, &vs, &req(Op::GetPortList, "brt", 0, 0)).unwrap();
+        assert_eq!(ports, vec![0u8; 64]);
+    }
 
     #[test]
     fn ovsdb_value_helpers() {
