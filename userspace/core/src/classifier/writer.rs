@@ -67,9 +67,8 @@ impl<S: Storage> Writer<'_, S> {
         let slot = self.st.masks.find(storage, mask)?;
         let view = super::table::View::load(storage, TableKind::Flow, &self.cls.flow_pub);
         let masked = mask.apply(key);
-        let entries = storage.entries();
         view.find(mask.hash(key, slot), slot, |idx| {
-            entries.get(us(idx)).is_some_and(|e| {
+            storage.entry(idx).is_some_and(|e| {
                 e.mask.load(Ordering::Relaxed) == slot
                     && e.key.iter().enumerate().all(|(i, w)| w.load(Ordering::Relaxed) == masked.word(i))
             })

@@ -182,6 +182,15 @@ fn storage_grows_from_nothing_and_shrinks_back() {
         dumped += 1;
     }
     assert_eq!(dumped, n);
+    // Exact lookups and duplicate detection reach the records through the storage too.
+    for i in [0, 1, n / 2, n - 1] {
+        let m = &masks[(i % 20) as usize];
+        let id = cls.lookup(&key(i), &c).unwrap();
+        assert_eq!(cls.writer(&mut st).find_exact(&key(i), m), Some(id));
+        assert_eq!(cls.writer(&mut st).insert(&key(i), m, None), Err(Error::Exists));
+        let u = Ufid::new(&i.to_ne_bytes()).unwrap();
+        assert_eq!(cls.writer(&mut st).insert(&pkt(99, 0, 0, 0), m, Some(&u)), Err(Error::UfidExists));
+    }
     grace(&mut cls.writer(&mut st));
     let lens = g.bucket_lens();
     // Published halves hold 20000 at ≤ 3/4 load; the retired halves were released.
