@@ -168,6 +168,8 @@ pub(crate) mod ffi {
         pub(crate) fn rvs_skb_is_gso(skb: *const SkBuff) -> bool;
         pub(crate) fn rvs_skb_clone(skb: *mut SkBuff) -> *mut SkBuff;
         pub(crate) fn rvs_kfree_skb(skb: *mut SkBuff);
+        pub(crate) fn rvs_kfree_skb_reason(skb: *mut SkBuff, reason: u32);
+        pub(crate) fn rvs_skb_fits_len(skb: *const SkBuff, max_len: core::ffi::c_uint) -> bool;
         pub(crate) fn rvs_consume_skb(skb: *mut SkBuff);
         pub(crate) fn rvs_skb_send(skb: *mut SkBuff, dev: *mut NetDevice);
         pub(crate) fn rvs_skb_internal_recv(skb: *mut SkBuff, dev: *mut NetDevice);

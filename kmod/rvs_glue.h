@@ -134,6 +134,8 @@ void rvs_skb_set_headers(struct sk_buff *skb, int network, int transport);
 bool rvs_skb_is_gso(const struct sk_buff *skb);
 struct sk_buff *rvs_skb_clone(struct sk_buff *skb);
 void rvs_kfree_skb(struct sk_buff *skb);
+void rvs_kfree_skb_reason(struct sk_buff *skb, u32 reason);
+bool rvs_skb_fits_len(const struct sk_buff *skb, unsigned int max_len);
 void rvs_consume_skb(struct sk_buff *skb);
 void rvs_skb_send(struct sk_buff *skb, struct net_device *dev);
 void rvs_skb_internal_recv(struct sk_buff *skb, struct net_device *dev);

@@ -25,6 +25,8 @@ pub(crate) struct Skb {
     network: Option<usize>,
     transport: Option<usize>,
     writable: usize,
+    /// Drop reason to free with (`DropReason::kernel_code`; 0: plain `kfree_skb`).
+    drop_reason: u32,
 }
 
 impl Skb {
@@ -34,7 +36,7 @@ impl Skb {
     ///
     /// `skb` is a valid sk_buff whose reference the caller hands over, with `skb->data` at the Ethernet header.
     pub(crate) unsafe fn from_raw(skb: *mut SkBuff) -> Self {
-        Self { skb, network: None, transport: None, writable: 0 }
+        Self { skb, network: None, transport: None, writable: 0, drop_reason: 0 }
     }
 
     /// A packet holding a copy of `data` (`OVS_PACKET_CMD_EXECUTE`); `None` without memory.
@@ -66,6 +68,7 @@ impl Skb {
             network: self.network,
             transport: self.transport,
             writable: self.writable,
+            drop_reason: core::mem::take(&mut self.drop_reason),
         }
     }
 
@@ -79,7 +82,7 @@ impl Skb {
         if c.is_null() {
             return None;
         }
-        Some(Skb { skb: c, network: self.network, transport: self.transport, writable: 0 })
+        Some(Skb { skb: c, network: self.network, transport: self.transport, writable: 0, drop_reason: 0 })
     }
 
     /// Makes the first `len` bytes (at most the packet length) linear.
@@ -193,12 +196,31 @@ impl Drop for Skb {
     fn drop(&mut self) {
         if !self.skb.is_null() {
             // SAFETY: We own one reference by the type invariant.
-            unsafe { ffi::rvs_kfree_skb(self.skb) };
+            unsafe {
+                if self.drop_reason != 0 {
+                    ffi::rvs_kfree_skb_reason(self.skb, self.drop_reason);
+                } else {
+                    ffi::rvs_kfree_skb(self.skb);
+                }
+            }
         }
     }
 }
 
 impl Packet for Skb {
+    fn fits_len(&self, max_len: usize) -> bool {
+        if self.skb.is_null() {
+            return true;
+        }
+        let max = core::ffi::c_uint::try_from(max_len).unwrap_or(core::ffi::c_uint::MAX);
+        // SAFETY: Valid skb by the type invariant.
+        unsafe { ffi::rvs_skb_fits_len(self.skb, max) }
+    }
+
+    fn set_drop_reason(&mut self, reason: crate::actions::DropReason) {
+        self.drop_reason = reason.kernel_code();
+    }
+
     fn len(&self) -> usize {
         if self.skb.is_null() {
             return 0;

@@ -157,6 +157,18 @@ void rvs_kfree_skb(struct sk_buff *skb)
 	kfree_skb(skb);
 }
 
+/* Frees with an openvswitch-subsystem drop reason (SKB_DROP_REASON_SUBSYS_OPENVSWITCH << 16 | n). */
+void rvs_kfree_skb_reason(struct sk_buff *skb, u32 reason)
+{
+	kfree_skb_reason(skb, (enum skb_drop_reason)reason);
+}
+
+/* check_pkt_len: whether the frame (every segment of a GSO packet) is at most max_len bytes from the MAC header. */
+bool rvs_skb_fits_len(const struct sk_buff *skb, unsigned int max_len)
+{
+	return (skb_is_gso(skb) && skb_gso_validate_mac_len(skb, max_len)) || skb->len <= max_len;
+}
+
 void rvs_consume_skb(struct sk_buff *skb)
 {
 	consume_skb(skb);
