@@ -327,6 +327,9 @@ fn counters_in<'a>(p: *mut u8) -> Option<&'a Counters> {
 pub(crate) struct FlowData {
     /// The actions blob (RCU-published; null while the flow is being removed).
     actions: AtomicPtr<u8>,
+    /// Pre-decoded actions: `port + 1` when the actions are a single output to `port` (the packet path then skips
+    /// the executor), 0 otherwise.
+    fast_out: AtomicU32,
     stats0: Counters,
     /// Null, or a blob of `ncpu` pointers (null or a `Counters` blob), published with Release stores.
     percpu: AtomicPtr<u8>,
@@ -389,14 +392,30 @@ impl FlowData {
         counters_in(p)
     }
 
-    /// Counts one packet of `len` bytes (packet path: bottom halves disabled, `cpu` is the current CPU).
-    pub(crate) fn hit(&self, cpu: usize, ncpu: usize, len: usize, tcp_flags: u16) {
+    /// Counts one packet of `len` bytes at `jiffies` `now` (packet path: bottom halves disabled, `cpu` is the current
+    /// CPU).
+    pub(crate) fn hit_at(&self, cpu: usize, ncpu: usize, len: usize, tcp_flags: u16, now: usize) {
         let len = u64::try_from(len).unwrap_or(0);
-        let now = u64::try_from(glue::jiffies()).unwrap_or(0);
+        let now = u64::try_from(now).unwrap_or(0);
         match self.cpu_counters(cpu, ncpu) {
             Some(c) => c.add_owned(len, now, tcp_flags),
             None => self.stats0.add_shared(len, now, tcp_flags),
         }
+    }
+
+    /// The output port, if the actions are a single output (see `fast_out`).
+    #[inline]
+    pub(crate) fn single_output(&self) -> Option<u32> {
+        self.fast_out.load(Ordering::Acquire).checked_sub(1)
+    }
+
+    /// Publishes `acts` (a blob) as the actions, with their pre-decoded form. A packet racing this sees the old or the
+    /// new actions: the fast form is cleared before the blob is replaced and set after.
+    fn publish_actions(&self, acts: *mut u8, actions: &[u8]) -> *mut u8 {
+        self.fast_out.store(0, Ordering::Release);
+        let old = self.actions.swap(acts, Ordering::AcqRel);
+        self.fast_out.store(single_output_of(actions), Ordering::Release);
+        old
     }
 
     /// The actions (caller is in an RCU read-side section or holds the writer lock).
@@ -442,6 +461,17 @@ impl FlowData {
     pub(crate) fn key(&self, _w: &WriterLock) -> FlowKey {
         // SAFETY: Written only under the writer lock, which the caller holds.
         unsafe { *self.key.get() }
+    }
+}
+
+/// `port + 1` if `actions` (validated) is exactly one `OVS_ACTION_ATTR_OUTPUT`, else 0.
+fn single_output_of(actions: &[u8]) -> u32 {
+    let mut attrs = crate::nla::Attrs::new(actions);
+    match (attrs.next(), attrs.next()) {
+        (Some(Ok(a)), None) if a.kind == crate::ovs_abi::OVS_ACTION_ATTR_OUTPUT => {
+            a.payload.try_into().map(u32::from_ne_bytes).map_or(0, |p| p.saturating_add(1))
+        }
+        _ => 0,
     }
 }
 
@@ -579,7 +609,8 @@ impl FlowTable {
                         fd.clear_stats();
                         // SAFETY: Writer lock held; readers cannot reach `id` before this callback returns.
                         unsafe { *fd.key.get() = *key };
-                        fd.actions.store(acts, Ordering::Release);
+                        // The slot is unreachable by readers here (and its old blob was released at removal).
+                        let _ = fd.publish_actions(acts, actions);
                     }
                 })
             });
@@ -605,7 +636,7 @@ impl FlowTable {
         if acts.is_null() {
             return Err(ENOMEM);
         }
-        let old = fd.actions.swap(acts, Ordering::AcqRel);
+        let old = fd.publish_actions(acts, actions);
         // SAFETY: `old` is unreachable for new readers; freed after a grace period.
         unsafe { blob::free_rcu(old) };
         Ok(())
@@ -627,6 +658,7 @@ impl FlowTable {
 
     fn release(&self, id: FlowId) {
         if let Some(fd) = self.flow(id) {
+            fd.fast_out.store(0, Ordering::Release);
             let old = fd.actions.swap(core::ptr::null_mut(), Ordering::AcqRel);
             // SAFETY: Unpublished; freed after a grace period.
             unsafe { blob::free_rcu(old) };

@@ -54,6 +54,23 @@ pub(crate) struct TunMeta {
     pub(crate) pad: [u8; 7],
 }
 
+/// `struct rvs_rx_info`: what the receive path reads of a packet in one call (keep equal to `rvs_glue.h`).
+#[repr(C)]
+pub(crate) struct RxInfo {
+    pub(crate) data: *const u8,
+    pub(crate) jiffies: core::ffi::c_ulong,
+    pub(crate) headlen: u32,
+    pub(crate) len: u32,
+    pub(crate) priority: u32,
+    pub(crate) mark: u32,
+    pub(crate) hash: u32,
+    pub(crate) cpu: u32,
+    pub(crate) vlan_tpid: u16,
+    pub(crate) vlan_tci: u16,
+    pub(crate) has_vlan: u8,
+    pub(crate) has_tunnel: u8,
+}
+
 /// The C functions of `rvs_glue.h` and the exported kernel functions rvs calls directly.
 #[allow(dead_code)]
 pub(crate) mod ffi {
@@ -169,6 +186,9 @@ pub(crate) mod ffi {
         pub(crate) fn rvs_skb_clone(skb: *mut SkBuff) -> *mut SkBuff;
         pub(crate) fn rvs_kfree_skb(skb: *mut SkBuff);
         pub(crate) fn rvs_kfree_skb_reason(skb: *mut SkBuff, reason: u32);
+        pub(crate) fn rvs_skb_rx_info(skb: *mut SkBuff, pull: core::ffi::c_uint, out: *mut RxInfo);
+        pub(crate) fn rvs_skb_set_headers_proto(skb: *mut SkBuff, network: c_int, transport: c_int, protocol: u16);
+        pub(crate) fn rvs_skb_output(skb: *mut SkBuff, dev: *mut NetDevice);
         pub(crate) fn rvs_skb_fits_len(skb: *const SkBuff, max_len: core::ffi::c_uint) -> bool;
         pub(crate) fn rvs_consume_skb(skb: *mut SkBuff);
         pub(crate) fn rvs_skb_send(skb: *mut SkBuff, dev: *mut NetDevice);

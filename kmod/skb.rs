@@ -7,7 +7,7 @@
 use core::ops::Range;
 
 use crate::extract::TunnelMeta;
-use crate::glue::{ffi, NetDevice, SkBuff, TunMeta};
+use crate::glue::{ffi, NetDevice, RxInfo, SkBuff, TunMeta};
 use crate::key::FlowKey;
 use crate::packet::{Packet, PacketError};
 
@@ -93,6 +93,55 @@ impl Skb {
         let want = u32::try_from(len.min(self.len())).unwrap_or(0);
         // SAFETY: Valid skb by the type invariant.
         unsafe { ffi::rvs_skb_may_pull(self.skb, want) }
+    }
+
+    /// Everything the receive path reads, in one C call (`rvs_skb_rx_info`): pulls `pull` bytes linear first.
+    pub(crate) fn rx_info(&mut self, pull: usize) -> Option<RxInfo> {
+        if self.skb.is_null() {
+            return None;
+        }
+        let mut info = RxInfo {
+            data: core::ptr::null(),
+            jiffies: 0,
+            headlen: 0,
+            len: 0,
+            priority: 0,
+            mark: 0,
+            hash: 0,
+            cpu: 0,
+            vlan_tpid: 0,
+            vlan_tci: 0,
+            has_vlan: 0,
+            has_tunnel: 0,
+        };
+        let pull = core::ffi::c_uint::try_from(pull).unwrap_or(core::ffi::c_uint::MAX);
+        // SAFETY: Valid skb by the type invariant; `info` is a local out-parameter of the C layout.
+        unsafe { ffi::rvs_skb_rx_info(self.skb, pull, &mut info) };
+        Some(info)
+    }
+
+    /// The linear bytes `info` (from [`Self::rx_info`] on this skb, unchanged since) describes.
+    pub(crate) fn linear_of(&self, info: &RxInfo) -> &[u8] {
+        if self.skb.is_null() || info.data.is_null() {
+            return &[];
+        }
+        let len = usize::try_from(info.headlen).unwrap_or(0);
+        // SAFETY: `info` describes this skb's linear area, which is readable while we own the skb and unchanged
+        // while `&self` is borrowed (every change goes through `&mut self`).
+        unsafe { core::slice::from_raw_parts(info.data, len) }
+    }
+
+    /// [`Self::set_headers`] in one C call.
+    pub(crate) fn set_headers_proto(&mut self, network: Option<usize>, transport: Option<usize>, eth_type: u16) {
+        self.network = network;
+        self.transport = transport;
+        if self.skb.is_null() {
+            return;
+        }
+        let n = network.and_then(|v| i32::try_from(v).ok()).unwrap_or(-1);
+        let t = transport.and_then(|v| i32::try_from(v).ok()).unwrap_or(-1);
+        // SAFETY: Valid skb; the offsets lie within the frame (extraction found headers there).
+        unsafe { ffi::rvs_skb_set_headers_proto(self.skb, n, t, eth_type) };
     }
 
     /// The linear bytes (`skb_headlen` from `skb->data`).

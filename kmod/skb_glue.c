@@ -175,6 +175,56 @@ void rvs_consume_skb(struct sk_buff *skb)
 }
 
 /* Output to a netdev port (upstream ovs_vport_send + netdev_send). */
+/*
+ * Everything the receive path reads of a fresh packet, in one call: makes the first `pull` bytes linear (as far as
+ * the packet goes) and reports the linear area, lengths, metadata, offloaded VLAN tag, hash, whether it carries
+ * receive tunnel metadata, and the CPU and jiffies for the flow statistics.
+ */
+void rvs_skb_rx_info(struct sk_buff *skb, unsigned int pull, struct rvs_rx_info *out)
+{
+	const struct ip_tunnel_info *info;
+
+	pskb_may_pull(skb, min(pull, skb->len));
+	out->data = skb->data;
+	out->headlen = skb_headlen(skb);
+	out->len = skb->len;
+	out->priority = skb->priority;
+	out->mark = skb->mark;
+	out->hash = skb_get_hash_raw(skb);
+	out->has_vlan = skb_vlan_tag_present(skb);
+	out->vlan_tpid = out->has_vlan ? ntohs(skb->vlan_proto) : 0;
+	out->vlan_tci = out->has_vlan ? skb_vlan_tag_get(skb) : 0;
+	info = skb_tunnel_info(skb);
+	out->has_tunnel = info && !(info->mode & IP_TUNNEL_INFO_TX);
+	out->cpu = smp_processor_id();
+	out->jiffies = jiffies;
+}
+
+/* Sets the header offsets found by extraction (negative: none) and skb->protocol (host order) in one call. */
+void rvs_skb_set_headers_proto(struct sk_buff *skb, int network, int transport, u16 protocol)
+{
+	rvs_skb_set_headers(skb, network, transport);
+	skb->protocol = htons(protocol);
+}
+
+/*
+ * Output to a netdev port (upstream ovs_vport_send + packet_length): drops a non-GSO packet whose L3 length exceeds
+ * the device MTU (counted as a tx error), else transmits it.
+ */
+void rvs_skb_output(struct sk_buff *skb, struct net_device *dev)
+{
+	int length = (int)skb->len - ETH_HLEN;
+
+	if (!skb_vlan_tag_present(skb) && eth_type_vlan(skb->protocol))
+		length -= VLAN_HLEN;
+	if (unlikely(length > (int)dev->mtu && !skb_is_gso(skb))) {
+		DEV_STATS_INC(dev, tx_errors);
+		kfree_skb(skb);
+		return;
+	}
+	rvs_skb_send(skb, dev);
+}
+
 void rvs_skb_send(struct sk_buff *skb, struct net_device *dev)
 {
 	skb->dev = dev;

@@ -91,10 +91,13 @@ check "del-flows empties the table" ovs-dpctl del-flows dp0
 show=$(ovs-dpctl show dp0)
 case $show in *"flows: 0"*) pass "show counts 0 flows after del-flows" ;; *) fail "0 flows after del-flows: $show" ;; esac
 [ "$(ovs-dpctl dump-flows dp0 | wc -l)" = 0 ] && pass "dump is empty" || fail "dump is empty"
+sleep 1  # the actions blobs go with kfree_rcu
 vm2=$(used_kb)
 echo "used memory: $vm2 kB after del-flows"
-[ $((vm2 - vm0)) -le 2048 ] && pass "the memory went back at the flush ($((vm2 - vm0)) kB left)" \
-    || fail "the memory went back at the flush: $((vm2 - vm0)) kB more than before"
+# Flow chunks and bucket arrays go back at the flush; what may stay is slab pages kept partly used by other
+# objects after the small per-flow actions blobs were freed (kmemleak on the debug kernel checks for real leaks).
+[ $((vm2 - vm0)) -le $(( (vm1 - vm0) / 20 + 1024 )) ] && pass "the memory went back at the flush ($((vm2 - vm0)) kB left of $((vm1 - vm0)))" \
+    || fail "the memory went back at the flush: $((vm2 - vm0)) kB of $((vm1 - vm0)) still used"
 
 # And grows again (the memory was given back at the flush).
 head -n $((TOTAL / 4)) "$OUT/flows.txt" > "$OUT/quarter.txt"
