@@ -153,7 +153,8 @@ fn process_rx(dp: &Datapath, input: Option<&Vport>, mut skb: Skb, key: FlowKey, 
                 }
                 return;
             }
-            let acts = fd.actions();
+            let (acts, tun_dst) = fd.actions_and_tun_dst();
+            skb.set_tun_dst_hint(tun_dst);
             run_actions(dp, input, skb, key, acts, depth);
         }
         None => {

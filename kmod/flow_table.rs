@@ -136,7 +136,7 @@ impl KStorage {
         // SAFETY: `p` was a live chunk, now unreachable (caller's contract).
         unsafe {
             for fd in &(*p).data {
-                blob::free(fd.actions.swap(core::ptr::null_mut(), Ordering::AcqRel));
+                free_actions_rcu(fd.actions.swap(core::ptr::null_mut(), Ordering::AcqRel));
                 fd.free_percpu();
             }
             glue::kvfree(p.cast());
@@ -420,9 +420,15 @@ impl FlowData {
 
     /// The actions (caller is in an RCU read-side section or holds the writer lock).
     pub(crate) fn actions(&self) -> &[u8] {
+        self.actions_and_tun_dst().0
+    }
+
+    /// The actions and their prebuilt `set(tunnel)` dst (null: none), read from one published blob.
+    pub(crate) fn actions_and_tun_dst(&self) -> (&[u8], *mut core::ffi::c_void) {
         // SAFETY: The blob is freed only after a grace period following its replacement, so it outlives the
         // caller's read-side section (or the writer lock excludes replacement).
-        unsafe { blob::data(self.actions.load(Ordering::Acquire)) }
+        let payload = unsafe { blob::data(self.actions.load(Ordering::Acquire)) };
+        (payload.get(ACTS_PREFIX..).unwrap_or(&[]), blob_tun_dst(payload))
     }
 
     fn each_counters(&self, mut f: impl FnMut(&Counters)) {
@@ -461,6 +467,73 @@ impl FlowData {
     pub(crate) fn key(&self, _w: &WriterLock) -> FlowKey {
         // SAFETY: Written only under the writer lock, which the caller holds.
         unsafe { *self.key.get() }
+    }
+}
+
+/// Bytes before the actions in a flow's actions blob: the prebuilt `set(tunnel)` metadata dst pointer (or 0).
+const ACTS_PREFIX: usize = 8;
+
+/// The prebuilt metadata dst for `actions` (validated) when they hold exactly one `set(tunnel)` and no nested action
+/// list (so that every `set(tunnel)` the executor runs for this flow is that one); null otherwise or without memory.
+/// Upstream builds it when the actions are installed, too.
+fn tunnel_dst_of(actions: &[u8]) -> *mut core::ffi::c_void {
+    use crate::actions::Action;
+    let mut found = None;
+    for a in crate::actions::ActionList(actions).iter() {
+        match a {
+            Ok(Action::Set(p)) => {
+                let is_tunnel = crate::ovs::key_nl::split_set(p, false)
+                    .is_ok_and(|t| t.ty == crate::ovs_abi::OVS_KEY_ATTR_TUNNEL);
+                if is_tunnel {
+                    if found.is_some() {
+                        return core::ptr::null_mut();
+                    }
+                    found = Some(p);
+                }
+            }
+            Ok(Action::Sample { .. } | Action::Clone(_) | Action::CheckPktLen { .. } | Action::DecTtl(_)) | Err(_) => {
+                return core::ptr::null_mut()
+            }
+            Ok(_) => {}
+        }
+    }
+    let Some(p) = found else { return core::ptr::null_mut() };
+    let Ok((value, _)) = crate::ovs::decode_set(p, false) else { return core::ptr::null_mut() };
+    let t = crate::skb::tun_meta(&value);
+    // SAFETY: `t` is read during the call; process context (flow installation under the writer lock).
+    unsafe { glue::ffi::rvs_tun_dst_new(&t) }
+}
+
+/// A flow's actions blob: [`ACTS_PREFIX`] bytes naming the prebuilt tunnel dst, then the actions. Null on failure.
+fn new_actions_blob(actions: &[u8]) -> *mut u8 {
+    let dst = tunnel_dst_of(actions);
+    let p = blob::new_prefixed(&(dst as usize as u64).to_ne_bytes(), actions, false);
+    if p.is_null() {
+        // SAFETY: Never published.
+        unsafe { glue::ffi::rvs_tun_dst_release_rcu(dst) };
+    }
+    p
+}
+
+/// The tunnel dst named by an actions blob's payload.
+fn blob_tun_dst(payload: &[u8]) -> *mut core::ffi::c_void {
+    let raw = payload.get(..ACTS_PREFIX).and_then(|b| b.try_into().ok()).map_or(0, u64::from_ne_bytes);
+    usize::try_from(raw).unwrap_or(0) as *mut core::ffi::c_void
+}
+
+/// Frees an actions blob and its tunnel dst after a grace period.
+///
+/// # Safety
+///
+/// `p` is null or an actions blob no longer reachable by new readers.
+unsafe fn free_actions_rcu(p: *mut u8) {
+    if p.is_null() {
+        return;
+    }
+    // SAFETY: By the function's safety contract the blob is alive until the grace period ends.
+    unsafe {
+        glue::ffi::rvs_tun_dst_release_rcu(blob_tun_dst(blob::data(p)));
+        blob::free_rcu(p);
     }
 }
 
@@ -597,7 +670,7 @@ impl FlowTable {
         ufid: Option<&Ufid>,
         actions: &[u8],
     ) -> core::result::Result<FlowId, ClsError> {
-        let acts = blob::new(actions, false);
+        let acts = new_actions_blob(actions);
         if acts.is_null() {
             return Err(ClsError::NoSpace);
         }
@@ -621,7 +694,7 @@ impl FlowTable {
                 }
                 Err(e) => {
                     // SAFETY: Never published.
-                    unsafe { blob::free(acts) };
+                    unsafe { free_actions_rcu(acts) };
                     return Err(e);
                 }
                 Ok(id) => return Ok(id),
@@ -632,13 +705,13 @@ impl FlowTable {
     /// Replaces the actions of flow `id`.
     pub(crate) fn set_actions(&self, _w: &WriterLock, id: FlowId, actions: &[u8]) -> Result {
         let fd = self.flow(id).ok_or(ENOENT)?;
-        let acts = blob::new(actions, false);
+        let acts = new_actions_blob(actions);
         if acts.is_null() {
             return Err(ENOMEM);
         }
         let old = fd.publish_actions(acts, actions);
         // SAFETY: `old` is unreachable for new readers; freed after a grace period.
-        unsafe { blob::free_rcu(old) };
+        unsafe { free_actions_rcu(old) };
         Ok(())
     }
 
@@ -661,7 +734,7 @@ impl FlowTable {
             fd.fast_out.store(0, Ordering::Release);
             let old = fd.actions.swap(core::ptr::null_mut(), Ordering::AcqRel);
             // SAFETY: Unpublished; freed after a grace period.
-            unsafe { blob::free_rcu(old) };
+            unsafe { free_actions_rcu(old) };
         }
     }
 

@@ -201,6 +201,9 @@ pub(crate) mod ffi {
         pub(crate) fn rvs_skb_list_pop(list: *mut *mut SkBuff) -> *mut SkBuff;
         pub(crate) fn rvs_skb_tunnel_get(skb: *mut SkBuff, out: *mut TunMeta) -> bool;
         pub(crate) fn rvs_skb_tunnel_set(skb: *mut SkBuff, tun: *const TunMeta) -> c_int;
+        pub(crate) fn rvs_tun_dst_new(tun: *const TunMeta) -> *mut c_void;
+        pub(crate) fn rvs_skb_tunnel_set_dst(skb: *mut SkBuff, md: *mut c_void);
+        pub(crate) fn rvs_tun_dst_release_rcu(md: *mut c_void);
         pub(crate) fn rvs_gretap_create(net: *mut Net, name: *const c_char, err: *mut c_int) -> *mut NetDevice;
         pub(crate) fn rvs_tunnel_dev_delete(dev: *mut NetDevice);
 
@@ -384,6 +387,20 @@ pub(crate) mod blob {
             unsafe {
                 core::ptr::write_unaligned(p.cast::<u32>(), len);
                 core::ptr::copy_nonoverlapping(data.as_ptr(), p.add(HDR), data.len());
+            }
+        }
+        p
+    }
+
+    /// Allocates a blob holding `prefix` followed by `data`; null on failure.
+    pub(crate) fn new_prefixed(prefix: &[u8], data: &[u8], atomic: bool) -> *mut u8 {
+        let Some(n) = prefix.len().checked_add(data.len()) else { return core::ptr::null_mut() };
+        let p = zeroed(n, atomic);
+        if !p.is_null() {
+            // SAFETY: `p` has `HDR + n` writable bytes and nothing references them yet.
+            unsafe {
+                core::ptr::copy_nonoverlapping(prefix.as_ptr(), p.add(HDR), prefix.len());
+                core::ptr::copy_nonoverlapping(data.as_ptr(), p.add(HDR + prefix.len()), data.len());
             }
         }
         p

@@ -166,5 +166,8 @@ struct sk_buff *rvs_skb_gso_segment(struct sk_buff *skb, bool *udp, int *err);
 struct sk_buff *rvs_skb_list_pop(struct sk_buff **list);
 bool rvs_skb_tunnel_get(struct sk_buff *skb, struct rvs_tun *out);
 int rvs_skb_tunnel_set(struct sk_buff *skb, const struct rvs_tun *tun);
+void *rvs_tun_dst_new(const struct rvs_tun *tun);
+void rvs_skb_tunnel_set_dst(struct sk_buff *skb, void *md);
+void rvs_tun_dst_release_rcu(void *md);
 
 #endif /* RVS_GLUE_H */

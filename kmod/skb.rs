@@ -27,6 +27,9 @@ pub(crate) struct Skb {
     writable: usize,
     /// Drop reason to free with (`DropReason::kernel_code`; 0: plain `kfree_skb`).
     drop_reason: u32,
+    /// The prebuilt metadata dst of the flow whose actions run on this packet, for its one `set(tunnel)` (null:
+    /// none; see `FlowData::tun_dst`). Valid in the current RCU read-side section.
+    tun_dst: *mut core::ffi::c_void,
 }
 
 impl Skb {
@@ -36,7 +39,7 @@ impl Skb {
     ///
     /// `skb` is a valid sk_buff whose reference the caller hands over, with `skb->data` at the Ethernet header.
     pub(crate) unsafe fn from_raw(skb: *mut SkBuff) -> Self {
-        Self { skb, network: None, transport: None, writable: 0, drop_reason: 0 }
+        Self { skb, network: None, transport: None, writable: 0, drop_reason: 0, tun_dst: core::ptr::null_mut() }
     }
 
     /// A packet holding a copy of `data` (`OVS_PACKET_CMD_EXECUTE`); `None` without memory.
@@ -69,6 +72,7 @@ impl Skb {
             transport: self.transport,
             writable: self.writable,
             drop_reason: core::mem::take(&mut self.drop_reason),
+            tun_dst: self.tun_dst,
         }
     }
 
@@ -82,7 +86,14 @@ impl Skb {
         if c.is_null() {
             return None;
         }
-        Some(Skb { skb: c, network: self.network, transport: self.transport, writable: 0, drop_reason: 0 })
+        Some(Skb {
+            skb: c,
+            network: self.network,
+            transport: self.transport,
+            writable: 0,
+            drop_reason: 0,
+            tun_dst: self.tun_dst,
+        })
     }
 
     /// Makes the first `len` bytes (at most the packet length) linear.
@@ -142,6 +153,11 @@ impl Skb {
         let t = transport.and_then(|v| i32::try_from(v).ok()).unwrap_or(-1);
         // SAFETY: Valid skb; the offsets lie within the frame (extraction found headers there).
         unsafe { ffi::rvs_skb_set_headers_proto(self.skb, n, t, eth_type) };
+    }
+
+    /// Sets the flow's prebuilt `set(tunnel)` dst (null: none) for the actions about to run.
+    pub(crate) fn set_tun_dst_hint(&mut self, md: *mut core::ffi::c_void) {
+        self.tun_dst = md;
     }
 
     /// The linear bytes (`skb_headlen` from `skb->data`).
@@ -399,20 +415,13 @@ impl Packet for Skb {
         if self.skb.is_null() {
             return Err(PacketError::TooShort);
         }
-        let t = TunMeta {
-            id: tun.tun_id(),
-            ipv4_src: tun.tun_ipv4_src(),
-            ipv4_dst: tun.tun_ipv4_dst(),
-            ipv6_src: tun.tun_ipv6_src(),
-            ipv6_dst: tun.tun_ipv6_dst(),
-            flags: tun.tun_flags(),
-            tos: tun.tun_tos(),
-            ttl: tun.tun_ttl(),
-            tp_src: tun.tun_tp_src(),
-            tp_dst: tun.tun_tp_dst(),
-            ipv6: u8::from(tun.tun_ipv4_dst() == 0 && tun.tun_ipv6_dst() != [0; 16]),
-            pad: [0; 7],
-        };
+        if !self.tun_dst.is_null() {
+            // SAFETY: Valid skb; the hint is the running flow's dst for its only set(tunnel), built from the same
+            // payload, alive for this read-side section (released a grace period after the flow drops it).
+            unsafe { ffi::rvs_skb_tunnel_set_dst(self.skb, self.tun_dst) };
+            return Ok(());
+        }
+        let t = tun_meta(tun);
         // SAFETY: Valid skb we own; `t` is read during the call only. The skb's dst is replaced by a fresh
         // metadata dst (its reference is handed to the skb).
         if unsafe { ffi::rvs_skb_tunnel_set(self.skb, &t) } != 0 {
@@ -434,5 +443,23 @@ impl Packet for Skb {
     fn clear_hash(&mut self) {
         // SAFETY: Valid skb.
         unsafe { ffi::rvs_skb_clear_hash(self.skb) }
+    }
+}
+
+/// The C glue's tunnel metadata for a `set(tunnel)` value.
+pub(crate) fn tun_meta(tun: &FlowKey) -> TunMeta {
+    TunMeta {
+        id: tun.tun_id(),
+        ipv4_src: tun.tun_ipv4_src(),
+        ipv4_dst: tun.tun_ipv4_dst(),
+        ipv6_src: tun.tun_ipv6_src(),
+        ipv6_dst: tun.tun_ipv6_dst(),
+        flags: tun.tun_flags(),
+        tos: tun.tun_tos(),
+        ttl: tun.tun_ttl(),
+        tp_src: tun.tun_tp_src(),
+        tp_dst: tun.tun_tp_dst(),
+        ipv6: u8::from(tun.tun_ipv4_dst() == 0 && tun.tun_ipv6_dst() != [0; 16]),
+        pad: [0; 7],
     }
 }

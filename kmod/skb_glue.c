@@ -382,16 +382,10 @@ bool rvs_skb_tunnel_get(struct sk_buff *skb, struct rvs_tun *out)
  * Egress tunnel metadata (upstream set(tunnel_info)): a fresh metadata dst describing the outer header replaces the
  * packet's dst; a collect_md tunnel device transmitting the packet builds the outer header from it.
  */
-int rvs_skb_tunnel_set(struct sk_buff *skb, const struct rvs_tun *tun)
+static void rvs_tun_fill(struct ip_tunnel_info *info, const struct rvs_tun *tun)
 {
-	struct metadata_dst *md = metadata_dst_alloc(0, METADATA_IP_TUNNEL, GFP_ATOMIC);
-	struct ip_tunnel_info *info;
-	struct ip_tunnel_key *k;
+	struct ip_tunnel_key *k = &info->key;
 
-	if (!md)
-		return -ENOMEM;
-	info = &md->u.tun_info;
-	k = &info->key;
 	info->mode = IP_TUNNEL_INFO_TX;
 	k->tun_id = cpu_to_be64(tun->id);
 	if (tun->ipv6) {
@@ -414,7 +408,70 @@ int rvs_skb_tunnel_set(struct sk_buff *skb, const struct rvs_tun *tun)
 	k->ttl = tun->ttl;
 	k->tp_src = cpu_to_be16(tun->tp_src);
 	k->tp_dst = cpu_to_be16(tun->tp_dst);
+}
+
+int rvs_skb_tunnel_set(struct sk_buff *skb, const struct rvs_tun *tun)
+{
+	struct metadata_dst *md = metadata_dst_alloc(0, METADATA_IP_TUNNEL, GFP_ATOMIC);
+
+	if (!md)
+		return -ENOMEM;
+	rvs_tun_fill(&md->u.tun_info, tun);
 	skb_dst_drop(skb);
 	skb_dst_set(skb, &md->dst);
 	return 0;
+}
+
+/*
+ * A flow's set(tunnel) metadata dst, built once when the actions are installed (as upstream does); the flow owns
+ * one reference. Process context. NULL without memory.
+ */
+void *rvs_tun_dst_new(const struct rvs_tun *tun)
+{
+	struct metadata_dst *md = metadata_dst_alloc(0, METADATA_IP_TUNNEL, GFP_KERNEL);
+
+	if (md)
+		rvs_tun_fill(&md->u.tun_info, tun);
+	return md;
+}
+
+/* set(tunnel) with a flow's prebuilt dst: the packet takes its own reference. Under RCU (the flow's reference is
+ * dropped only after a grace period). */
+void rvs_skb_tunnel_set_dst(struct sk_buff *skb, void *md)
+{
+	struct dst_entry *dst = &((struct metadata_dst *)md)->dst;
+
+	dst_hold(dst);
+	skb_dst_drop(skb);
+	skb_dst_set(skb, dst);
+}
+
+struct rvs_dst_rel {
+	struct rcu_head rcu;
+	struct dst_entry *dst;
+};
+
+static void rvs_dst_rel_cb(struct rcu_head *head)
+{
+	struct rvs_dst_rel *r = container_of(head, struct rvs_dst_rel, rcu);
+
+	dst_release(r->dst);
+	kfree(r);
+}
+
+/* Drops a flow's reference to its prebuilt dst after a grace period (readers may still be using the pointer). */
+void rvs_tun_dst_release_rcu(void *md)
+{
+	struct rvs_dst_rel *r;
+
+	if (!md)
+		return;
+	r = kmalloc(sizeof(*r), GFP_ATOMIC);
+	if (!r) {
+		synchronize_rcu();
+		dst_release(&((struct metadata_dst *)md)->dst);
+		return;
+	}
+	r->dst = &((struct metadata_dst *)md)->dst;
+	call_rcu(&r->rcu, rvs_dst_rel_cb);
 }
