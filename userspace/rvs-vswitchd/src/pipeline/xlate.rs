@@ -482,3 +482,7 @@ fn select_bucket<'b>(x: &mut Xlate, buckets: &'b [rvs_openflow::msg::Bucket]) ->
     }
     buckets.last()
 }
+
+#[cfg(test)]
+#[path = "xlate_tests.rs"]
+mod tests;
