@@ -294,17 +294,20 @@ fn revalidator_loop(ty: DatapathType, mut dpif: Box<dyn Dpif>, sw: &Switch, stop
         let now = Instant::now();
         for b in sw.bridges() {
             b.macs.lock().unwrap_or_else(|p| p.into_inner()).expire(now);
+        }
+        let gens: BTreeMap<String, (u64, u64, u64)> = sw.bridges().iter().map(|b| (b.name.clone(), b.generation())).collect();
+        let kicked = kick.swap(false, Ordering::AcqRel);
+        if gens == seen_gen && !kicked && last.elapsed() < Duration::from_secs(1) {
+            continue;
+        }
+        // OpenFlow rule timeouts (second granularity, after the last pass credited traffic).
+        for b in sw.bridges() {
             if b.config().dp_type.0 == ty {
                 let removed = b.pipeline.write().unwrap_or_else(|p| p.into_inner()).expire(now);
                 for r in removed {
                     b.events.publish(OfEvent::FlowRemoved(r));
                 }
             }
-        }
-        let gens: BTreeMap<String, (u64, u64, u64)> = sw.bridges().iter().map(|b| (b.name.clone(), b.generation())).collect();
-        let kicked = kick.swap(false, Ordering::AcqRel);
-        if gens == seen_gen && !kicked && last.elapsed() < Duration::from_secs(1) {
-            continue;
         }
         let changed: Vec<String> = gens.iter().filter(|(n, g)| seen_gen.get(*n) != Some(*g)).map(|(n, _)| n.clone()).collect();
         seen_gen = gens;

@@ -108,17 +108,26 @@ fn run_tables(x: &mut Xlate, c: &mut Ctx<'_>, start: u8) {
         c.table_id = table;
         let Some(rule) = hit.and_then(|(id, _)| c.pl.rule(id)) else {
             if c.pl.miss_to_controller() {
-                x.note(|| format!("table {table}: no match: to the controller"));
+                x.note(|| format!("{table}. No match: to the controller"));
                 c.cookie = u64::MAX;
                 controller(x, c, PacketInReason::NoMatch, 0xffff);
             } else {
-                x.note(|| format!("table {table}: no match: drop"));
+                x.note(|| format!("{table}. No match: drop"));
             }
             return;
         };
         x.rules.push(rule.id);
         c.cookie = rule.cookie;
-        x.note(|| format!("table {table}: rule priority {} cookie {:#x}: {:?}", rule.priority, rule.cookie, rule.instructions));
+        x.note(|| {
+            use rvs_openflow::text::{format_instructions, format_match};
+            use rvs_openflow::types::Version;
+            format!(
+                "{table}. {}, cookie={:#x}, actions={}",
+                format_match(&rule.match_, rule.priority),
+                rule.cookie,
+                format_instructions(&rule.instructions, Version::OF13)
+            )
+        });
         let mut insts: Vec<&Instruction> = rule.instructions.iter().collect();
         insts.sort_by_key(|i| inst_rank(i));
         let mut goto = None;
