@@ -188,15 +188,19 @@ fn trace(vs: &Vswitchd, bridge: &str, flow: &str) -> Result<String, String> {
     let lines = x.trace.clone().unwrap_or_default();
     if let Some((first, rest)) = lines.split_first() {
         let _ = writeln!(out, "\n{first}\n{}", "-".repeat(first.len()));
-        for (i, l) in rest.iter().enumerate() {
-            if l.starts_with("  ") {
-                let _ = writeln!(out, "   {l}");
+        // As ovs-appctl: each OpenFlow table's line ("N. match, cookie, actions") flush, what
+        // happened inside it indented.
+        let is_table_line = |l: &str| l.split_once(". ").is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        for l in rest {
+            if is_table_line(l) {
+                let _ = writeln!(out, " {l}");
             } else {
-                let _ = writeln!(out, " {i}. {l}");
+                let _ = writeln!(out, "    {l}");
             }
         }
     }
     let (mkey, wc) = x.megaflow();
-    let _ = writeln!(out, "\nFinal flow: unchanged\nMegaflow: {}\nDatapath actions: {}", odp::format_match(&mkey, &wc), odp::format_actions(x.actions.bytes()));
+    let final_flow = if x.flow == x.orig { "unchanged".to_string() } else { odp::format_match(&x.flow, &mask) };
+    let _ = writeln!(out, "\nFinal flow: {final_flow}\nMegaflow: {}\nDatapath actions: {}", odp::format_match(&mkey, &wc), odp::format_actions(x.actions.bytes()));
     Ok(out)
 }
