@@ -242,7 +242,9 @@ fn handle_upcall(ty: DatapathType, dpif: &mut dyn Dpif, sw: &Switch, up: &Upcall
     };
     if !x.rules.is_empty() {
         let len = u64::try_from(up.packet.len()).unwrap_or(u64::MAX);
-        br.pipeline.write().unwrap_or_else(|p| p.into_inner()).credit(&x.rules, 1, len, Instant::now());
+        let mut pl = br.pipeline.write().unwrap_or_else(|p| p.into_inner());
+        pl.credit(&x.rules, 1, len, Instant::now());
+        pl.credit_groups(&x.buckets, 1, len);
     }
     publish_packet_ins(&br, &x, &up.packet);
     if x.slow_path {
@@ -412,7 +414,9 @@ fn revalidate_one(
         // The flow's new traffic goes to the rules it (now) goes through.
         let used = now.checked_sub(Duration::from_millis(now_ms.saturating_sub(f.stats.used_ms))).unwrap_or(now);
         let (dp, db) = (f.stats.n_packets.saturating_sub(prev_p), f.stats.n_bytes.saturating_sub(prev_b));
-        br.pipeline.write().unwrap_or_else(|p| p.into_inner()).credit(&x.rules, dp, db, used);
+        let mut pl = br.pipeline.write().unwrap_or_else(|p| p.into_inner());
+        pl.credit(&x.rules, dp, db, used);
+        pl.credit_groups(&x.buckets, dp, db);
     }
     if x.slow_path {
         return Verdict::Delete("slow path");

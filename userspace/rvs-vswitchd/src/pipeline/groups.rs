@@ -12,6 +12,12 @@ use rvs_openflow::types::{group, meter, port, table};
 
 use super::{Group, Meter, Pipeline, RuleId};
 
+impl Group {
+    fn new(gm: &GroupMod, created: Instant) -> Group {
+        Group { group_type: gm.group_type, buckets: gm.buckets.clone(), created, packets: 0, bytes: 0, bucket_stats: vec![(0, 0); gm.buckets.len()] }
+    }
+}
+
 impl Pipeline {
     /// Whether group `from` reaches group `to` through group actions.
     fn group_reaches(&self, from: u32, to: u32, depth: u32) -> bool {
@@ -79,7 +85,7 @@ impl Pipeline {
                     return Err(GroupModFailed::GroupExists.into());
                 }
                 self.check_group(gm)?;
-                self.groups.insert(gm.group_id, Group { group_type: gm.group_type, buckets: gm.buckets.clone(), created: Instant::now() });
+                self.groups.insert(gm.group_id, Group::new(gm, Instant::now()));
             }
             GroupModCommand::Modify => {
                 if !self.groups.contains_key(&gm.group_id) {
@@ -87,7 +93,8 @@ impl Pipeline {
                 }
                 self.check_group(gm)?;
                 let created = self.groups.get(&gm.group_id).map_or_else(Instant::now, |g| g.created);
-                self.groups.insert(gm.group_id, Group { group_type: gm.group_type, buckets: gm.buckets.clone(), created });
+                // Modifying a group keeps its age; its counters restart with the new buckets.
+                self.groups.insert(gm.group_id, Group::new(gm, created));
             }
             GroupModCommand::Delete => {
                 let ids: Vec<u32> = if gm.group_id == group::ALL {

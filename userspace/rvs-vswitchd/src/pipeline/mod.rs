@@ -147,6 +147,12 @@ pub struct Group {
     pub buckets: Vec<Bucket>,
     /// When added.
     pub created: Instant,
+    /// Packets through the group.
+    pub packets: u64,
+    /// Bytes through the group.
+    pub bytes: u64,
+    /// Per bucket (packets, bytes).
+    pub bucket_stats: Vec<(u64, u64)>,
 }
 
 /// A meter (configuration only: the datapath does not enforce meters yet).
@@ -331,6 +337,25 @@ impl Pipeline {
                 r.bytes = r.bytes.saturating_add(bytes);
                 if packets > 0 && used > r.used {
                     r.used = used;
+                }
+            }
+        }
+    }
+
+    /// Credits datapath traffic to the group buckets a megaflow went through ((group, bucket);
+    /// a bucket index past the end counts for the group only).
+    pub fn credit_groups(&mut self, buckets: &[(u32, usize)], packets: u64, bytes: u64) {
+        let mut seen = Vec::new();
+        for (gid, i) in buckets {
+            if let Some(g) = self.groups.get_mut(gid) {
+                if !seen.contains(gid) {
+                    seen.push(*gid);
+                    g.packets = g.packets.saturating_add(packets);
+                    g.bytes = g.bytes.saturating_add(bytes);
+                }
+                if let Some(b) = g.bucket_stats.get_mut(*i) {
+                    b.0 = b.0.saturating_add(packets);
+                    b.1 = b.1.saturating_add(bytes);
                 }
             }
         }

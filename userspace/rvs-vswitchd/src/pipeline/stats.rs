@@ -127,11 +127,11 @@ impl Pipeline {
                         GroupStats {
                             group_id: id,
                             ref_count: u32::try_from(refs).unwrap_or(u32::MAX),
-                            packet_count: 0,
-                            byte_count: 0,
+                            packet_count: g.packets,
+                            byte_count: g.bytes,
                             duration_sec: sec,
                             duration_nsec: nsec,
-                            bucket_stats: vec![(0, 0); g.buckets.len()],
+                            bucket_stats: g.bucket_stats.clone(),
                         }
                     })
                     .collect();

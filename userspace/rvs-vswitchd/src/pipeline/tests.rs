@@ -192,6 +192,10 @@ fn groups() {
     let req = MultipartRequest { flags: 0, body: MultipartRequestBody::Group { group_id: group::ALL } };
     let MultipartReplyBody::Group(st) = &p.stats(&req, now).unwrap()[0].body else { panic!() };
     assert_eq!(st.iter().map(|g| (g.group_id, g.ref_count)).collect::<Vec<_>>(), vec![(1, 0), (2, 1)]);
+    p.credit_groups(&[(2, 0), (1, 1), (1, 0)], 2, 200);
+    let MultipartReplyBody::Group(st) = &p.stats(&req, now).unwrap()[0].body else { panic!() };
+    assert_eq!((st[0].packet_count, st[0].bucket_stats.clone()), (2, vec![(2, 200), (2, 200)]), "a group counts a packet once");
+    assert_eq!((st[1].byte_count, st[1].bucket_stats.clone()), (200, vec![(2, 200)]));
     // Deleting every group removes the flow that used one.
     p.group_mod(&gm(Delete, GroupType::All, group::ALL, vec![])).unwrap();
     assert_eq!(p.n_rules(), 0);

@@ -430,19 +430,24 @@ fn do_group(x: &mut Xlate, c: &mut Ctx<'_>, gid: u32) {
     c.depth += 1;
     let saved_flow = x.flow;
     let saved_md = c.metadata;
-    let buckets: Vec<&rvs_openflow::msg::Bucket> = match g.group_type {
-        GroupType::All => g.buckets.iter().collect(),
-        GroupType::Indirect => g.buckets.iter().take(1).collect(),
+    let buckets: Vec<(usize, &rvs_openflow::msg::Bucket)> = match g.group_type {
+        GroupType::All => g.buckets.iter().enumerate().collect(),
+        GroupType::Indirect => g.buckets.iter().enumerate().take(1).collect(),
         GroupType::FastFailover => g
             .buckets
             .iter()
-            .find(|b| port_live(c.cfg, b.watch_port) && (b.watch_group == group::ANY || c.pl.group(b.watch_group).is_some()))
+            .enumerate()
+            .find(|(_, b)| port_live(c.cfg, b.watch_port) && (b.watch_group == group::ANY || c.pl.group(b.watch_group).is_some()))
             .into_iter()
             .collect(),
         GroupType::Select => select_bucket(x, &g.buckets).into_iter().collect(),
     };
     x.note(|| format!("group {gid} ({:?}): {} bucket(s)", g.group_type, buckets.len()));
-    for b in buckets {
+    if buckets.is_empty() {
+        x.buckets.push((gid, usize::MAX));
+    }
+    for (i, b) in buckets {
+        x.buckets.push((gid, i));
         do_actions(x, c, &b.actions);
         // Each bucket works on its own copy of the packet.
         x.flow = saved_flow;
@@ -453,7 +458,7 @@ fn do_group(x: &mut Xlate, c: &mut Ctx<'_>, gid: u32) {
 
 /// Picks a select group's bucket by a hash of the flow's addresses and ports (consulted),
 /// weighted.
-fn select_bucket<'b>(x: &mut Xlate, buckets: &'b [rvs_openflow::msg::Bucket]) -> Option<&'b rvs_openflow::msg::Bucket> {
+fn select_bucket<'b>(x: &mut Xlate, buckets: &'b [rvs_openflow::msg::Bucket]) -> Option<(usize, &'b rvs_openflow::msg::Bucket)> {
     let total: u64 = buckets.iter().map(|b| u64::from(b.weight.max(1))).sum();
     if total == 0 {
         return None;
@@ -482,14 +487,14 @@ fn select_bucket<'b>(x: &mut Xlate, buckets: &'b [rvs_openflow::msg::Bucket]) ->
         }
     }
     let mut pick = h.finish() % total;
-    for b in buckets {
+    for (i, b) in buckets.iter().enumerate() {
         let w = u64::from(b.weight.max(1));
         if pick < w {
-            return Some(b);
+            return Some((i, b));
         }
         pick -= w;
     }
-    buckets.last()
+    buckets.len().checked_sub(1).and_then(|i| buckets.get(i).map(|b| (i, b)))
 }
 
 #[cfg(test)]

@@ -173,8 +173,9 @@ fn groups_translate() {
     add(&br, 0, 3, Match::new().with(Field::InPort, 1), apply(vec![Action::Group(1)]));
     add(&br, 0, 3, Match::new().with(Field::InPort, 2), apply(vec![Action::Group(2)]));
     add(&br, 0, 3, Match::new().with(Field::InPort, 3), apply(vec![Action::Group(3)]));
-    let (a, _) = run(&br, &cfg, pkt(11));
+    let (a, x) = run(&br, &cfg, pkt(11));
     assert_eq!(a, "set(eth(src=02:00:00:00:00:77)),12,set(eth(src=02:00:00:00:00:01)),13", "each bucket gets its own copy");
+    assert_eq!(x.buckets, vec![(1, 0), (1, 1)], "buckets recorded for the group counters");
     assert_eq!(run(&br, &cfg, pkt(12)).0, "14", "port 9 does not exist: the next live bucket");
     let (a, x) = run(&br, &cfg, pkt(13));
     assert!(a == "12" || a == "14", "{a}");

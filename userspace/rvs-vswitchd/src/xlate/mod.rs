@@ -82,6 +82,8 @@ pub struct Xlate {
     pub learned: bool,
     /// OpenFlow rules the packet went through (their counters get the megaflow's traffic).
     pub rules: Vec<RuleId>,
+    /// Group buckets the packet went through: (group, bucket index).
+    pub buckets: Vec<(u32, usize)>,
     /// Packets for controllers.
     pub controller: Vec<ControllerOut>,
     /// The decision needs this process for every packet (controller output): no megaflow.
@@ -106,6 +108,7 @@ impl Xlate {
             now: Instant::now(),
             learned: false,
             rules: Vec::new(),
+            buckets: Vec::new(),
             controller: Vec::new(),
             slow_path: false,
         };
