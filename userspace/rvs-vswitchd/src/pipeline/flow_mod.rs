@@ -22,7 +22,7 @@ use rvs_openflow::types::{group, port, table};
 
 use super::classifier::ClsMatch;
 use super::fields::{match_to_cls, settable};
-use super::{Pipeline, Rule, RuleId, MAX_ENTRIES};
+use super::{Pipeline, Rule, RuleId};
 
 /// A selection of rules for modify, delete and statistics.
 #[derive(Debug, Clone)]
@@ -238,8 +238,17 @@ impl Pipeline {
         if fm.flags.check_overlap && t.cls.iter().any(|(m, p, _)| p == fm.priority && m.overlaps(&cls)) {
             return Err(FlowModFailed::Overlap.into());
         }
-        if t.cls.len() >= MAX_ENTRIES && t.cls.find_exact(&cls, fm.priority).is_none() {
-            return Err(FlowModFailed::TableFull.into());
+        if t.cls.len() >= t.max_entries && t.cls.find_exact(&cls, fm.priority).is_none() {
+            // Full: evict if the table allows it and some rule may go, else refuse.
+            let victim = if t.config & super::OFPTC_EVICTION != 0 { self.eviction_victim(fm.table_id, now) } else { None };
+            let Some(v) = victim else { return Err(FlowModFailed::TableFull.into()) };
+            if let Some(r) = self.remove_rule(v) {
+                if r.flags.send_flow_rem {
+                    // OpenFlow 1.4's OFPRR_EVICTION (3 in 1.3 is group delete): reported with
+                    // the number Open vSwitch uses for it in 1.3, "delete".
+                    self.pending_removed.push(r.removed(FlowRemovedReason::Delete, now));
+                }
+            }
         }
         let id = self.alloc_id();
         self.insert_rule(Rule {

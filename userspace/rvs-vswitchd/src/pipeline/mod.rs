@@ -123,17 +123,29 @@ pub fn duration(since: Instant, now: Instant) -> (u32, u32) {
     (u32::try_from(d.as_secs()).unwrap_or(u32::MAX), d.subsec_nanos())
 }
 
+/// `OFPTC_EVICTION` (OpenFlow 1.4 table-mod bit): evict rules instead of refusing new ones
+/// when the table is full.
+pub const OFPTC_EVICTION: u32 = 1 << 2;
+
 /// One flow table.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Table {
     /// Its rules.
     pub cls: Classifier,
     /// `OFPTC_*` configuration bits.
     pub config: u32,
+    /// Most rules the table holds.
+    pub max_entries: usize,
     /// Packets looked up (translation counts them).
     pub lookups: AtomicU64,
     /// Lookups that found a rule.
     pub matches: AtomicU64,
+}
+
+impl Default for Table {
+    fn default() -> Self {
+        Table { cls: Classifier::new(), config: 0, max_entries: MAX_ENTRIES, lookups: AtomicU64::new(0), matches: AtomicU64::new(0) }
+    }
 }
 
 use self::classifier::Classifier;
@@ -322,6 +334,41 @@ impl Pipeline {
             }
             _ => {}
         }
+    }
+
+    /// Limits table `t` to `max` rules (at most [`MAX_ENTRIES`]); with `evict`, a full table
+    /// evicts (as Open vSwitch's `overflow_policy=evict`) instead of refusing new rules.
+    pub fn set_table_limit(&mut self, t: u8, max: usize, evict: bool) {
+        if let Some(tab) = self.tables.get_mut(usize::from(t)) {
+            tab.max_entries = max.min(MAX_ENTRIES);
+            if evict {
+                tab.config |= OFPTC_EVICTION;
+            } else {
+                tab.config &= !OFPTC_EVICTION;
+            }
+        }
+    }
+
+    /// The rule of table `t` to evict to make room: among rules with a timeout (the others
+    /// are never evicted, as Open vSwitch), the least important, then the one closest to
+    /// expiring.
+    fn eviction_victim(&self, t: u8, now: Instant) -> Option<RuleId> {
+        let left = |r: &Rule| {
+            let mut v = Vec::new();
+            if r.hard_timeout > 0 {
+                v.push((r.created + Duration::from_secs(u64::from(r.hard_timeout))).saturating_duration_since(now));
+            }
+            if r.idle_timeout > 0 {
+                v.push((r.used + Duration::from_secs(u64::from(r.idle_timeout))).saturating_duration_since(now));
+            }
+            v.into_iter().min()
+        };
+        self.rules
+            .values()
+            .filter(|r| r.table_id == t)
+            .filter_map(|r| left(r).map(|l| (r.importance, l, r.id)))
+            .min()
+            .map(|(_, _, id)| id)
     }
 
     /// Whether the default NORMAL flow is installed.

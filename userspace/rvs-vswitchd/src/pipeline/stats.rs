@@ -109,7 +109,7 @@ impl Pipeline {
                         table_id: u8::try_from(i).unwrap_or(table::MAX),
                         name: format!("table{i}"),
                         wildcards: 0x003f_ffff,
-                        max_entries: u32::try_from(MAX_ENTRIES).unwrap_or(u32::MAX),
+                        max_entries: u32::try_from(t.max_entries).unwrap_or(u32::MAX),
                         active_count: u32::try_from(t.cls.len()).unwrap_or(u32::MAX),
                         lookup_count: t.lookups.load(Ordering::Relaxed),
                         matched_count: t.matches.load(Ordering::Relaxed),
@@ -224,7 +224,7 @@ impl Pipeline {
             metadata_match: u64::MAX,
             metadata_write: u64::MAX,
             config: self.table(t).map_or(0, |x| x.config),
-            max_entries: u32::try_from(MAX_ENTRIES).unwrap_or(u32::MAX),
+            max_entries: u32::try_from(self.table(t).map_or(MAX_ENTRIES, |x| x.max_entries)).unwrap_or(u32::MAX),
             properties: props,
         }
     }

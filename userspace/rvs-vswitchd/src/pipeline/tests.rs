@@ -285,3 +285,27 @@ fn default_normal_flow() {
     p.flow_mod(&fm(FlowModCommand::Delete, table::ALL, 0, Match::new(), vec![]), now).unwrap();
     assert!(!p.has_default_normal());
 }
+
+#[test]
+fn table_full_and_eviction() {
+    let now = Instant::now();
+    let mut p = Pipeline::new();
+    p.set_table_limit(0, 2, false);
+    let rule = |prio: u16, importance: u16, hard: u16| {
+        let mut f = fm(FlowModCommand::Add, 0, prio, ip(), apply(vec![out(1)]));
+        f.importance = importance;
+        f.hard_timeout = hard;
+        f.flags.send_flow_rem = true;
+        f
+    };
+    p.flow_mod(&rule(1, 5, 100), now).unwrap();
+    p.flow_mod(&rule(2, 1, 200), now).unwrap();
+    assert_eq!(p.flow_mod(&rule(3, 0, 0), now), Err(FlowModFailed::TableFull.into()));
+    p.flow_mod(&rule(2, 9, 0), now).expect("replacing an existing rule needs no room");
+    p.set_table_limit(0, 2, true);
+    // Rule 2 now has no timeout: never evicted; rule 1 goes.
+    p.flow_mod(&rule(3, 0, 0), now).unwrap();
+    assert_eq!(summary(&p), vec![(0, 3, 0), (0, 2, 0)]);
+    assert_eq!(p.take_removed().len(), 1);
+    assert_eq!(p.flow_mod(&rule(4, 0, 0), now), Err(FlowModFailed::TableFull.into()), "nothing evictable");
+}
