@@ -22,7 +22,7 @@ use rvs_openflow::types::{group, port, table};
 
 use super::classifier::ClsMatch;
 use super::fields::{match_to_cls, settable};
-use super::{Pipeline, Rule, RuleId};
+use super::{Pipeline, Rule, RuleId, LAST_TABLE};
 
 /// A selection of rules for modify, delete and statistics.
 #[derive(Debug, Clone)]
@@ -53,7 +53,7 @@ pub fn check_match(m: &Match) -> Result<ClsMatch, OfpError> {
 impl Pipeline {
     /// The rules `s` selects, by id (ascending).
     pub fn select(&self, s: &Selector) -> Vec<RuleId> {
-        let tables: Vec<u8> = if s.table_id == table::ALL { (0..=table::MAX).collect() } else { vec![s.table_id] };
+        let tables: Vec<u8> = if s.table_id == table::ALL { (0..=LAST_TABLE).collect() } else { vec![s.table_id] };
         let mut out = Vec::new();
         for t in tables {
             let Some(tab) = self.table(t) else { continue };
@@ -152,7 +152,7 @@ impl Pipeline {
             }
             match i {
                 Instruction::GotoTable(t) => {
-                    if *t <= table_id || *t > table::MAX {
+                    if *t <= table_id || *t > LAST_TABLE {
                         return Err(BadInstruction::BadTableId.into());
                     }
                 }
@@ -175,7 +175,7 @@ impl Pipeline {
         let cls = check_match(&fm.match_)?;
         let is_delete = matches!(fm.command, FlowModCommand::Delete | FlowModCommand::DeleteStrict);
         if !is_delete {
-            if fm.table_id > table::MAX {
+            if fm.table_id > LAST_TABLE {
                 return Err(FlowModFailed::BadTableId.into());
             }
             self.check_instructions(fm.table_id, &fm.instructions, &fm.match_)?;

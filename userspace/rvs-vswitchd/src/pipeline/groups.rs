@@ -181,6 +181,7 @@ impl Pipeline {
                 t.config = tm.config;
             }
         } else {
+            // Table 254 does not exist (N_TABLES), so it is refused here too.
             let t = self.tables.get_mut(usize::from(tm.table_id)).ok_or(TableModFailed::BadTable)?;
             t.config = tm.config;
         }

@@ -1,4 +1,4 @@
-//! The OpenFlow pipeline of one bridge: 255 flow tables of rules (each with a tuple-space
+//! The OpenFlow pipeline of one bridge: 254 flow tables of rules (each with a tuple-space
 //! [`classifier`]), the group and meter tables, and what controllers do to them.
 //!
 //! - [`Pipeline`] (this file): the tables and rules, rule counters credited back from the
@@ -33,8 +33,11 @@ pub use self::events::{Events, OfEvent};
 pub use self::packet_out::packet_out;
 pub use self::xlate::xlate_pipeline;
 
-/// Number of flow tables (0..=254).
-pub const N_TABLES: usize = 255;
+/// Number of flow tables, 0..=253 (as Open vSwitch, whose table 254 is internal: features
+/// replies say 254 and table 254 is refused like 255).
+pub const N_TABLES: usize = 254;
+/// The last flow table.
+pub const LAST_TABLE: u8 = 253;
 /// Most rules one table holds (`OFPFMFC_TABLE_FULL` beyond).
 pub const MAX_ENTRIES: usize = 1_000_000;
 

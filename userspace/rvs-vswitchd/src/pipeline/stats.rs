@@ -20,7 +20,7 @@ use rvs_openflow::types::{group, meter, table};
 
 use super::fields::{location, settable};
 use super::flow_mod::{check_match, Selector};
-use super::{duration, Pipeline, Rule, MAX_ENTRIES, N_TABLES};
+use super::{duration, Pipeline, Rule, LAST_TABLE, MAX_ENTRIES, N_TABLES};
 
 /// Flow statistics per reply message.
 const FLOWS_PER_REPLY: usize = 64;
@@ -46,7 +46,7 @@ fn one(body: MultipartReplyBody) -> Vec<MultipartReply> {
 impl Pipeline {
     fn selected(&self, req: &FlowStatsRequest) -> Result<Vec<&Rule>, OfpError> {
         let cls = check_match(&req.match_)?;
-        if req.table_id != table::ALL && req.table_id > table::MAX {
+        if req.table_id != table::ALL && req.table_id > LAST_TABLE {
             return Err(BadRequest::BadTableId.into());
         }
         let sel = Selector {
@@ -106,7 +106,7 @@ impl Pipeline {
                     .iter()
                     .enumerate()
                     .map(|(i, t)| TableStats {
-                        table_id: u8::try_from(i).unwrap_or(table::MAX),
+                        table_id: u8::try_from(i).unwrap_or(LAST_TABLE),
                         name: format!("table{i}"),
                         wildcards: 0x003f_ffff,
                         max_entries: u32::try_from(t.max_entries).unwrap_or(u32::MAX),
@@ -192,7 +192,7 @@ impl Pipeline {
                     // Changing table features is not supported (as Open vSwitch).
                     return Err(TableFeaturesFailed::Eperm.into());
                 }
-                let v: Vec<TableFeatures> = (0..N_TABLES).map(|i| self.table_features(u8::try_from(i).unwrap_or(table::MAX))).collect();
+                let v: Vec<TableFeatures> = (0..N_TABLES).map(|i| self.table_features(u8::try_from(i).unwrap_or(LAST_TABLE))).collect();
                 chunked(v, FEATURES_PER_REPLY, MultipartReplyBody::TableFeatures)
             }
             _ => return Err(BadRequest::BadMultipart.into()),
@@ -202,7 +202,7 @@ impl Pipeline {
     /// The features of table `t`.
     pub fn table_features(&self, t: u8) -> TableFeatures {
         let insts = vec![it::GOTO_TABLE, it::WRITE_METADATA, it::WRITE_ACTIONS, it::APPLY_ACTIONS, it::CLEAR_ACTIONS, it::METER];
-        let next: Vec<u8> = (t.saturating_add(1)..=table::MAX).filter(|n| *n > t).collect();
+        let next: Vec<u8> = (t.saturating_add(1)..=LAST_TABLE).filter(|n| *n > t).collect();
         let acts = supported_actions();
         let matchable: Vec<u32> = Field::ALL.iter().filter(|f| location(**f).is_some()).map(|f| f.oxm_header(false)).collect();
         let wild: Vec<u32> = Field::ALL.iter().filter(|f| location(**f).is_some() && **f != Field::InPort).map(|f| f.oxm_header(false)).collect();

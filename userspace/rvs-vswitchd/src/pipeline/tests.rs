@@ -55,6 +55,8 @@ fn flow_mod_semantics() {
         ("overlap at same priority", with(fm(Add, 0, 100, ip(), apply(vec![])), 3, overlap), Err(FlowModFailed::Overlap.into()), vec![(0, 100, 2)]),
         ("no overlap at another priority", with(fm(Add, 0, 99, ip(), apply(vec![out(3)])), 3, overlap), Ok(0), vec![(0, 100, 2), (0, 99, 3)]),
         ("table 255", fm(Add, 255, 1, ip(), vec![]), Err(FlowModFailed::BadTableId.into()), vec![(0, 100, 2), (0, 99, 3)]),
+        ("table 254 is internal", fm(Add, 254, 1, ip(), vec![]), Err(FlowModFailed::BadTableId.into()), vec![(0, 100, 2), (0, 99, 3)]),
+        ("goto 254", fm(Add, 0, 1, ip(), vec![Instruction::GotoTable(254)]), Err(BadInstruction::BadTableId.into()), vec![(0, 100, 2), (0, 99, 3)]),
         ("goto backwards", fm(Add, 1, 1, ip(), vec![Instruction::GotoTable(1)]), Err(BadInstruction::BadTableId.into()), vec![(0, 100, 2), (0, 99, 3)]),
         ("unknown group", fm(Add, 0, 1, ip(), apply(vec![Action::Group(7)])), Err(BadAction::BadOutGroup.into()), vec![(0, 100, 2), (0, 99, 3)]),
         ("missing prerequisite", fm(Add, 0, 1, Match::new().with(Field::TcpDst, 80), vec![]), Err(BadMatch::BadPrereq.into()), vec![(0, 100, 2), (0, 99, 3)]),
