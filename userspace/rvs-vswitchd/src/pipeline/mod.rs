@@ -8,13 +8,15 @@
 //! - [`flow_mod`]: flow-mod semantics and validation; [`groups`]: group-mod, meter-mod,
 //!   table-mod; [`stats`]: multipart replies; [`fields`]: OXM fields in the classifier key.
 //! - [`xlate`]: running the tables on a packet's flow (translation into datapath actions);
-//!   [`packet_out`]: packet-out; [`events`]: packet-in and flow-removed notifications.
+//!   [`packet_out`]: packet-out; [`packet_in`]: packet-in data; [`events`]: packet-in and
+//!   flow-removed notifications.
 
 pub mod classifier;
 pub mod events;
 pub mod fields;
 pub mod flow_mod;
 pub mod groups;
+pub mod packet_in;
 pub mod packet_out;
 pub mod stats;
 pub mod xlate;

@@ -16,8 +16,8 @@
 //!   kind is needed. The price is one upcall per packet for controller-bound flows — what a
 //!   controller that wants every packet pays anyway.
 //! - Meters are accepted but not enforced by the datapath (noted in traces).
-//! - The packet-in's data is the packet as received: modifications made by actions before
-//!   `output:CONTROLLER` are not applied to it.
+//! - The packet-in's data is the packet as the actions before `output:CONTROLLER` left it
+//!   ([`super::packet_in`]).
 
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
@@ -204,7 +204,11 @@ impl ActionSet {
 
 fn controller(x: &mut Xlate, c: &Ctx<'_>, reason: PacketInReason, max_len: u16) {
     x.slow_path = true;
-    x.controller.push(ControllerOut { reason, table_id: c.table_id, cookie: c.cookie, max_len, in_port: c.in_ofport, metadata: c.metadata });
+    // The controller gets the packet as modified so far.
+    x.commit();
+    x.sync_vlan();
+    let actions_len = x.actions.bytes().len();
+    x.controller.push(ControllerOut { reason, table_id: c.table_id, cookie: c.cookie, max_len, in_port: c.in_ofport, metadata: c.metadata, actions_len });
 }
 
 /// OpenFlow port number (model numbering) → the configuration's number (which names the
@@ -399,6 +403,11 @@ fn port_live(cfg: &BridgeConfig, p: u32) -> bool {
 /// Publishes the packet-ins translation `x` recorded for `packet` on `br`'s events.
 pub fn publish_packet_ins(br: &Bridge, x: &Xlate, packet: &[u8]) {
     for c in &x.controller {
+        let modified = match x.actions.bytes().get(..c.actions_len) {
+            Some(a) if !a.is_empty() => super::packet_in::apply_effects(packet, x.orig.in_port(), a),
+            _ => None,
+        };
+        let packet = modified.as_deref().unwrap_or(packet);
         let mut m = rvs_openflow::oxm::Match::new();
         m.set(Field::InPort, u128::from(c.in_port));
         if c.metadata != 0 {

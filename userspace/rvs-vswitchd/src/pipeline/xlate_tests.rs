@@ -123,7 +123,7 @@ fn set_field_vlan_and_ttl_commit_as_datapath_sets() {
     let mut k = pkt(11);
     k.set_ip_ttl(1);
     let (a, x) = run(&br, &cfg, k);
-    assert_eq!(a, "drop");
+    assert_eq!(a, "set(eth(dst=02:00:00:00:00:ff)),set(ipv4(dst=10.0.0.99))", "no output: the sets only shape the packet-in");
     assert!(x.slow_path);
     assert_eq!(x.controller[0].reason, PacketInReason::InvalidTtl);
 }
@@ -236,4 +236,35 @@ fn wildcards_are_sound_on_random_packets() {
             assert_eq!(run(&br, &cfg, k2).0, a, "unconsulted bits changed the actions");
         }
     }
+}
+
+/// The packet-in carries the packet as the actions before `output:CONTROLLER` made it.
+#[test]
+fn packet_in_data_has_the_modifications() {
+    let (br, cfg) = bridge(FailMode::Secure);
+    add(&br, 0, 1, Match::new().with(Field::EthType, 0x0800), apply(vec![
+        Action::SetField { field: Field::EthDst, value: 0x0200_0000_00ee },
+        Action::PushVlan(0x8100),
+        Action::SetField { field: Field::VlanVid, value: 0x1000 | 5 },
+        Action::DecNwTtl,
+        Action::Output { port: port::CONTROLLER, max_len: 0xffff },
+        out(1),
+    ]));
+    let mut frame = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00];
+    frame.extend_from_slice(&[0x45, 0, 0, 40, 0, 1, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]);
+    frame.extend_from_slice(&[0x03, 0xe8, 0, 80, 0, 0, 0, 0, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0]);
+    let (key, _) = rvs_core::extract::extract(&frame, &rvs_core::extract::Metadata { in_port: 12, ..Default::default() });
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let g = got.clone();
+    br.events.subscribe(Box::new(move |e| g.lock().unwrap().push(e.clone())));
+    let (a, x) = run(&br, &cfg, key);
+    assert!(a.ends_with(",11"), "{a}");
+    publish_packet_ins(&br, &x, &frame);
+    let ev = got.lock().unwrap();
+    let OfEvent::PacketIn(pi) = &ev[0] else { panic!() };
+    assert_eq!(pi.data.len(), frame.len() + 4, "tagged");
+    assert_eq!(&pi.data[..6], &[2, 0, 0, 0, 0, 0xee]);
+    assert_eq!(&pi.data[12..16], &[0x81, 0x00, 0x00, 0x05]);
+    assert_eq!(pi.data[18 + 8], 63, "TTL decremented");
+    assert_eq!(pi.total_len as usize, pi.data.len());
 }

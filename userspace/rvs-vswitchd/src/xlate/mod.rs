@@ -46,6 +46,8 @@ pub struct ControllerOut {
     pub in_port: u32,
     /// The metadata register at that point.
     pub metadata: u64,
+    /// Length of the datapath actions emitted before (their effects make the packet-in's data).
+    pub actions_len: usize,
 }
 
 /// VID bits of a TCI.
@@ -187,6 +189,12 @@ impl Xlate {
     /// to datapath port `port` (the OpenFlow pipeline's output).
     pub fn output_flow_vlan(&mut self, port: u32) {
         self.commit();
+        self.sync_vlan();
+        self.actions.push(&Action::Output(port));
+    }
+
+    /// Emits whatever VLAN changes make the packet carry the flow's current TCI.
+    pub fn sync_vlan(&mut self) {
         let want = self.flow.vlan_tci();
         let vlan_written = self.written.vlan_tci() != 0;
         if self.cur_tci != want || vlan_written {
@@ -205,7 +213,6 @@ impl Xlate {
             }
             self.cur_tci = want;
         }
-        self.actions.push(&Action::Output(port));
     }
 
     /// Records that actions wrote the bits `mask` of [`Xlate::flow`].
