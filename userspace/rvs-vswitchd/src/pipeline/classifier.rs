@@ -462,6 +462,15 @@ impl Classifier {
         })
     }
 
+    /// Every rule at exactly `priority` (subtables without it are skipped whole).
+    pub fn iter_priority(&self, priority: u16) -> impl Iterator<Item = (ClsMatch, RuleId)> + '_ {
+        self.subtables.iter().filter(move |st| st.priorities.contains_key(&priority)).flat_map(move |st| {
+            st.buckets.values().flatten().flat_map(move |b| {
+                b.rules.iter().filter(move |(p, _)| *p == priority).map(move |&(_, id)| (ClsMatch { value: b.value, mask: st.mask }, id))
+            })
+        })
+    }
+
     /// Rules whose match lies within `filter` (see [`ClsMatch::within`]); subtables whose mask
     /// does not cover the filter's are skipped whole.
     pub fn iter_within<'a>(&'a self, filter: &'a ClsMatch) -> impl Iterator<Item = (ClsMatch, u16, RuleId)> + 'a {

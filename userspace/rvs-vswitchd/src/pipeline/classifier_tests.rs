@@ -160,6 +160,8 @@ fn strict_loose_replace() {
     let all = ClsMatch::new(ClsKey::ZERO, ClsKey::ZERO);
     assert_eq!(cls.iter_within(&all).count(), 2);
     assert_eq!(cls.iter().count(), 2);
+    assert_eq!(cls.iter_priority(11).map(|(_, id)| id).collect::<Vec<_>>(), vec![RuleId(3)]);
+    assert_eq!(cls.iter_priority(12).count(), 0);
     // A filter more specific than the rule does not select it.
     let mut narrow = m;
     narrow.mask.0[0] |= 1;

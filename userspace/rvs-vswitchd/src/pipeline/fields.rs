@@ -114,9 +114,8 @@ pub fn flow_get(flow: &FlowKey, f: Field) -> Option<u128> {
     Some(get(flow.as_bytes(), &l, f))
 }
 
-/// Sets field `f` of `flow` to `value`; the mask bits of the field that were changed are
-/// returned as a flow-layout mask (what set-field must commit). `OFPBAC_BAD_SET_TYPE` for a
-/// field that cannot be set this way.
+/// Sets field `f` of `flow` to `value` (truncated to the field's width);
+/// `OFPBAC_BAD_SET_TYPE` for a field that is not part of the datapath key.
 pub fn flow_set(flow: &mut FlowKey, f: Field, value: u128) -> Result<(), OfpError> {
     let l = location(f).filter(|l| l.bytes.end <= 192).ok_or(OfpError::BadAction(BadAction::BadSetType))?;
     put(flow.as_bytes_mut(), &l, value & f.max_value(), f.max_value());

@@ -235,7 +235,7 @@ impl Pipeline {
 
     fn add(&mut self, fm: &FlowMod, cls: ClsMatch, now: Instant) -> Result<(), OfpError> {
         let t = self.table(fm.table_id).ok_or(FlowModFailed::BadTableId)?;
-        if fm.flags.check_overlap && t.cls.iter().any(|(m, p, _)| p == fm.priority && m.overlaps(&cls)) {
+        if fm.flags.check_overlap && t.cls.iter_priority(fm.priority).any(|(m, _)| m.overlaps(&cls)) {
             return Err(FlowModFailed::Overlap.into());
         }
         if t.cls.len() >= t.max_entries && t.cls.find_exact(&cls, fm.priority).is_none() {
