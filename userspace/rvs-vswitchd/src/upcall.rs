@@ -430,3 +430,88 @@ fn revalidate_one(
     }
     Verdict::Keep
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ofproto::{BridgeConfig, DatapathTypeEq, OfPort};
+    use crate::vlan::PortVlan;
+    use rvs_core::key::FlowKey;
+    use rvs_openflow::action::Action;
+    use rvs_openflow::instruction::Instruction;
+    use rvs_openflow::msg::{FlowMod, FlowModCommand};
+    use rvs_openflow::oxm::{Field, Match};
+
+    const TY: DatapathType = DatapathType::Userspace;
+
+    fn switch() -> Switch {
+        let sw = Switch::new();
+        let mut cfg = BridgeConfig { name: "br0".into(), dp_type: DatapathTypeEq(TY), fail_mode: crate::ofproto::FailMode::Secure, ..Default::default() };
+        for i in 1..=2u32 {
+            let p = OfPort { ofport: i, name: format!("p{i}"), port_name: format!("p{i}"), dp_port: i + 10, iface_type: String::new(), vlan: PortVlan::from_columns(None, &[], None).0 };
+            cfg.by_dp.insert(p.dp_port, i);
+            cfg.ports.insert(i, p);
+        }
+        sw.publish(vec![cfg], &|_| (Duration::from_secs(300), 100));
+        sw
+    }
+
+    fn add(sw: &Switch, port: u32) {
+        let fm = FlowMod {
+            command: FlowModCommand::Add,
+            priority: 5,
+            match_: Match::new().with(Field::InPort, 1),
+            instructions: vec![Instruction::ApplyActions(vec![Action::Output { port, max_len: 0 }])],
+            ..Default::default()
+        };
+        sw.bridge("br0").unwrap().pipeline.write().unwrap().flow_mod(&fm, Instant::now()).unwrap();
+    }
+
+    /// The datapath flow of a packet from port 1, as a dump returns it.
+    fn dp_flow(sw: &Switch, n_packets: u64, n_bytes: u64) -> rvs_dpif::Flow {
+        let mut k = FlowKey::ZERO;
+        k.set_in_port(11);
+        k.set_eth_type(0x0800);
+        let (x, _) = translate(TY, sw, k, false, false).unwrap();
+        let (mk, m) = x.megaflow();
+        rvs_dpif::Flow {
+            ufid: Some(odp::ufid(&mk, &m)),
+            key: odp::encode_key(&mk).unwrap(),
+            mask: odp::encode_mask(&mk, &m).unwrap(),
+            actions: x.actions.bytes().to_vec(),
+            stats: rvs_dpif::FlowStats { n_packets, n_bytes, used_ms: rvs_dpif::monotonic_ms(), ..Default::default() },
+        }
+    }
+
+    /// Datapath traffic reaches the OpenFlow rule; a flow-mod that sends the traffic to the
+    /// controller removes the megaflow; one that changes the output modifies it.
+    #[test]
+    fn revalidation_credits_rules_and_follows_flow_mods() {
+        let sw = switch();
+        add(&sw, 2);
+        let br = sw.bridge("br0").unwrap();
+        let (mut packets, mut first) = (HashMap::new(), HashMap::new());
+        let now = Instant::now();
+        let f = dp_flow(&sw, 5, 500);
+        let id = f.ufid.unwrap().to_vec();
+        let v = revalidate_one(TY, &sw, &f, &[], &id, &mut packets, &mut first, now, rvs_dpif::monotonic_ms());
+        assert!(matches!(v, Verdict::Keep));
+        let r = |br: &crate::ofproto::Bridge| br.pipeline.read().unwrap().rules_sorted().iter().map(|r| (r.packets, r.bytes)).next().unwrap();
+        assert_eq!(r(&br), (5, 500));
+        let f2 = rvs_dpif::Flow { stats: rvs_dpif::FlowStats { n_packets: 7, n_bytes: 700, ..f.stats }, ..f.clone() };
+        revalidate_one(TY, &sw, &f2, &[], &id, &mut packets, &mut first, now, rvs_dpif::monotonic_ms());
+        assert_eq!(r(&br), (7, 700), "only the delta is credited");
+        // Same packets again: idle, no credit, nothing to do.
+        let v = revalidate_one(TY, &sw, &f2, &[], &id, &mut packets, &mut first, now, rvs_dpif::monotonic_ms());
+        assert!(matches!(v, Verdict::Keep));
+        assert_eq!(r(&br), (7, 700));
+        // The rule now outputs elsewhere: same mask, new actions.
+        add(&sw, 7);
+        let changed = vec!["br0".to_string()];
+        let v = revalidate_one(TY, &sw, &f2, &changed, &id, &mut packets, &mut first, now, rvs_dpif::monotonic_ms());
+        assert!(matches!(v, Verdict::Modify(ref a) if odp::format_actions(a) == "drop"), "output to a port that does not exist");
+        add(&sw, rvs_openflow::types::port::CONTROLLER);
+        let v = revalidate_one(TY, &sw, &f2, &changed, &id, &mut packets, &mut first, now, rvs_dpif::monotonic_ms());
+        assert!(matches!(v, Verdict::Delete("slow path")));
+    }
+}
