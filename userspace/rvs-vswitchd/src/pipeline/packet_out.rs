@@ -53,7 +53,7 @@ pub fn packet_out(sw: &Switch, bridge: &str, po: &PacketOut) -> Result<(), OfpEr
     let e = Execute { packet: &po.data, key: &key_bytes, actions: x.actions.bytes(), mru: None, probe: false };
     let mut d = backer.dpif.lock().unwrap_or_else(|p| p.into_inner());
     d.execute(&e).map_err(|e| {
-        crate::warn!("ofproto", "{bridge}: packet-out execute: {e}");
+        crate::warn!("xlate", "{bridge}: packet-out execute: {e}");
         OfpError::BadRequest(BadRequest::BadPacket)
     })
 }
