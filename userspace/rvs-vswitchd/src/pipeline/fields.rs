@@ -122,9 +122,16 @@ pub fn flow_set(flow: &mut FlowKey, f: Field, value: u128) -> Result<(), OfpErro
     Ok(())
 }
 
-/// Whether `f` can be set on a packet by set-field.
+/// Whether `f` can be set on a packet by set-field: the fields translation commits to the
+/// datapath (Ethernet, VLAN, IP addresses/DSCP/ECN/label, L4 ports) and metadata. ARP, ND,
+/// ICMP, IP protocol and tunnel fields are refused rather than silently not applied.
 pub fn settable(f: Field) -> bool {
-    f == Field::Metadata || location(f).is_some_and(|l| l.bytes.end <= 192)
+    use Field::*;
+    matches!(
+        f,
+        Metadata | EthSrc | EthDst | VlanVid | VlanPcp | IpDscp | IpEcn | Ipv4Src | Ipv4Dst | TcpSrc | TcpDst | UdpSrc | UdpDst | SctpSrc
+            | SctpDst | Ipv6Src | Ipv6Dst | Ipv6Flabel
+    )
 }
 
 #[cfg(test)]
@@ -180,5 +187,7 @@ mod tests {
         assert_eq!(f.eth_dst(), [2, 0, 0, 0, 0, 1]);
         assert!(flow_set(&mut f, Field::InPort, 1).is_err());
         assert!(!settable(Field::MplsTc));
+        assert!(!settable(Field::ArpSpa), "not committed to the datapath: refused");
+        assert!(settable(Field::Ipv6Flabel));
     }
 }

@@ -311,3 +311,11 @@ fn table_full_and_eviction() {
     assert_eq!(p.take_removed().len(), 1);
     assert_eq!(p.flow_mod(&rule(4, 0, 0), now), Err(FlowModFailed::TableFull.into()), "nothing evictable");
 }
+
+#[test]
+fn set_field_of_an_uncommittable_field_is_refused() {
+    let mut p = Pipeline::new();
+    let arp = Match::new().with(Field::EthType, 0x0806);
+    let f = fm(FlowModCommand::Add, 0, 1, arp, apply(vec![Action::SetField { field: Field::ArpSpa, value: 1 }]));
+    assert_eq!(p.flow_mod(&f, Instant::now()), Err(BadAction::BadSetType.into()));
+}
