@@ -4,7 +4,8 @@
 # cached x86_64 test kernel with a busybox root the test builds, its NIC a virtio-net-pci device on
 # `-netdev tap,ifname=tapq0,script=no,downscript=no` (QEMU creates the tap itself). The test brings the tap up and
 # attaches it with rvs-vsctl add-port; the guest configures its address and pings a netns host, the host pings the
-# guest; the results come from the serial console. When QEMU exits, its tap disappears and the port is detached.
+# guest, and TCP runs both ways (a 3 MB and a 2 MB download, checksummed, with the offloads QEMU sets on its tap by
+# default); the results come from the serial console. When QEMU exits, its tap disappears and the port is detached.
 #   sudo flock /tmp/rvs-host-test.lock tests/tap/qemu-vm-host.sh
 # Needs root, qemu-system-x86_64, busybox (static), the x86_64 test kernel (tools/kernel/kernel.sh build x86_64) and
 # (cd userspace && cargo build --release -p rvs-vswitchd -p rvs-appctl -p rvs-vsctl -p rvs-dpctl).
@@ -34,8 +35,10 @@ export RVS_RUN_DIR=$work
 V="$bin/rvs-vsctl --db=unix:$work/db.sock --timeout=20"
 A="$bin/rvs-appctl"
 QEMU_PID=""
+HTTP_PID=""
 cleanup() {
     [ -n "$QEMU_PID" ] && kill "$QEMU_PID" 2>/dev/null && wait "$QEMU_PID" 2>/dev/null
+    [ -n "$HTTP_PID" ] && kill "$HTTP_PID" 2>/dev/null
     if [ -e "$work/rvs-vswitchd.pid" ]; then
         $A exit --cleanup >/dev/null 2>&1 || kill "$(cat "$work/rvs-vswitchd.pid")" 2>/dev/null
         i=0; while [ -e "$work/rvs-vswitchd.pid" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
@@ -79,6 +82,16 @@ while ! $bb ping -c 1 -W 1 10.63.0.1 >/dev/null 2>&1; do
 done
 if $bb ping -c 3 -W 2 10.63.0.1 >/tmp/ping.txt 2>&1; then echo "GUEST PING OK"; else echo "GUEST PING FAIL"; fi
 $bb sed -n 's/^/GUEST: /p' /tmp/ping.txt
+# TCP both ways (virtio-net offloads: the tap carries checksum-offload/TSO frames): fetch the host's blob, serve ours.
+$bb mkdir -p /tmp/www
+$bb dd if=/dev/urandom of=/tmp/www/blob bs=1024 count=2048 2>/dev/null
+echo "GUEST BLOB $($bb md5sum /tmp/www/blob | $bb cut -d' ' -f1)"
+$bb httpd -p 8080 -h /tmp/www
+if $bb wget -q -O /tmp/dl http://10.63.0.1:8000/blob; then
+    echo "GUEST GOT $($bb md5sum /tmp/dl | $bb cut -d' ' -f1)"
+else
+    echo "GUEST GOT FAIL"
+fi
 while :; do $bb sleep 60; done
 EOF
 chmod 755 "$root/init"
@@ -88,6 +101,11 @@ check "add-br br0 (userspace datapath)" $V add-br br0 -- set bridge br0 datapath
 netns_host tap-qh1 10.63.0.1/24 tapqv1
 ip netns exec tap-qh1 sysctl -qw net.ipv6.conf.all.disable_ipv6=1
 check "add-port the netns host" $V add-port br0 tapqv1
+mkdir -p "$work/www"
+head -c 3000000 /dev/urandom > "$work/www/blob"
+host_md5=$(md5sum < "$work/www/blob" | cut -d' ' -f1)
+(cd "$work/www" && exec ip netns exec tap-qh1 python3 -m http.server --bind 10.63.0.1 8000 >"$work/http.log" 2>&1) &
+HTTP_PID=$!
 
 start=$(date +%s)
 qemu-system-x86_64 -accel tcg -cpu max -smp 1 -m 256M -kernel "$kernel" -nographic -no-reboot -monitor none \
@@ -107,7 +125,12 @@ check "guest ping: every reply (console says GUEST PING OK)" console_has "GUEST 
 tr -d '\r' < "$work/console.log" | grep '^GUEST'
 check "netns host pings the guest" ip netns exec tap-qh1 ping -c 3 -i 0.3 -W 3 10.63.0.10
 check "fdb/show learned the guest's MAC on the tap's port" sh -c "$A fdb/show br0 | grep -q 02:00:00:63:00:10"
-echo "VM up and pinged after $(( $(date +%s) - start )) s"
+check "TCP host -> guest: the guest downloads 3 MB intact" wait_for 30 console_has "GUEST GOT $host_md5"
+guest_md5=$(tr -d '\r' < "$work/console.log" | sed -n 's/^GUEST BLOB \([0-9a-f]*\)$/\1/p')
+check "TCP guest -> host: the host downloads the guest's 2 MB intact" test "$(ip netns exec tap-qh1 python3 -c "
+import hashlib, urllib.request
+print(hashlib.md5(urllib.request.urlopen('http://10.63.0.10:8080/blob', timeout=20).read()).hexdigest())" 2>&1)" = "$guest_md5"
+echo "VM up, pinged and TCP checked after $(( $(date +%s) - start )) s"
 
 # The VM goes away: its tap with it, and the port.
 kill "$QEMU_PID"; wait "$QEMU_PID" 2>/dev/null; QEMU_PID=""
