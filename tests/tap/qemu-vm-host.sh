@@ -7,7 +7,7 @@
 # guest, and TCP runs both ways (a 3 MB and a 2 MB download, checksummed, with the offloads QEMU sets on its tap by
 # default); the results come from the serial console. When QEMU exits, its tap disappears and the port is detached.
 #   sudo flock /tmp/rvs-host-test.lock tests/tap/qemu-vm-host.sh
-# Needs root, qemu-system-x86_64, busybox (static), the x86_64 test kernel (tools/kernel/kernel.sh build x86_64) and
+# Needs root, qemu-system-x86_64, busybox (static), the x86_64 test kernel (built and cached on first use) and
 # (cd userspace && cargo build --release -p rvs-vswitchd -p rvs-appctl -p rvs-vsctl -p rvs-dpctl).
 # The test kernel is built without CONFIG_BLK_DEV_INITRD, so the busybox root is a directory served to the guest
 # over virtio-9p (the same root=9p boot tools/vm/run uses) instead of an initramfs. Names start with "tap".
@@ -22,9 +22,10 @@ for b in rvs-vswitchd rvs-appctl rvs-vsctl; do
 done
 command -v qemu-system-x86_64 >/dev/null || { echo "qemu-system-x86_64 missing (tools/deps.sh)"; exit 1; }
 bb=$(command -v busybox) && file -L "$bb" | grep -q 'statically linked' || { echo "a static busybox is needed (busybox-static)"; exit 1; }
-kdir=$("$RVS_REPO/tools/kernel/kernel.sh" dir x86_64 release)
+# The cached x86_64 test kernel (built on first use, as tools/vm/run does).
+kdir=$("$RVS_REPO/tools/kernel/kernel.sh" build x86_64 release) || { echo "cannot build the x86_64 test kernel"; exit 1; }
 kernel=$kdir/arch/x86/boot/bzImage
-[ -f "$kernel" ] || { echo "no test kernel at $kernel (tools/kernel/kernel.sh build x86_64)"; exit 1; }
+[ -f "$kernel" ] || { echo "no test kernel at $kernel"; exit 1; }
 for c in VIRTIO_NET VIRTIO_PCI PCI NET_9P_VIRTIO 9P_FS SERIAL_8250_CONSOLE; do
     grep -q "^CONFIG_$c=y" "$kdir/.config" || { fail "test kernel has CONFIG_$c=y"; finish; }
 done
