@@ -3,7 +3,8 @@
 # tap_setup DIRPREFIX, then tap_scenario system|netdev, then tap_cleanup.
 #
 # The "VM" is tests/tap/tapvm.py: it creates its tap as QEMU does (/dev/net/tun, IFF_TAP|IFF_NO_PI, IFF_MULTI_QUEUE
-# with several queues, not persistent), answers ARP and ICMP echo, pings out and counts UDP per queue. The test
+# with several queues, not persistent; it can detach queues as QEMU does), answers ARP and ICMP echo, pings out and
+# counts UDP per queue. The test
 # brings the tap up as QEMU's ifup script would, and attaches it with rvs-vsctl add-port. Every name is prefixed
 # "tap" (netns tap-h1, devices tapv1/tapvm0) so the host variant cannot collide with other tests.
 
@@ -144,6 +145,18 @@ tap_scenario() {
     check "$ty: multi-queue: all 32 datagrams read from the queues" test "$total" = 32
     check "$ty: multi-queue: frames spread over several queues ($udp)" test "$used" -ge 2
     check "$ty: multi-queue tap detached" tap_wait sh -c "! $A dpif/show | grep -q '^    tapvm0 '"
+
+    # The guest lowers its queue count (ethtool -L): QEMU detaches queues 1-3 (TUNSETQUEUE IFF_DETACH_QUEUE) and the
+    # port must keep working on the one left.
+    vm_boot "$ty: VM with 4 queues" 4 --shrink-after 0.5
+    check "$ty: attached" tap_wait dp_lists tapvm0
+    check "$ty: VM detached queues 1-3" tap_wait grep -q '^SHRUNK' "$VM_OUT"
+    check "$ty: host pings the VM on its remaining queue" h_ping_ok 10.62.0.10
+    check "$ty: 16 UDP flows sent to the VM" udp_flows 16
+    sleep 1
+    vm_halt "$ty: VM exits"
+    check "$ty: queues detached: all 16 datagrams on queue 0 ($(sed -n 's/^UDP //p' "$VM_OUT"))" grep -q '^UDP q0=16 q1=0 q2=0 q3=0$' "$VM_OUT"
+    check "$ty: detached" tap_wait sh -c "! $A dpif/show | grep -q '^    tapvm0 '"
 
     # A quick reboot: the tap is destroyed and re-created at once (sooner than the daemon's periodic check), and
     # the new device (new ifindex) must be the one switched.

@@ -13,6 +13,8 @@ Progress goes to stdout as lines the tests grep: "READY", "PING OK n/n" or "PING
 
   tapvm.py --name tap0 --mac 02:00:00:00:00:10 --ip 10.0.0.10/24 [--queues 4] [--ping 10.0.0.1 [--count 3]]
            [--serve SECONDS | --serve -1]     (-1: until SIGTERM/SIGINT)
+           [--shrink-after SECONDS]   (then detach every queue but the first, as QEMU does when the guest
+                                        lowers its queue count with ethtool -L; prints "SHRUNK")
 
 Exit status: 0, or 1 if --ping did not get every reply, 2 on a setup error (message on stderr).
 """
@@ -30,6 +32,8 @@ TUNSETIFF = 0x400454CA
 IFF_TAP = 0x0002
 IFF_NO_PI = 0x1000
 IFF_MULTI_QUEUE = 0x0100
+IFF_DETACH_QUEUE = 0x0400
+TUNSETQUEUE = 0x400454D9
 IFF_UP = 0x1
 
 
@@ -55,6 +59,7 @@ class Vm:
         self.mac = mac_bytes(mac)
         self.ip = socket.inet_aton(ip)
         self.fds = []
+        self.detached = []
         flags = IFF_TAP | IFF_NO_PI | (IFF_MULTI_QUEUE if queues > 1 else 0)
         for _ in range(queues):
             fd = os.open("/dev/net/tun", os.O_RDWR | os.O_NONBLOCK | os.O_CLOEXEC)
@@ -68,9 +73,18 @@ class Vm:
         self.txq = 0
 
     def close(self):
-        for fd in self.fds:
+        for fd in self.fds + self.detached:
             os.close(fd)
         self.fds = []
+        self.detached = []
+
+    def shrink(self):
+        """Detaches every queue but the first (TUNSETQUEUE IFF_DETACH_QUEUE); their descriptors stay open."""
+        for fd in self.fds[1:]:
+            fcntl.ioctl(fd, TUNSETQUEUE, struct.pack("16sH22x", b"", IFF_DETACH_QUEUE))
+            self.detached.append(fd)
+        self.fds = self.fds[:1]
+        self.txq = 0
 
     def send(self, frame, q=None):
         if q is None:
@@ -197,6 +211,7 @@ def main():
     ap.add_argument("--count", type=int, default=3)
     ap.add_argument("--wait", type=float, default=20.0, help="seconds to wait for link up and ARP")
     ap.add_argument("--serve", type=float, default=0.0)
+    ap.add_argument("--shrink-after", type=float)
     a = ap.parse_args()
     if not 1 <= a.queues <= 16:
         print("tapvm: --queues must be 1..16", file=sys.stderr)
@@ -219,7 +234,16 @@ def main():
         print("PING %s %d/%d" % ("OK" if got == a.count else "FAIL", got, a.count), flush=True)
         status = 0 if got == a.count else 1
     end = None if a.serve < 0 else time.monotonic() + a.serve
+    shrink = None if a.shrink_after is None else time.monotonic() + a.shrink_after
     while not stop and (end is None or time.monotonic() < end):
+        if shrink is not None and time.monotonic() >= shrink:
+            shrink = None
+            try:
+                vm.shrink()
+                print("SHRUNK to 1 queue", flush=True)
+            except OSError as e:
+                print("tapvm: detaching queues: %s" % e, file=sys.stderr)
+                status = 2
         vm.poll(0.2)
     print("RXQ " + " ".join("q%d=%d" % (i, n) for i, n in enumerate(vm.rxq)), flush=True)
     print("UDP " + " ".join("q%d=%d" % (i, n) for i, n in enumerate(vm.udpq)), flush=True)
