@@ -4,9 +4,8 @@
 #
 # The "VM" is tests/tap/tapvm.py: it creates its tap as QEMU does (/dev/net/tun, IFF_TAP|IFF_NO_PI, IFF_MULTI_QUEUE
 # with several queues, not persistent; it can detach queues as QEMU does), answers ARP and ICMP echo, pings out and
-# counts UDP per queue. The test
-# brings the tap up as QEMU's ifup script would, and attaches it with rvs-vsctl add-port. Every name is prefixed
-# "tap" (netns tap-h1, devices tapv1/tapvm0) so the host variant cannot collide with other tests.
+# counts UDP per queue. The test brings the tap up as QEMU's ifup script would, and attaches it with rvs-vsctl
+# add-port. Every name is prefixed "tap" (netns tap-h1, devices tapv1/tapvm0) so the host variant cannot collide with other tests.
 
 tap_setup() {
     bin=${RVS_BIN:-$RVS_REPO/userspace/target/release}
@@ -92,90 +91,91 @@ iface_error_gone() { test "$($V get interface tapvm0 error)" = '[]'; }
 
 tap_scenario() {
     ty=$1
+    lbl=${TAP_LABEL:-$ty}   # prefix of the check names
     echo "=== VM tap ports, datapath_type=$ty"
-    check "$ty: rvs-vswitchd starts" "$bin/rvs-vswitchd" --db-file="$work/conf.db" --detach --pidfile --log-file="$work/vswitchd.log"
-    check "$ty: add-br br0" $V add-br br0 -- set bridge br0 datapath_type="$ty"
+    check "$lbl: rvs-vswitchd starts" "$bin/rvs-vswitchd" --db-file="$work/conf.db" --detach --pidfile --log-file="$work/vswitchd.log"
+    check "$lbl: add-br br0" $V add-br br0 -- set bridge br0 datapath_type="$ty"
     netns_host tap-h1 10.62.0.1/24 tapv1
     ip netns exec tap-h1 sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-    check "$ty: add-port the netns host" $V add-port br0 tapv1
+    check "$lbl: add-port the netns host" $V add-port br0 tapv1
 
     # A single-queue VM, attached after it started (the usual hypervisor order).
-    vm_boot "$ty: VM creates tapvm0 (IFF_TAP|IFF_NO_PI)" 1 --ping 10.62.0.1
-    check "$ty: tap is not persistent (tun_flags)" sh -c "test \$((\$(cat /sys/class/net/tapvm0/tun_flags) & 0x800)) = 0"
-    check "$ty: rvs-vsctl add-port br0 tapvm0" $V add-port br0 tapvm0
-    check "$ty: datapath port for the tap" dp_lists tapvm0
-    check "$ty: ofport written back" test "$($V get interface tapvm0 ofport)" -ge 1
-    check "$ty: ifindex written back" test "$($V get interface tapvm0 ifindex)" = "$(cat /sys/class/net/tapvm0/ifindex)"
-    check "$ty: frames the VM writes are switched (VM pings the host)" vm_ping_ok
-    check "$ty: frames for the VM are readable from its fd (host pings the VM)" h_ping_ok 10.62.0.10
-    check "$ty: fdb/show learned the VM's MAC" sh -c "$A fdb/show br0 | grep -q 02:00:00:62:00:10"
+    vm_boot "$lbl: VM creates tapvm0 (IFF_TAP|IFF_NO_PI)" 1 --ping 10.62.0.1
+    check "$lbl: tap is not persistent (tun_flags)" sh -c "test \$((\$(cat /sys/class/net/tapvm0/tun_flags) & 0x800)) = 0"
+    check "$lbl: rvs-vsctl add-port br0 tapvm0" $V add-port br0 tapvm0
+    check "$lbl: datapath port for the tap" dp_lists tapvm0
+    check "$lbl: ofport written back" test "$($V get interface tapvm0 ofport)" -ge 1
+    check "$lbl: ifindex written back" test "$($V get interface tapvm0 ifindex)" = "$(cat /sys/class/net/tapvm0/ifindex)"
+    check "$lbl: frames the VM writes are switched (VM pings the host)" vm_ping_ok
+    check "$lbl: frames for the VM are readable from its fd (host pings the VM)" h_ping_ok 10.62.0.10
+    check "$lbl: fdb/show learned the VM's MAC" sh -c "$A fdb/show br0 | grep -q 02:00:00:62:00:10"
     of1=$($V get interface tapvm0 ofport)
     if [ "$ty" = system ]; then
-        check "$ty: kernel: ovs-dpctl show lists the tap" sh -c "ovs-dpctl show ovs-system | grep -q 'port [0-9]*: tapvm0$'"
+        check "$lbl: kernel: ovs-dpctl show lists the tap" sh -c "ovs-dpctl show ovs-system | grep -q 'port [0-9]*: tapvm0$'"
     fi
     echo "(ip link set tapvm0 master br0: needs brctl compatibility, not covered here)"
 
     # The VM shuts down: the tap disappears, the port goes away cleanly.
-    vm_halt "$ty: VM exits"
-    check "$ty: the tap is gone with the VM" sh -c "! ip link show tapvm0 2>/dev/null"
-    check "$ty: datapath port detached" tap_wait sh -c "! $A dpif/show | grep -q '^    tapvm0 '"
+    vm_halt "$lbl: VM exits"
+    check "$lbl: the tap is gone with the VM" sh -c "! ip link show tapvm0 2>/dev/null"
+    check "$lbl: datapath port detached" tap_wait sh -c "! $A dpif/show | grep -q '^    tapvm0 '"
     if [ "$ty" = system ]; then
-        check "$ty: kernel: ovs-dpctl show no longer lists it" sh -c "! ovs-dpctl show ovs-system | grep -q tapvm0"
-        check "$ty: kernel: rvs-dpctl show no longer lists it" sh -c "$bin/rvs-dpctl show ovs-system | grep -q tapv1 && ! $bin/rvs-dpctl show ovs-system | grep -q tapvm0"
+        check "$lbl: kernel: ovs-dpctl show no longer lists it" sh -c "! ovs-dpctl show ovs-system | grep -q tapvm0"
+        check "$lbl: kernel: rvs-dpctl show no longer lists it" sh -c "$bin/rvs-dpctl show ovs-system | grep -q tapv1 && ! $bin/rvs-dpctl show ovs-system | grep -q tapvm0"
     fi
-    check "$ty: interface error reported" tap_wait sh -c "$V get interface tapvm0 error | grep -q 'No such device'"
-    check "$ty: ofport -1 while the tap is gone" test "$($V get interface tapvm0 ofport)" = -1
-    check "$ty: the other port still works (daemon alive)" $A version
+    check "$lbl: interface error reported" tap_wait sh -c "$V get interface tapvm0 error | grep -q 'No such device'"
+    check "$lbl: ofport -1 while the tap is gone" test "$($V get interface tapvm0 ofport)" = -1
+    check "$lbl: the other port still works (daemon alive)" $A version
 
     # The VM boots again, now with 4 queues: the port comes back with its OpenFlow number.
-    vm_boot "$ty: VM re-creates tapvm0 with 4 queues (IFF_MULTI_QUEUE)" 4 --ping 10.62.0.1 --count 8
-    check "$ty: tap is multi-queue" sh -c "test \$((\$(cat /sys/class/net/tapvm0/tun_flags) & 0x100)) != 0"
-    check "$ty: re-created tap re-attached" tap_wait dp_lists tapvm0
-    check "$ty: error cleared" tap_wait iface_error_gone
-    check "$ty: same ofport as before" test "$($V get interface tapvm0 ofport)" = "$of1"
-    check "$ty: multi-queue: frames written on each of the 4 queues are switched (VM pings x8)" vm_ping_ok
-    check "$ty: multi-queue: host pings the VM" h_ping_ok 10.62.0.10
-    check "$ty: multi-queue: 32 UDP flows sent to the VM" udp_flows 32
+    vm_boot "$lbl: VM re-creates tapvm0 with 4 queues (IFF_MULTI_QUEUE)" 4 --ping 10.62.0.1 --count 8
+    check "$lbl: tap is multi-queue" sh -c "test \$((\$(cat /sys/class/net/tapvm0/tun_flags) & 0x100)) != 0"
+    check "$lbl: re-created tap re-attached" tap_wait dp_lists tapvm0
+    check "$lbl: error cleared" tap_wait iface_error_gone
+    check "$lbl: same ofport as before" test "$($V get interface tapvm0 ofport)" = "$of1"
+    check "$lbl: multi-queue: frames written on each of the 4 queues are switched (VM pings x8)" vm_ping_ok
+    check "$lbl: multi-queue: host pings the VM" h_ping_ok 10.62.0.10
+    check "$lbl: multi-queue: 32 UDP flows sent to the VM" udp_flows 32
     sleep 1
-    vm_halt "$ty: multi-queue VM exits"
+    vm_halt "$lbl: multi-queue VM exits"
     cat "$VM_OUT"
     udp=$(sed -n 's/^UDP //p' "$VM_OUT")
     total=0; used=0
     for f in $udp; do n=${f#*=}; total=$((total + n)); [ "$n" -gt 0 ] && used=$((used + 1)); done
-    check "$ty: multi-queue: all 32 datagrams read from the queues" test "$total" = 32
-    check "$ty: multi-queue: frames spread over several queues ($udp)" test "$used" -ge 2
-    check "$ty: multi-queue tap detached" tap_wait sh -c "! $A dpif/show | grep -q '^    tapvm0 '"
+    check "$lbl: multi-queue: all 32 datagrams read from the queues" test "$total" = 32
+    check "$lbl: multi-queue: frames spread over several queues ($udp)" test "$used" -ge 2
+    check "$lbl: multi-queue tap detached" tap_wait sh -c "! $A dpif/show | grep -q '^    tapvm0 '"
 
     # The guest lowers its queue count (ethtool -L): QEMU detaches queues 1-3 (TUNSETQUEUE IFF_DETACH_QUEUE) and the
     # port must keep working on the one left.
-    vm_boot "$ty: VM with 4 queues" 4 --shrink-after 0.5
-    check "$ty: attached" tap_wait dp_lists tapvm0
-    check "$ty: VM detached queues 1-3" tap_wait grep -q '^SHRUNK' "$VM_OUT"
-    check "$ty: host pings the VM on its remaining queue" h_ping_ok 10.62.0.10
-    check "$ty: 16 UDP flows sent to the VM" udp_flows 16
+    vm_boot "$lbl: VM with 4 queues" 4 --shrink-after 0.5
+    check "$lbl: attached" tap_wait dp_lists tapvm0
+    check "$lbl: VM detached queues 1-3" tap_wait grep -q '^SHRUNK' "$VM_OUT"
+    check "$lbl: host pings the VM on its remaining queue" h_ping_ok 10.62.0.10
+    check "$lbl: 16 UDP flows sent to the VM" udp_flows 16
     sleep 1
-    vm_halt "$ty: VM exits"
-    check "$ty: queues detached: all 16 datagrams on queue 0 ($(sed -n 's/^UDP //p' "$VM_OUT"))" grep -q '^UDP q0=16 q1=0 q2=0 q3=0$' "$VM_OUT"
-    check "$ty: detached" tap_wait sh -c "! $A dpif/show | grep -q '^    tapvm0 '"
+    vm_halt "$lbl: VM exits"
+    check "$lbl: queues detached: all 16 datagrams on queue 0 ($(sed -n 's/^UDP //p' "$VM_OUT"))" grep -q '^UDP q0=16 q1=0 q2=0 q3=0$' "$VM_OUT"
+    check "$lbl: detached" tap_wait sh -c "! $A dpif/show | grep -q '^    tapvm0 '"
 
     # A quick reboot: the tap is destroyed and re-created at once (sooner than the daemon's periodic check), and
     # the new device (new ifindex) must be the one switched.
-    vm_boot "$ty: VM boots" 1
-    check "$ty: attached" tap_wait dp_lists tapvm0
-    check "$ty: host pings the VM" h_ping_ok 10.62.0.10
+    vm_boot "$lbl: VM boots" 1
+    check "$lbl: attached" tap_wait dp_lists tapvm0
+    check "$lbl: host pings the VM" h_ping_ok 10.62.0.10
     old=$(cat /sys/class/net/tapvm0/ifindex)
     kill "$VM_PID"; wait "$VM_PID"
-    vm_boot "$ty: VM reboots at once" 1 --ping 10.62.0.1
-    check "$ty: new tap, new ifindex" test "$(cat /sys/class/net/tapvm0/ifindex)" != "$old"
-    check "$ty: after a quick reboot the VM pings out" vm_ping_ok
-    check "$ty: after a quick reboot the host pings the VM" h_ping_ok 10.62.0.10
-    check "$ty: ifindex column follows the new device" tap_wait sh -c "test \"\$($V get interface tapvm0 ifindex)\" = $(cat /sys/class/net/tapvm0/ifindex)"
-    check "$ty: del-port while the VM runs" $V del-port br0 tapvm0
-    check "$ty: port removal stops traffic" h_ping_fails 10.62.0.10
-    check "$ty: the VM's tap survives del-port" ip link show tapvm0
-    vm_halt "$ty: VM exits"
-    check "$ty: del-br" $V del-br br0
-    check "$ty: exit --cleanup" $A exit --cleanup
+    vm_boot "$lbl: VM reboots at once" 1 --ping 10.62.0.1
+    check "$lbl: new tap, new ifindex" test "$(cat /sys/class/net/tapvm0/ifindex)" != "$old"
+    check "$lbl: after a quick reboot the VM pings out" vm_ping_ok
+    check "$lbl: after a quick reboot the host pings the VM" h_ping_ok 10.62.0.10
+    check "$lbl: ifindex column follows the new device" tap_wait sh -c "test \"\$($V get interface tapvm0 ifindex)\" = $(cat /sys/class/net/tapvm0/ifindex)"
+    check "$lbl: del-port while the VM runs" $V del-port br0 tapvm0
+    check "$lbl: port removal stops traffic" h_ping_fails 10.62.0.10
+    check "$lbl: the VM's tap survives del-port" ip link show tapvm0
+    vm_halt "$lbl: VM exits"
+    check "$lbl: del-br" $V del-br br0
+    check "$lbl: exit --cleanup" $A exit --cleanup
     i=0; while [ -e "$work/rvs-vswitchd.pid" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
     cleanup_netns
 }
