@@ -17,6 +17,7 @@ const DEFAULT_PROBE: Duration = Duration::from_secs(5);
 pub struct FailOpen {
     last_connected: Instant,
     on: Option<bool>,
+    mode: Option<FailMode>,
 }
 
 /// How long without any controller before a standalone bridge fails open.
@@ -28,13 +29,18 @@ pub fn trigger(s: &Settings) -> Duration {
 impl FailOpen {
     /// State of a bridge that appeared at `now` (counting as last connected then).
     pub fn new(now: Instant) -> FailOpen {
-        FailOpen { last_connected: now, on: None }
+        FailOpen { last_connected: now, on: None, mode: None }
     }
 
     /// Whether the default flow is wanted now; `Some` when that changed.
     pub fn update(&mut self, s: &Settings, connected: bool, now: Instant) -> Option<bool> {
         if connected {
             self.last_connected = now;
+        }
+        if self.mode != Some(s.fail_mode) {
+            // The bridge resets its default flow when its fail mode changes: decide afresh.
+            self.mode = Some(s.fail_mode);
+            self.on = None;
         }
         let want = match s.fail_mode {
             FailMode::Secure => false,
@@ -90,6 +96,9 @@ mod tests {
         assert_eq!(f.update(&settings(FailMode::Standalone, 0, 0), false, t), Some(true));
         assert_eq!(f.update(&settings(FailMode::Standalone, 0, 0), false, t), None, "reported once");
         assert_eq!(f.update(&settings(FailMode::Secure, 0, 0), false, t), Some(false));
+        assert_eq!(f.update(&settings(FailMode::Secure, 1, 0), false, t), None);
+        // Back to standalone with a controller connected: the decision is reported again.
+        assert_eq!(f.update(&settings(FailMode::Standalone, 1, 0), true, t), Some(false));
     }
 
     #[test]
