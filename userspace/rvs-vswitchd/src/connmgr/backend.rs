@@ -10,18 +10,11 @@ use std::time::Instant;
 use rvs_openflow::error::BadRequest;
 use rvs_openflow::msg::{
     AggregateStats, FlowMod, FlowRemoved, GroupMod, MeterMod, MultipartReply, MultipartReplyBody, MultipartRequest,
-    MultipartRequestBody, PacketIn, PacketOut, TableMod, TableStats,
+    MultipartRequestBody, PacketOut, TableMod, TableStats,
 };
 use rvs_openflow::OfpError;
 
-/// An asynchronous event of the pipeline, for the controllers.
-#[derive(Debug, Clone)]
-pub enum OfEvent {
-    /// A packet for the controllers (table miss or output to CONTROLLER).
-    PacketIn(PacketIn),
-    /// A flow with `send_flow_rem` expired or was deleted.
-    FlowRemoved(FlowRemoved),
-}
+pub use crate::pipeline::OfEvent;
 
 /// A receiver of [`OfEvent`]s.
 pub type EventSink = Box<dyn Fn(&OfEvent) + Send + Sync>;
@@ -45,6 +38,9 @@ pub trait Backend: Send + Sync {
     fn packet_out(&self, po: &PacketOut) -> Result<(), OfpError>;
     /// Installs (`true`) or removes the visible `priority=0 actions=NORMAL` flow.
     fn set_default_normal(&self, on: bool);
+    /// Whether a table miss sends a packet-in (what OpenFlow 1.0 controllers expect) instead
+    /// of dropping.
+    fn set_miss_to_controller(&self, on: bool);
     /// Registers a receiver of asynchronous events.
     fn subscribe(&self, sink: EventSink);
 }
@@ -105,6 +101,7 @@ impl Backend for NoPipeline {
     fn set_default_normal(&self, on: bool) {
         self.default_normal.store(on, Ordering::Release);
     }
+    fn set_miss_to_controller(&self, _: bool) {}
     fn subscribe(&self, _: EventSink) {}
 }
 
@@ -166,6 +163,7 @@ pub(crate) mod fake {
         fn set_default_normal(&self, on: bool) {
             *self.default_normal.lock().unwrap() = Some(on);
         }
+        fn set_miss_to_controller(&self, _: bool) {}
         fn subscribe(&self, sink: EventSink) {
             self.sinks.lock().unwrap().push(sink);
         }

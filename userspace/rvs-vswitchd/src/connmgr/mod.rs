@@ -17,6 +17,7 @@
 
 pub mod backend;
 pub mod failopen;
+pub mod pipeline_backend;
 pub mod ports;
 pub mod service;
 pub mod session;
@@ -33,7 +34,8 @@ use std::time::{Duration, Instant};
 use rvs_dpif::{DatapathType, PortNo, VportStats};
 use rvs_ofconn::Target;
 
-use self::backend::{Backend, NoPipeline};
+use self::backend::Backend;
+use self::pipeline_backend::PipelineBackend;
 use self::failopen::FailOpen;
 use self::service::{Runner, RunnerSpec};
 use self::settings::Settings;
@@ -48,6 +50,7 @@ pub struct BridgeMgr {
     runners: BTreeMap<String, Runner>,
     failopen: FailOpen,
     last_ports: Instant,
+    miss_to_controller: Option<bool>,
 }
 
 impl std::fmt::Debug for BridgeMgr {
@@ -118,8 +121,8 @@ impl ConnMgrs {
         ConnMgrs { vs: Arc::downgrade(vs), run_dir, bridges: Mutex::new(BTreeMap::new()) }
     }
 
-    fn backend_for(&self, _bridge: &str) -> Arc<dyn Backend> {
-        Arc::new(NoPipeline::default())
+    fn backend_for(&self, switch: &Arc<crate::ofproto::Switch>, bridge: &str) -> Arc<dyn Backend> {
+        Arc::new(PipelineBackend::new(switch.clone(), bridge))
     }
 
     /// Starts, updates and stops managers to match `cfg` (after the bridges were reconciled).
@@ -148,9 +151,9 @@ impl ConnMgrs {
                     }
                     let weak = self.vs.clone();
                     let ty = b.dp_type;
-                    let shared = Shared::new(vs.switch.clone(), self.backend_for(&b.name), s.clone(), Box::new(move || dp_stats(&weak, ty)));
+                    let shared = Shared::new(vs.switch.clone(), self.backend_for(&vs.switch, &b.name), s.clone(), Box::new(move || dp_stats(&weak, ty)));
                     crate::info!("connmgr", "bridge {}: datapath id {:016x}, management socket {}", b.name, s.datapath_id, s.mgmt.display());
-                    BridgeMgr { shared, runners: BTreeMap::new(), failopen: FailOpen::new(Instant::now()), last_ports: Instant::now() }
+                    BridgeMgr { shared, runners: BTreeMap::new(), failopen: FailOpen::new(Instant::now()), last_ports: Instant::now(), miss_to_controller: None }
                 }
             };
             let (want, errors) = wanted_runners(&s);
@@ -201,6 +204,11 @@ impl ConnMgrs {
             }
             let s = m.shared.settings();
             let connected = m.shared.any_controller_connected();
+            let of10 = m.shared.connections().iter().any(|c| c.controller.is_some() && c.state().version == rvs_openflow::Version::OF10);
+            if m.miss_to_controller != Some(of10) {
+                m.miss_to_controller = Some(of10);
+                m.shared.backend.set_miss_to_controller(of10);
+            }
             if let Some(on) = m.failopen.update(&s, connected, now) {
                 if s.controllers.is_empty() {
                     crate::dbg_log!("connmgr", "bridge {}: default NORMAL flow {}", s.bridge, if on { "on" } else { "off" });
