@@ -37,6 +37,7 @@ of_ping_fails() { ! ip netns exec "connmgr$1" ping -c 2 -i 0.2 -W 1 "10.57.0.$2"
 
 of_cleanup() {
     for p in $BG_PIDS; do kill "$p" 2>/dev/null; done
+    for f in "$work"/ref/*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
     if [ -e "$work/rvs-vswitchd.pid" ]; then
         $A exit --cleanup >/dev/null 2>&1 || kill "$(cat "$work/rvs-vswitchd.pid")" 2>/dev/null
         i=0; while [ -e "$work/rvs-vswitchd.pid" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done

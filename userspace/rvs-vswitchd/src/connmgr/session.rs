@@ -86,7 +86,7 @@ pub fn handle(sh: &Shared, h: &ConnHandle, m: OfMessage) -> Vec<OfMessage> {
             Ok(()) => Vec::new(),
             Err(e) => vec![error(&m, e)],
         },
-        Message::FlowMod(fm) => match sh.backend.flow_mod(fm, now) {
+        Message::FlowMod(fm) => match sh.backend.flow_mod(&of10_semantics(m.version, fm), now) {
             Ok(removed) => {
                 for r in removed {
                     sh.broadcast(&Message::FlowRemoved(r));
@@ -111,6 +111,22 @@ pub fn handle(sh: &Shared, h: &ConnHandle, m: OfMessage) -> Vec<OfMessage> {
         | Message::RoleReply(_)
         | Message::GetAsyncReply(_) => vec![error(&m, BadRequest::BadType.into())],
     }
+}
+
+/// OpenFlow 1.0 flow-mods as Open vSwitch reads them: they carry no table id, so deletes
+/// apply to every table, and added flows reset their counters when replaced (`reset_counts`).
+fn of10_semantics(version: Version, fm: &rvs_openflow::msg::FlowMod) -> std::borrow::Cow<'_, rvs_openflow::msg::FlowMod> {
+    use rvs_openflow::msg::FlowModCommand as C;
+    if version != Version::OF10 {
+        return std::borrow::Cow::Borrowed(fm);
+    }
+    let mut f = fm.clone();
+    match f.command {
+        C::Delete | C::DeleteStrict => f.table_id = rvs_openflow::types::table::ALL,
+        C::Add => f.flags.reset_counts = true,
+        C::Modify | C::ModifyStrict => {}
+    }
+    std::borrow::Cow::Owned(f)
 }
 
 /// The features reply for a peer of `version`.
@@ -325,6 +341,14 @@ mod tests {
         assert!(handle(&e.sh, &h, req(Version::OF13, 5, Message::FlowMod(FlowMod::default()))).is_empty());
         assert_eq!(e.fake.flow_mods.lock().unwrap().len(), 1, "the flow-mod reached the pipeline");
         assert_eq!(one(&e, &h, Version::OF13, 6, Message::BarrierRequest).msg, Message::BarrierReply);
+        // OpenFlow 1.0: deletes span every table, adds reset counters (as Open vSwitch).
+        let (h10, _r) = conn(&e, Version::OF10, Kind::Primary);
+        let del = FlowMod { command: rvs_openflow::msg::FlowModCommand::Delete, ..Default::default() };
+        assert!(handle(&e.sh, &h10, req(Version::OF10, 9, Message::FlowMod(del))).is_empty());
+        assert!(handle(&e.sh, &h10, req(Version::OF10, 10, Message::FlowMod(FlowMod::default()))).is_empty());
+        let fms = e.fake.flow_mods.lock().unwrap().clone();
+        assert_eq!(fms[1].table_id, rvs_openflow::types::table::ALL);
+        assert!(fms[2].flags.reset_counts && !fms[0].flags.reset_counts);
         assert_eq!(err_of(&one(&e, &h, Version::OF13, 7, Message::BarrierReply)), BadRequest::BadType.into());
         assert_eq!(one(&e, &h, Version::OF13, 8, Message::EchoRequest(vec![1, 2])).msg, Message::EchoReply(vec![1, 2]));
     }
