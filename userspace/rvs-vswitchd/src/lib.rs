@@ -7,7 +7,8 @@
 //!   / `ovs-netdev`, as Open vSwitch), ports and interfaces onto datapath ports, status
 //!   write-back and `cur_cfg`.
 //! - [`ofproto`]: bridges' run-time state (ports, MAC tables) shared with translation;
-//!   [`vlan`], [`mac_learning`]: the NORMAL pipeline's building blocks.
+//!   [`vlan`], [`mac_learning`]: the NORMAL pipeline's building blocks; [`bond`], [`mirror`],
+//!   [`patch`]: bonded ports, port mirroring and patch ports.
 //! - [`xlate`]: translation with wildcard tracking; [`xlate::normal`]: the NORMAL action.
 //! - [`upcall`]: datapath backers, handler threads (miss → megaflow + execute), revalidator.
 //! - [`unixctl`], [`commands`]: the control socket and its commands; [`vlog`]: logging;
@@ -18,6 +19,7 @@
 
 pub mod vlog;
 
+pub mod bond;
 pub mod bridge;
 pub mod commands;
 pub mod config;
@@ -25,8 +27,10 @@ pub mod daemon;
 pub mod dbsync;
 pub mod mac_learning;
 pub mod netdev;
+pub mod mirror;
 pub mod odp;
 pub mod ofproto;
+pub mod patch;
 pub mod unixctl;
 pub mod upcall;
 pub mod vlan;

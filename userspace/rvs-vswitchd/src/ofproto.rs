@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 
 use rvs_dpif::{DatapathType, PortNo};
 
@@ -18,6 +18,9 @@ use crate::vlan::PortVlan;
 
 /// OpenFlow's number for a bridge's own (local) port.
 pub const OFPP_LOCAL: u32 = 0xfffe;
+
+/// The datapath port number of ports that have none in the datapath (patch ports).
+pub const NO_DP_PORT: PortNo = u32::MAX;
 
 /// How a bridge forwards packets no controller decided on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -63,6 +66,14 @@ pub struct BridgeConfig {
     pub max_idle_ms: u64,
     /// Forward reserved multicast (`other_config:forward-bpdu`).
     pub forward_bpdu: bool,
+    /// Bonds by bundle ID (their lowest member OpenFlow port; see [`crate::bond`]).
+    pub bonds: BTreeMap<u32, crate::bond::Bond>,
+    /// Bond member OpenFlow port → bundle ID (ports not listed are their own bundle).
+    pub bundle_of: BTreeMap<u32, u32>,
+    /// Mirrors ([`crate::mirror`]).
+    pub mirrors: Vec<crate::mirror::Mirror>,
+    /// Patch ports: OpenFlow port → peer ([`crate::patch`]).
+    pub patches: BTreeMap<u32, crate::patch::PatchPeer>,
 }
 
 /// A [`DatapathType`] with `Default`, for [`BridgeConfig`].
@@ -85,12 +96,20 @@ pub struct Bridge {
     /// The MAC learning table.
     pub macs: Mutex<MacTable>,
     config_gen: AtomicU64,
+    /// Bridges this one's patch ports lead to, by OpenFlow port (set by [`Switch::publish`]).
+    pub patch_peers: RwLock<BTreeMap<u32, Weak<Bridge>>>,
 }
 
 impl Bridge {
     /// A bridge with `cfg`.
     pub fn new(cfg: BridgeConfig, macs: MacTable) -> Bridge {
-        Bridge { name: cfg.name.clone(), config: RwLock::new(Arc::new(cfg)), macs: Mutex::new(macs), config_gen: AtomicU64::new(1) }
+        Bridge {
+            name: cfg.name.clone(),
+            config: RwLock::new(Arc::new(cfg)),
+            macs: Mutex::new(macs),
+            config_gen: AtomicU64::new(1),
+            patch_peers: RwLock::new(BTreeMap::new()),
+        }
     }
 
     /// The current configuration.
@@ -109,8 +128,19 @@ impl Bridge {
         true
     }
 
-    /// Changes when translation of some flow might change (configuration or MAC table).
+    /// Changes when translation of some flow might change (configuration or MAC table, its
+    /// own or those of the bridges its patch ports lead to, since translation continues there).
     pub fn generation(&self) -> (u64, u64) {
+        let (mut c, mut m) = self.own_generation();
+        for peer in crate::patch::peers(self) {
+            let (pc, pm) = peer.own_generation();
+            c = c.wrapping_add(pc);
+            m = m.wrapping_add(pm);
+        }
+        (c, m)
+    }
+
+    fn own_generation(&self) -> (u64, u64) {
         let m = self.macs.lock().unwrap_or_else(|p| p.into_inner()).generation();
         (self.config_gen.load(Ordering::Acquire), m)
     }
@@ -186,10 +216,11 @@ impl Switch {
         }
         changed.extend(bridges.keys().cloned());
         *bridges = next;
+        crate::patch::link(&bridges);
         let mut index = HashMap::new();
         for b in bridges.values() {
             let c = b.config();
-            for p in c.ports.values() {
+            for p in c.ports.values().filter(|p| p.dp_port != NO_DP_PORT) {
                 index.insert((c.dp_type, p.dp_port), b.clone());
             }
         }

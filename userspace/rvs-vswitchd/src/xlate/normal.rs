@@ -8,15 +8,23 @@
 //!    anything else floods to every other port that carries the VLAN;
 //! 5. each output gets the VLAN tagging its port wants.
 //!
+//! Bonds ([`crate::bond`]) are one port ("bundle") each: learning, the hairpin check and
+//! flooding work on bundles, and each output into a bond picks one member. Mirrors
+//! ([`crate::mirror`]) add copies after the outputs; a mirror's output port takes no part in
+//! switching. An output to a patch port ([`crate::patch`]) continues translation in the peer
+//! bridge as if received on the peer port, so one megaflow covers the whole path.
+//!
 //! Consulted fields: the input port, the outer VID (and CFI), both MACs; plus what [`Xlate::new`]
-//! always consults. Not implemented yet: bonds, mirrors, IGMP/MLD snooping, `flood_vlans`,
-//! gratuitous-ARP MAC locking, per-port `no-flood`.
+//! always consults. Not implemented yet: IGMP/MLD snooping, `flood_vlans`, gratuitous-ARP MAC
+//! locking, per-port `no-flood`, LACP.
 
 use rvs_core::key::{field, VLAN_CFI};
 
 use super::{Xlate, VLAN_VID_MASK};
+use crate::bond::bundle_id;
 use crate::mac_learning::{fmt_mac, Learned};
-use crate::ofproto::{Bridge, BridgeConfig};
+use crate::ofproto::{Bridge, BridgeConfig, FailMode, OfPort};
+use crate::{mirror, patch};
 
 fn is_multicast(mac: &[u8; 6]) -> bool {
     mac[0] & 1 != 0
@@ -24,6 +32,18 @@ fn is_multicast(mac: &[u8; 6]) -> bool {
 
 fn is_reserved_multicast(mac: &[u8; 6]) -> bool {
     mac[..5] == [0x01, 0x80, 0xc2, 0x00, 0x00] && mac[5] & 0xf0 == 0
+}
+
+/// The bridge NORMAL runs on: the ingress bridge, or one reached through patch ports (`depth`
+/// patch crossings so far).
+#[derive(Debug, Clone, Copy)]
+pub struct Ctx<'a> {
+    /// The bridge.
+    pub br: &'a Bridge,
+    /// Its configuration.
+    pub cfg: &'a BridgeConfig,
+    /// Patch crossings so far.
+    pub depth: u32,
 }
 
 /// Translates NORMAL for the packet in `x` on bridge `br` (configuration `cfg`).
@@ -37,6 +57,23 @@ pub fn xlate_normal(x: &mut Xlate, br: &Bridge, cfg: &BridgeConfig) {
     x.consult_tci(VLAN_VID_MASK | VLAN_CFI);
     let tci = flow.vlan_tci();
     let vid = if tci & VLAN_CFI != 0 { tci & VLAN_VID_MASK } else { 0 };
+    normal_from(x, &Ctx { br, cfg, depth: 0 }, in_port, vid);
+}
+
+/// NORMAL for a packet received on `in_port` with VID `vid` (0: untagged), as far as this
+/// bridge decides: the outer TCI is already consulted by the caller.
+pub fn normal_from(x: &mut Xlate, ctx: &Ctx<'_>, in_port: &OfPort, vid: u16) {
+    let (br, cfg) = (ctx.br, ctx.cfg);
+    if cfg.fail_mode == FailMode::Secure && ctx.depth > 0 {
+        x.note(|| format!("bridge {}: fail_mode=secure and no OpenFlow flows: drop", cfg.name));
+        return;
+    }
+    let flow = x.flow;
+    let in_bundle = bundle_id(cfg, in_port.ofport);
+    if mirror::is_output(cfg, in_bundle) {
+        x.note(|| format!("NORMAL: dropping packet received on mirror output port {}", in_port.name));
+        return;
+    }
     let Some(vlan) = in_port.vlan.input_vlan(vid) else {
         x.note(|| {
             format!(
@@ -55,34 +92,42 @@ pub fn xlate_normal(x: &mut Xlate, br: &Bridge, cfg: &BridgeConfig) {
         x.note(|| format!("NORMAL: dropping packet with reserved multicast destination {}", fmt_mac(&dst)));
         return;
     }
+    if let Some(bond) = cfg.bonds.get(&in_bundle) {
+        if !bond.accepts(in_port.ofport, is_multicast(&dst)) {
+            x.note(|| format!("NORMAL: bond {}: member {} does not take this packet: drop", bond.name, in_port.name));
+            return;
+        }
+    }
     x.consult(field::ETH_SRC);
     let src = flow.eth_src();
     let mut macs = br.macs.lock().unwrap_or_else(|p| p.into_inner());
     if !is_multicast(&src) && x.may_learn {
-        match macs.learn(vlan, src, in_port.ofport, x.now) {
+        match macs.learn(vlan, src, in_bundle, x.now) {
             Learned::New => {
                 x.learned = true;
                 crate::dbg_log!("xlate", "{}: learned {} on port {} in VLAN {vlan}", cfg.name, fmt_mac(&src), in_port.name);
             }
             Learned::Moved(old) => {
                 x.learned = true;
-                crate::info!("xlate", "{}: {} moved from port {old} to port {} in VLAN {vlan}", cfg.name, fmt_mac(&src), in_port.ofport);
+                crate::info!("xlate", "{}: {} moved from port {old} to port {in_bundle} in VLAN {vlan}", cfg.name, fmt_mac(&src));
             }
             Learned::Refreshed => {}
         }
     }
     let known = if is_multicast(&dst) { None } else { macs.lookup(vlan, dst, x.now) };
     drop(macs);
+    let mut outs = Vec::new();
     match known {
-        Some(ofp) if ofp == in_port.ofport => {
+        Some(b) if b == in_bundle => {
             x.note(|| format!("NORMAL: learned {} on the input port {}, VLAN {vlan}: drop (no hairpin)", fmt_mac(&dst), in_port.name));
         }
-        Some(ofp) => match cfg.ports.get(&ofp).filter(|p| p.vlan.includes(vlan)) {
+        Some(b) => match cfg.ports.get(&b).filter(|p| p.vlan.includes(vlan) && !mirror::is_output(cfg, b)) {
             Some(p) => {
-                x.note(|| format!("NORMAL: forwarding to learned port {} ({}) in VLAN {vlan}", p.ofport, p.name));
-                x.output(p.dp_port, p.vlan.output_vid(vlan));
+                x.note(|| format!("NORMAL: forwarding to learned port {} ({}) in VLAN {vlan}", p.ofport, p.port_name));
+                output_bundle(x, ctx, b, vlan);
+                outs.push(b);
             }
-            None => x.note(|| format!("NORMAL: learned port {ofp} is gone or not in VLAN {vlan}: drop")),
+            None => x.note(|| format!("NORMAL: learned port {b} is gone or not in VLAN {vlan}: drop")),
         },
         None => {
             x.note(|| {
@@ -93,12 +138,40 @@ pub fn xlate_normal(x: &mut Xlate, br: &Bridge, cfg: &BridgeConfig) {
                 )
             });
             for p in cfg.ports.values() {
-                if p.ofport != in_port.ofport && p.vlan.includes(vlan) {
-                    x.note(|| format!("  -> port {} ({})", p.ofport, p.name));
-                    x.output(p.dp_port, p.vlan.output_vid(vlan));
+                let b = bundle_id(cfg, p.ofport);
+                if b == p.ofport && b != in_bundle && p.vlan.includes(vlan) && !mirror::is_output(cfg, b) {
+                    x.note(|| format!("  -> port {} ({})", p.ofport, p.port_name));
+                    output_bundle(x, ctx, b, vlan);
+                    outs.push(b);
                 }
             }
         }
+    }
+    if !cfg.mirrors.is_empty() {
+        mirror::output_mirrors(x, ctx, in_bundle, &outs, vlan);
+    }
+}
+
+/// Sends the packet, in `vlan`, out of bundle `b`: a bond picks a member, a patch port
+/// continues in its peer bridge, anything else is a datapath output with the port's tagging.
+pub fn output_bundle(x: &mut Xlate, ctx: &Ctx<'_>, b: u32, vlan: u16) {
+    let cfg = ctx.cfg;
+    let member = match cfg.bonds.get(&b) {
+        Some(bond) => match bond.output_member(x.flow.eth_src(), vlan) {
+            Some(m) => m,
+            None => {
+                x.note(|| format!("    bond {}: no usable member: no output", bond.name));
+                return;
+            }
+        },
+        None => b,
+    };
+    let Some(p) = cfg.ports.get(&member) else { return };
+    let vid = p.vlan.output_vid(vlan);
+    if cfg.patches.contains_key(&p.ofport) {
+        patch::output(x, ctx, p, vid);
+    } else {
+        x.output(p.dp_port, vid);
     }
 }
 
