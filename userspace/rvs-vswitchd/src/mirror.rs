@@ -4,8 +4,8 @@
 //! (`select_vlan`), and sends a copy either to one port (`output_port`; the port then takes no
 //! part in normal switching: what arrives on it is dropped and nothing is flooded to it) or to
 //! every port that carries `output_vlan` (tagged with that VLAN on trunks, untagged on access
-//! ports). A copy never goes back to the input bundle nor twice to the same bundle, and not to a
-//! bundle that already got the packet.
+//! ports). A copy never goes back to the input bundle; an `output_port` copy does not go to a
+//! bundle that already got the packet (an `output_vlan` copy does: it is in another VLAN).
 //!
 //! Mirrors are resolved by the reconciler from Port row UUIDs to bundle IDs
 //! ([`crate::bond::bundle_id`]); translation calls [`output_mirrors`] after NORMAL's outputs.
@@ -102,12 +102,11 @@ pub fn output_mirrors(x: &mut Xlate, ctx: &Ctx<'_>, in_bundle: u32, outs: &[u32]
         if let Some(ov) = m.out_vlan {
             for p in cfg.ports.values() {
                 let b = crate::bond::bundle_id(cfg, p.ofport);
-                if b != p.ofport || done.contains(&b) || !p.vlan.includes(ov) || is_output(cfg, b) || cfg.patches.contains_key(&b) {
+                if b != p.ofport || b == in_bundle || !p.vlan.includes(ov) || is_output(cfg, b) || cfg.patches.contains_key(&b) {
                     continue;
                 }
                 x.note(|| format!("mirror {}: copy to port {b} in VLAN {ov}", m.name));
                 normal::output_bundle(x, ctx, b, ov);
-                done.push(b);
             }
         }
     }
