@@ -52,7 +52,8 @@ restart_on() {
     echo "flow packets after restart: ${after:-none}"
     check "$m: the flow was adopted (its counter kept counting, not reset)" test "${after:-0}" -gt "${during:-0}"
     check "$m: ports kept their OpenFlow numbers" test "$($VS get interface rvrs2 ofport)" = 2
-    check "$m: client finished without a socket error" wait $cpid
+    wait $cpid; crc=$?
+    check "$m: client finished without a socket error" test "$crc" = 0
     wait $spid
     cat "$work/client.txt" "$work/stream.txt"
     sent=$(sed -n 's/^sent=//p' "$work/client.txt")
