@@ -59,11 +59,11 @@ ports_scenario() {
         $VS -- --id=@p get port portsa -- --id=@o get port portsc \
         -- --id=@m create mirror name=m0 select_src_port=@p select_dst_port=@p output_port=@o -- set bridge portsbr0 mirrors=@m
     check "$ty: mirror listed" sh -c "$VS list mirror | grep -q m0"
-    ip netns exec ports-c tcpdump -nn -e -i eth0 -U -w "$work/mirror.pcap" >/dev/null 2>&1 &
+    ip netns exec ports-c tcpdump --immediate-mode -nn -e -i eth0 -U -w "$work/mirror.pcap" >/dev/null 2>&1 &
     TCPDUMP_PIDS="$TCPDUMP_PIDS $!"
     sleep 1
     check "$ty: mirror: pa -> pb still works" ip netns exec ports-a ping -c 3 -i 0.2 -W 2 10.61.0.2
-    sleep 0.5
+    sleep 1
     for p in $TCPDUMP_PIDS; do kill "$p" 2>/dev/null; done
     TCPDUMP_PIDS=""
     sleep 0.5
@@ -91,14 +91,14 @@ ports_scenario() {
     $A bond/show >"$work/bond.txt" 2>&1; cat "$work/bond.txt"
     check "$ty: bond/show: mode and members" sh -c "grep -q '^bond_mode: active-backup' $work/bond.txt && grep -q '^member portsd1: enabled' $work/bond.txt && grep -q '^member portsd2: enabled' $work/bond.txt"
     check "$ty: bond/show: portsd1 active" grep -q '^active member: portsd1$' "$work/bond.txt"
-    ip netns exec ports-a tcpdump -nn -i eth0 -U -w "$work/pa.pcap" >/dev/null 2>&1 &
+    ip netns exec ports-a tcpdump --immediate-mode -nn -i eth0 -U -w "$work/pa.pcap" >/dev/null 2>&1 &
     TCPDUMP_PIDS="$TCPDUMP_PIDS $!"
-    tcpdump -nn -Q out -i portsd2 -U -w "$work/backup.pcap" >/dev/null 2>&1 &
+    tcpdump --immediate-mode -nn -Q out -i portsd2 -U -w "$work/backup.pcap" >/dev/null 2>&1 &
     TCPDUMP_PIDS="$TCPDUMP_PIDS $!"
     sleep 1
     check "$ty: bond: pa -> pd" ping_ok ports-a 10.61.0.4
     check "$ty: bond: pb -> pd (across the patch)" ping_ok ports-b 10.61.0.4
-    sleep 0.5
+    sleep 1
     for p in $TCPDUMP_PIDS; do kill "$p" 2>/dev/null; done
     TCPDUMP_PIDS=""
     sleep 0.5
