@@ -10,7 +10,7 @@
 //!   bridge wants are removed. `patch` interfaces get an OpenFlow port but no datapath port
 //!   ([`crate::patch`]); a port with several interfaces is a bond ([`crate::bond`]: member
 //!   carriers are re-read on every pass); mirrors are resolved to bundles ([`crate::mirror`]).
-//!   Tunnels are not supported yet and get an `error`.
+//!   GRE interfaces share one `gre` datapath port ([`crate::tunnel`]).
 //! - OpenFlow port numbers are stable: kept while the interface exists, else `ofport_request`,
 //!   else the number recorded in the database (so a restart keeps them), else the lowest free.
 //! - Status: `ofport` (-1 on failure), `ifindex`, `mac_in_use`, `admin_state`, `link_state`,
@@ -31,7 +31,7 @@ use crate::dbsync::Replica;
 use crate::mac_learning;
 use crate::ofproto::{BridgeConfig, DatapathTypeEq, OfPort, Switch, NO_DP_PORT, OFPP_LOCAL};
 use crate::upcall::{Backer, DEFAULT_MAX_IDLE_MS};
-use crate::{netdev, patch};
+use crate::{netdev, patch, tunnel};
 
 /// What happened to one interface.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -116,6 +116,7 @@ impl Vswitchd {
             }
         }
         let patches = patch::resolve(cfg);
+        let mut tunnels: BTreeMap<String, tunnel::Tunnel> = BTreeMap::new();
         // Which bridge wants which device, per datapath.
         let mut wanted: BTreeMap<u8, BTreeMap<String, (PortType, &IfaceCfg)>> = BTreeMap::new();
         for b in &cfg.bridges {
@@ -136,6 +137,18 @@ impl Vswitchd {
                             status.insert(i.uuid.clone(), err(format!("{}: a patch port cannot be a bond member", i.name)));
                         } else if let Some(Err(e)) = patches.get(&i.uuid) {
                             status.insert(i.uuid.clone(), err(e.clone()));
+                        }
+                        continue;
+                    }
+                    if i.ty == "gre" {
+                        match gre_tunnel(b, p, i, &tunnels) {
+                            Ok(t) => {
+                                tunnels.insert(i.uuid.clone(), t);
+                                wanted.entry(k).or_default().entry(tunnel::GRE_DP_PORT_NAME.to_string()).or_insert((PortType::Gre, i));
+                            }
+                            Err(e) => {
+                                status.insert(i.uuid.clone(), err(format!("{}: {e}", i.name)));
+                            }
                         }
                         continue;
                     }
@@ -240,6 +253,9 @@ impl Vswitchd {
                     if i.ty == "patch" {
                         return Some((p, i, NO_DP_PORT));
                     }
+                    if i.ty == "gre" {
+                        return Some((p, i, *ports?.get(tunnel::GRE_DP_PORT_NAME)?));
+                    }
                     Some((p, i, *ports?.get(&i.name)?))
                 })
                 .collect();
@@ -250,7 +266,9 @@ impl Vswitchd {
                     continue;
                 };
                 next_ofmap.insert((b.name.clone(), i.name.clone()), ofport);
-                if dp != NO_DP_PORT {
+                if let Some(t) = tunnels.get(&i.uuid) {
+                    bc.tunnels.insert(ofport, *t);
+                } else if dp != NO_DP_PORT {
                     bc.by_dp.insert(dp, ofport);
                 }
                 if let Some(Ok(peer)) = patches.get(&i.uuid) {
@@ -260,7 +278,7 @@ impl Vswitchd {
                     ofport,
                     OfPort { ofport, name: i.name.clone(), port_name: p.name.clone(), dp_port: dp, iface_type: i.ty.clone(), vlan: p.vlan.clone() },
                 );
-                let dev = if i.ty == "patch" { None } else { netdev::status(&i.name) };
+                let dev = if matches!(i.ty.as_str(), "patch" | "gre") { None } else { netdev::status(&i.name) };
                 status.insert(i.uuid.clone(), IfaceStatus { ofport: i64::from(ofport), error: None, dev });
             }
             self.bundles(b, &mut bc, &mut bond_keys);
@@ -356,6 +374,22 @@ impl Vswitchd {
             }
         }
     }
+}
+
+/// The tunnel of GRE interface `i` (port `p` of bridge `b`), or why it cannot work; `seen` holds
+/// the tunnels of the GRE interfaces accepted so far (two may not receive the same packets).
+fn gre_tunnel(b: &BridgeCfg, p: &PortCfg, i: &IfaceCfg, seen: &BTreeMap<String, tunnel::Tunnel>) -> Result<tunnel::Tunnel, String> {
+    if b.dp_type != DatapathType::System {
+        return Err("GRE ports need the kernel datapath (datapath_type=system)".into());
+    }
+    if p.interfaces.len() > 1 {
+        return Err("a GRE port cannot be a bond member".into());
+    }
+    let t = tunnel::Tunnel::from_options(&i.options)?;
+    if seen.values().any(|o| o.remote == t.remote && o.key == t.key && (o.local.is_none() || t.local.is_none() || o.local == t.local)) {
+        return Err(format!("another GRE port already has remote_ip {} and the same key", t.remote));
+    }
+    Ok(t)
 }
 
 fn other_u64(b: &BridgeCfg, k: &str) -> Option<u64> {

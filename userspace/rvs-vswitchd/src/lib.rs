@@ -8,7 +8,7 @@
 //!   write-back and `cur_cfg`.
 //! - [`ofproto`]: bridges' run-time state (ports, MAC tables) shared with translation;
 //!   [`vlan`], [`mac_learning`]: the NORMAL pipeline's building blocks; [`bond`], [`mirror`],
-//!   [`patch`]: bonded ports, port mirroring and patch ports.
+//!   [`patch`], [`tunnel`]: bonded ports, port mirroring, patch ports and GRE ports.
 //! - [`xlate`]: translation with wildcard tracking; [`xlate::normal`]: the NORMAL action.
 //! - [`upcall`]: datapath backers, handler threads (miss → megaflow + execute), revalidator.
 //! - [`unixctl`], [`commands`]: the control socket and its commands; [`vlog`]: logging;
@@ -31,6 +31,7 @@ pub mod mirror;
 pub mod odp;
 pub mod ofproto;
 pub mod patch;
+pub mod tunnel;
 pub mod unixctl;
 pub mod upcall;
 pub mod vlan;

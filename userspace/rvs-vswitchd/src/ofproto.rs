@@ -74,6 +74,8 @@ pub struct BridgeConfig {
     pub mirrors: Vec<crate::mirror::Mirror>,
     /// Patch ports: OpenFlow port → peer ([`crate::patch`]).
     pub patches: BTreeMap<u32, crate::patch::PatchPeer>,
+    /// GRE ports: OpenFlow port → tunnel ([`crate::tunnel`]; they share one datapath port).
+    pub tunnels: BTreeMap<u32, crate::tunnel::Tunnel>,
 }
 
 /// A [`DatapathType`] with `Default`, for [`BridgeConfig`].
@@ -220,7 +222,7 @@ impl Switch {
         let mut index = HashMap::new();
         for b in bridges.values() {
             let c = b.config();
-            for p in c.ports.values().filter(|p| p.dp_port != NO_DP_PORT) {
+            for p in c.ports.values().filter(|p| p.dp_port != NO_DP_PORT && !c.tunnels.contains_key(&p.ofport)) {
                 index.insert((c.dp_type, p.dp_port), b.clone());
             }
         }

@@ -50,7 +50,11 @@ pub struct Ctx<'a> {
 pub fn xlate_normal(x: &mut Xlate, br: &Bridge, cfg: &BridgeConfig) {
     let flow = x.flow;
     let in_dp = flow.in_port();
-    let Some(in_port) = cfg.port_by_dp(in_dp) else {
+    let in_port = match crate::tunnel::in_port(x, cfg, &flow) {
+        Some(p) => Some(p),
+        None => cfg.port_by_dp(in_dp).filter(|p| !cfg.tunnels.contains_key(&p.ofport)),
+    };
+    let Some(in_port) = in_port else {
         x.note(|| format!("NORMAL: input port {in_dp} is not a port of bridge {}: drop", cfg.name));
         return;
     };
@@ -170,6 +174,8 @@ pub fn output_bundle(x: &mut Xlate, ctx: &Ctx<'_>, b: u32, vlan: u16) {
     let vid = p.vlan.output_vid(vlan);
     if cfg.patches.contains_key(&p.ofport) {
         patch::output(x, ctx, p, vid);
+    } else if let Some(t) = cfg.tunnels.get(&p.ofport) {
+        crate::tunnel::output(x, t, p.dp_port, vid);
     } else {
         x.output(p.dp_port, vid);
     }
