@@ -14,6 +14,7 @@
 //! - [`unixctl`], [`commands`]: the control socket and its commands; [`vlog`]: logging;
 //!   [`daemon`]: detach, pidfile, signals; [`odp`]: datapath encodings and text forms;
 //!   [`netdev`]: device status and tap devices.
+//! - [`brcompat`]: brctl compatibility, the daemon side of rvs.ko's `brcompat=1` relay.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -21,6 +22,7 @@ pub mod vlog;
 
 pub mod bond;
 pub mod bridge;
+pub mod brcompat;
 pub mod commands;
 pub mod config;
 pub mod daemon;
