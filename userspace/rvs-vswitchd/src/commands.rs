@@ -2,7 +2,7 @@
 //! `version`, `exit [--cleanup]`, `vlog/set SPEC...`, `vlog/list`, `vlog/reopen`,
 //! `fdb/show BRIDGE`, `fdb/flush [BRIDGE]`, `dpif/show`, `dpif/dump-flows [-m] BRIDGE`,
 //! `ofproto/trace BRIDGE FLOW` (FLOW in the datapath syntax, `in_port` by number or interface
-//! name; nothing is learned), `upcall/show`.
+//! name; nothing is learned), `upcall/show`; `bond/show [PORT]` lives in [`crate::bond`].
 
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;

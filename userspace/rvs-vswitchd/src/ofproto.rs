@@ -32,7 +32,8 @@ pub enum FailMode {
     Secure,
 }
 
-/// One bridge port as translation sees it (one interface per port until bonds exist).
+/// One bridge interface as translation sees it (a bond's members are one each, grouped by
+/// [`BridgeConfig::bundle_of`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OfPort {
     /// OpenFlow port number (`Interface.ofport`).
