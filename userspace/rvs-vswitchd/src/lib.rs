@@ -10,6 +10,8 @@
 //!   [`vlan`], [`mac_learning`]: the NORMAL pipeline's building blocks; [`bond`], [`mirror`],
 //!   [`patch`], [`tunnel`]: bonded ports, port mirroring, patch ports and GRE ports.
 //! - [`xlate`]: translation with wildcard tracking; [`xlate::normal`]: the NORMAL action.
+//! - [`pipeline`]: the OpenFlow flow tables, groups and meters of each bridge, and their
+//!   translation onto the same context.
 //! - [`upcall`]: datapath backers, handler threads (miss → megaflow + execute), revalidator.
 //! - [`unixctl`], [`commands`]: the control socket and its commands; [`vlog`]: logging;
 //!   [`daemon`]: detach, pidfile, signals; [`odp`]: datapath encodings and text forms;
@@ -33,6 +35,7 @@ pub mod mirror;
 pub mod odp;
 pub mod ofproto;
 pub mod patch;
+pub mod pipeline;
 pub mod tunnel;
 pub mod unixctl;
 pub mod upcall;

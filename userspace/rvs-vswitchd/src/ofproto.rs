@@ -3,6 +3,11 @@
 //! the switch-wide index from (datapath type, datapath port) to the bridge that owns it, which
 //! the upcall handlers use to route a miss.
 //!
+//! Each bridge also owns its OpenFlow [`Pipeline`] (flow tables, groups, meters) and its
+//! [`Events`] (packet-ins and flow removals for controllers). A new bridge in
+//! `fail_mode=standalone` starts with the default `priority=0 actions=NORMAL` flow; the
+//! controller connection manager adds and removes it as controllers come and go.
+//!
 //! The reconciler ([`crate::bridge`]) publishes a new immutable [`BridgeConfig`] whenever the
 //! database changes; handlers take an `Arc` snapshot per upcall, so reconfiguration never
 //! blocks forwarding.
@@ -14,6 +19,8 @@ use std::sync::{Arc, Mutex, RwLock, Weak};
 use rvs_dpif::{DatapathType, PortNo};
 
 use crate::mac_learning::MacTable;
+use crate::pipeline::{Events, Pipeline};
+use crate::upcall::Backer;
 use crate::vlan::PortVlan;
 
 /// OpenFlow's number for a bridge's own (local) port.
@@ -99,6 +106,10 @@ pub struct Bridge {
     /// The MAC learning table.
     pub macs: Mutex<MacTable>,
     config_gen: AtomicU64,
+    /// The OpenFlow tables.
+    pub pipeline: RwLock<Pipeline>,
+    /// Packet-in and flow-removed notifications.
+    pub events: Events,
     /// Bridges this one's patch ports lead to, by OpenFlow port (set by [`Switch::publish`]).
     pub patch_peers: RwLock<BTreeMap<u32, Weak<Bridge>>>,
 }
@@ -106,11 +117,15 @@ pub struct Bridge {
 impl Bridge {
     /// A bridge with `cfg`.
     pub fn new(cfg: BridgeConfig, macs: MacTable) -> Bridge {
+        let mut pipeline = Pipeline::new();
+        pipeline.set_default_normal(cfg.fail_mode == FailMode::Standalone);
         Bridge {
             name: cfg.name.clone(),
             config: RwLock::new(Arc::new(cfg)),
             macs: Mutex::new(macs),
             config_gen: AtomicU64::new(1),
+            pipeline: RwLock::new(pipeline),
+            events: Events::new(),
             patch_peers: RwLock::new(BTreeMap::new()),
         }
     }
@@ -126,26 +141,34 @@ impl Bridge {
         if **g == cfg {
             return false;
         }
+        if g.fail_mode != cfg.fail_mode {
+            // Without a controller, standalone forwards with NORMAL and secure drops; the
+            // connection manager overrides this while controllers are configured.
+            self.pipeline.write().unwrap_or_else(|p| p.into_inner()).set_default_normal(cfg.fail_mode == FailMode::Standalone);
+        }
         *g = Arc::new(cfg);
         self.config_gen.fetch_add(1, Ordering::AcqRel);
         true
     }
 
-    /// Changes when translation of some flow might change (configuration or MAC table, its
-    /// own or those of the bridges its patch ports lead to, since translation continues there).
-    pub fn generation(&self) -> (u64, u64) {
-        let (mut c, mut m) = self.own_generation();
+    /// Changes when translation of some flow might change (configuration, MAC table,
+    /// OpenFlow pipeline), its own or those of the bridges its patch ports lead to, since
+    /// translation continues there.
+    pub fn generation(&self) -> (u64, u64, u64) {
+        let (mut c, mut m, mut v) = self.own_generation();
         for peer in crate::patch::peers(self) {
-            let (pc, pm) = peer.own_generation();
+            let (pc, pm, pv) = peer.own_generation();
             c = c.wrapping_add(pc);
             m = m.wrapping_add(pm);
+            v = v.wrapping_add(pv);
         }
-        (c, m)
+        (c, m, v)
     }
 
-    fn own_generation(&self) -> (u64, u64) {
+    fn own_generation(&self) -> (u64, u64, u64) {
         let m = self.macs.lock().unwrap_or_else(|p| p.into_inner()).generation();
-        (self.config_gen.load(Ordering::Acquire), m)
+        let v = self.pipeline.read().unwrap_or_else(|p| p.into_inner()).version();
+        (self.config_gen.load(Ordering::Acquire), m, v)
     }
 }
 
@@ -154,6 +177,7 @@ impl Bridge {
 pub struct Switch {
     bridges: RwLock<BTreeMap<String, Arc<Bridge>>>,
     index: RwLock<HashMap<(DatapathTypeEq, PortNo), Arc<Bridge>>>,
+    backers: RwLock<Vec<(DatapathTypeEq, Weak<Backer>)>>,
 }
 
 impl std::hash::Hash for DatapathTypeEq {
@@ -176,6 +200,18 @@ impl Switch {
     /// All bridges, by name.
     pub fn bridges(&self) -> Vec<Arc<Bridge>> {
         self.bridges.read().unwrap_or_else(|p| p.into_inner()).values().cloned().collect()
+    }
+
+    /// Records the datapath of type `ty` (for packet-out).
+    pub fn register_backer(&self, ty: DatapathType, b: &Arc<Backer>) {
+        let mut v = self.backers.write().unwrap_or_else(|p| p.into_inner());
+        v.retain(|(t, w)| t.0 != ty && w.strong_count() > 0);
+        v.push((DatapathTypeEq(ty), Arc::downgrade(b)));
+    }
+
+    /// The running datapath of type `ty`.
+    pub fn backer(&self, ty: DatapathType) -> Option<Arc<Backer>> {
+        self.backers.read().unwrap_or_else(|p| p.into_inner()).iter().find(|(t, _)| t.0 == ty).and_then(|(_, w)| w.upgrade())
     }
 
     /// The bridge that owns datapath port `port` of the `ty` datapath.

@@ -111,6 +111,24 @@ pub fn bridge_for_key(sw: &Switch, ty: DatapathType, k: &FlowKey) -> Option<Arc<
 
 /// Encapsulates towards `t` and outputs to the shared GRE datapath port `dp` with VID `vid`.
 pub fn output(x: &mut Xlate, t: &Tunnel, dp: u32, vid: u16) {
+    if set_tunnel(x, t) {
+        x.output(dp, vid);
+    }
+}
+
+/// The OpenFlow input port of the packet in `x`: its GRE port when it came through a tunnel
+/// (consulting the tunnel fields), else the port of its datapath input port.
+pub fn input_ofport(x: &mut Xlate, cfg: &BridgeConfig) -> Option<u32> {
+    let flow = x.flow;
+    match in_port(x, cfg, &flow) {
+        Some(p) => Some(p.ofport),
+        None => cfg.by_dp.get(&flow.in_port()).copied().filter(|o| !cfg.tunnels.contains_key(o)),
+    }
+}
+
+/// Emits the `set(tunnel(...))` that sends the packet towards `t` on the next output to the
+/// GRE datapath port; false if it cannot be encoded (nothing emitted).
+pub fn set_tunnel(x: &mut Xlate, t: &Tunnel) -> bool {
     let mut tk = FlowKey::ZERO;
     tk.set_tun_ipv4_dst(u32::from(t.remote));
     if let Some(l) = t.local {
@@ -127,11 +145,11 @@ pub fn output(x: &mut Xlate, t: &Tunnel, dp: u32, vid: u16) {
     let mut w = Writer::new(&mut buf);
     if rvs_core::ovs::tunnel_nl::put(&mut w, &tk, &tk).is_err() {
         x.note(|| "    cannot encode the tunnel: drop".into());
-        return;
+        return false;
     }
     let payload = w.written().to_vec();
     x.actions.push(&Action::Set(&payload));
-    x.output(dp, vid);
+    true
 }
 
 #[cfg(test)]
