@@ -7,8 +7,10 @@
 //! - Interfaces → datapath ports: `""`/`system` (an existing device), `internal` (a device the
 //!   datapath creates; the one named after its bridge is the bridge's local port), `tap` (a
 //!   persistent tap rvs creates). A port whose device or type changed is re-added; ports no
-//!   bridge wants are removed. `patch`, tunnels and bonds (several interfaces per port) are not
-//!   supported yet and get an `error` instead.
+//!   bridge wants are removed. `patch` interfaces get an OpenFlow port but no datapath port
+//!   ([`crate::patch`]); a port with several interfaces is a bond ([`crate::bond`]: member
+//!   carriers are re-read on every pass); mirrors are resolved to bundles ([`crate::mirror`]).
+//!   GRE interfaces share one `gre` datapath port ([`crate::tunnel`]).
 //! - OpenFlow port numbers are stable: kept while the interface exists, else `ofport_request`,
 //!   else the number recorded in the database (so a restart keeps them), else the lowest free.
 //! - Status: `ofport` (-1 on failure), `ifindex`, `mac_in_use`, `admin_state`, `link_state`,
@@ -22,12 +24,14 @@ use std::time::Duration;
 use rvs_dpif::{DatapathType, PortNo, PortSpec, PortType};
 use serde_json::{json, Value};
 
-use crate::config::{set_atoms, BridgeCfg, Config, IfaceCfg};
+use crate::bond::{Bond, BondState};
+use crate::config::{set_atoms, BridgeCfg, Config, IfaceCfg, PortCfg};
+use crate::mirror::Mirror;
 use crate::dbsync::Replica;
 use crate::mac_learning;
-use crate::ofproto::{BridgeConfig, DatapathTypeEq, OfPort, Switch, OFPP_LOCAL};
+use crate::ofproto::{BridgeConfig, DatapathTypeEq, OfPort, Switch, NO_DP_PORT, OFPP_LOCAL};
 use crate::upcall::{Backer, DEFAULT_MAX_IDLE_MS};
-use crate::netdev;
+use crate::{netdev, patch, tunnel};
 
 /// What happened to one interface.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -55,6 +59,8 @@ pub struct Vswitchd {
     pub backers: Mutex<BTreeMap<u8, Arc<Backer>>>,
     ofports: Mutex<HashMap<(String, String), u32>>,
     taps: Mutex<BTreeSet<String>>,
+    bonds: Mutex<BondState>,
+    logged: Mutex<BTreeSet<String>>,
     n_handlers: usize,
     /// Set by `exit` / SIGTERM.
     pub exiting: AtomicBool,
@@ -70,6 +76,8 @@ impl Vswitchd {
             backers: Mutex::new(BTreeMap::new()),
             ofports: Mutex::new(HashMap::new()),
             taps: Mutex::new(BTreeSet::new()),
+            bonds: Mutex::new(BondState::default()),
+            logged: Mutex::new(BTreeSet::new()),
             n_handlers,
             exiting: AtomicBool::new(false),
             cleanup: AtomicBool::new(false),
@@ -107,6 +115,8 @@ impl Vswitchd {
                 }
             }
         }
+        let patches = patch::resolve(cfg);
+        let mut tunnels: BTreeMap<String, tunnel::Tunnel> = BTreeMap::new();
         // Which bridge wants which device, per datapath.
         let mut wanted: BTreeMap<u8, BTreeMap<String, (PortType, &IfaceCfg)>> = BTreeMap::new();
         for b in &cfg.bridges {
@@ -121,8 +131,25 @@ impl Vswitchd {
                         status.insert(i.uuid.clone(), err(e.clone()));
                         continue;
                     }
-                    if n > 0 {
-                        status.insert(i.uuid.clone(), err(format!("port {} has several interfaces: bonds are not supported yet", p.name)));
+                    let _ = n;
+                    if i.ty == "patch" {
+                        if p.interfaces.len() > 1 {
+                            status.insert(i.uuid.clone(), err(format!("{}: a patch port cannot be a bond member", i.name)));
+                        } else if let Some(Err(e)) = patches.get(&i.uuid) {
+                            status.insert(i.uuid.clone(), err(e.clone()));
+                        }
+                        continue;
+                    }
+                    if i.ty == "gre" {
+                        match gre_tunnel(b, p, i, &tunnels) {
+                            Ok(t) => {
+                                tunnels.insert(i.uuid.clone(), t);
+                                wanted.entry(k).or_default().entry(tunnel::GRE_DP_PORT_NAME.to_string()).or_insert((PortType::Gre, i));
+                            }
+                            Err(e) => {
+                                status.insert(i.uuid.clone(), err(format!("{}: {e}", i.name)));
+                            }
+                        }
                         continue;
                     }
                     let pt = match i.ty.as_str() {
@@ -204,6 +231,7 @@ impl Vswitchd {
         let mut configs = Vec::new();
         let mut ofmap = self.ofports.lock().unwrap_or_else(|p| p.into_inner());
         let mut next_ofmap = HashMap::new();
+        let mut bond_keys = BTreeSet::new();
         for b in &cfg.bridges {
             let ports = dp_ports.get(&ty_key(b.dp_type));
             let mut bc = BridgeConfig {
@@ -214,13 +242,19 @@ impl Vswitchd {
                 forward_bpdu: b.other_config.get("forward-bpdu").is_some_and(|v| v == "true"),
                 ..Default::default()
             };
-            let members: Vec<(&crate::config::PortCfg, &IfaceCfg, PortNo)> = b
+            let members: Vec<(&PortCfg, &IfaceCfg, PortNo)> = b
                 .ports
                 .iter()
-                .filter_map(|p| {
-                    let i = p.interfaces.first()?;
+                .flat_map(|p| p.interfaces.iter().map(move |i| (p, i)))
+                .filter_map(|(p, i)| {
                     if status.contains_key(&i.uuid) {
                         return None;
+                    }
+                    if i.ty == "patch" {
+                        return Some((p, i, NO_DP_PORT));
+                    }
+                    if i.ty == "gre" {
+                        return Some((p, i, *ports?.get(tunnel::GRE_DP_PORT_NAME)?));
                     }
                     Some((p, i, *ports?.get(&i.name)?))
                 })
@@ -232,17 +266,27 @@ impl Vswitchd {
                     continue;
                 };
                 next_ofmap.insert((b.name.clone(), i.name.clone()), ofport);
-                bc.by_dp.insert(dp, ofport);
+                if let Some(t) = tunnels.get(&i.uuid) {
+                    bc.tunnels.insert(ofport, *t);
+                } else if dp != NO_DP_PORT {
+                    bc.by_dp.insert(dp, ofport);
+                }
+                if let Some(Ok(peer)) = patches.get(&i.uuid) {
+                    bc.patches.insert(ofport, peer.clone());
+                }
                 bc.ports.insert(
                     ofport,
                     OfPort { ofport, name: i.name.clone(), port_name: p.name.clone(), dp_port: dp, iface_type: i.ty.clone(), vlan: p.vlan.clone() },
                 );
-                status.insert(i.uuid.clone(), IfaceStatus { ofport: i64::from(ofport), error: None, dev: netdev::status(&i.name) });
+                let dev = if matches!(i.ty.as_str(), "patch" | "gre") { None } else { netdev::status(&i.name) };
+                status.insert(i.uuid.clone(), IfaceStatus { ofport: i64::from(ofport), error: None, dev });
             }
+            self.bundles(b, &mut bc, &mut bond_keys);
             configs.push(bc);
         }
         *ofmap = next_ofmap;
         drop(ofmap);
+        self.bonds.lock().unwrap_or_else(|p| p.into_inner()).retain(&bond_keys);
         let aging = |name: &str| {
             let b = cfg.bridges.iter().find(|b| b.name == name);
             let age = b.and_then(|b| other_u64(b, "mac-aging-time")).map_or(mac_learning::DEFAULT_AGING, Duration::from_secs);
@@ -269,6 +313,54 @@ impl Vswitchd {
         status
     }
 
+    /// Logs `msg` once (until it stops being reported: reconciliation runs every two seconds).
+    fn warn_once(&self, now: &mut BTreeSet<String>, msg: String) {
+        if !self.logged.lock().unwrap_or_else(|p| p.into_inner()).contains(&msg) {
+            crate::warn!("bridge", "{msg}");
+        }
+        now.insert(msg);
+    }
+
+    /// Fills `bc`'s bonds (ports with several working interfaces) and mirrors from `b`, once its
+    /// ports are in `bc.ports`. `keys` collects the bonds that exist.
+    fn bundles(&self, b: &BridgeCfg, bc: &mut BridgeConfig, keys: &mut BTreeSet<(String, String)>) {
+        let mut msgs = BTreeSet::new();
+        let mut bundle_of_port: BTreeMap<&str, u32> = BTreeMap::new();
+        let mut state = self.bonds.lock().unwrap_or_else(|p| p.into_inner());
+        for p in &b.ports {
+            let members: Vec<(u32, String)> = bc.ports.values().filter(|o| o.port_name == p.name).map(|o| (o.ofport, o.name.clone())).collect();
+            if members.is_empty() {
+                continue;
+            }
+            if p.interfaces.len() < 2 {
+                bundle_of_port.insert(&p.uuid, members[0].0);
+                continue;
+            }
+            let usable = |n: &str| netdev::status(n).is_some_and(|d| d.admin_up && d.link_up);
+            let (bond, warnings): (Bond, Vec<String>) = state.build(&b.name, p, &members, &usable);
+            for w in warnings {
+                self.warn_once(&mut msgs, format!("bridge {}: bond {}: {w}", b.name, p.name));
+            }
+            let id = bond.id();
+            for (o, _) in &bond.members {
+                bc.bundle_of.insert(*o, id);
+            }
+            bundle_of_port.insert(&p.uuid, id);
+            keys.insert((b.name.clone(), p.name.clone()));
+            bc.bonds.insert(id, bond);
+        }
+        drop(state);
+        for m in &b.mirrors {
+            match Mirror::resolve(m, &|u| bundle_of_port.get(u).copied()) {
+                Ok(m) => bc.mirrors.push(m),
+                Err(e) => self.warn_once(&mut msgs, format!("bridge {}: {e}", b.name)),
+            }
+        }
+        let mut logged = self.logged.lock().unwrap_or_else(|p| p.into_inner());
+        logged.retain(|l| !l.starts_with(&format!("bridge {}: ", b.name)) || msgs.contains(l));
+        logged.extend(msgs);
+    }
+
     /// Stops every datapath's threads (deleting the datapaths with `exit --cleanup`).
     pub fn shutdown(&self) {
         let cleanup = self.cleanup.load(Ordering::Acquire);
@@ -282,6 +374,22 @@ impl Vswitchd {
             }
         }
     }
+}
+
+/// The tunnel of GRE interface `i` (port `p` of bridge `b`), or why it cannot work; `seen` holds
+/// the tunnels of the GRE interfaces accepted so far (two may not receive the same packets).
+fn gre_tunnel(b: &BridgeCfg, p: &PortCfg, i: &IfaceCfg, seen: &BTreeMap<String, tunnel::Tunnel>) -> Result<tunnel::Tunnel, String> {
+    if b.dp_type != DatapathType::System {
+        return Err("GRE ports need the kernel datapath (datapath_type=system)".into());
+    }
+    if p.interfaces.len() > 1 {
+        return Err("a GRE port cannot be a bond member".into());
+    }
+    let t = tunnel::Tunnel::from_options(&i.options)?;
+    if seen.values().any(|o| o.remote == t.remote && o.key == t.key && (o.local.is_none() || t.local.is_none() || o.local == t.local)) {
+        return Err(format!("another GRE port already has remote_ip {} and the same key", t.remote));
+    }
+    Ok(t)
 }
 
 fn other_u64(b: &BridgeCfg, k: &str) -> Option<u64> {
@@ -391,6 +499,7 @@ mod tests {
             protocols: vec![],
             other_config: BTreeMap::new(),
             ports: vec![],
+            mirrors: vec![],
         };
         let mut local = iface("br0", None, None);
         local.ty = "internal".into();

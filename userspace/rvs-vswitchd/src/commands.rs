@@ -3,7 +3,8 @@
 //! `fdb/show BRIDGE`, `fdb/flush [BRIDGE]`, `dpif/show`, `dpif/dump-flows [-m] BRIDGE`,
 //! `ofproto/trace BRIDGE FLOW` (FLOW in the datapath syntax, `in_port` by number or interface
 //! name; nothing is learned; each OpenFlow table's rule is shown), `bridge/dump-flows BRIDGE`
-//! (the OpenFlow rules with their counters, in `ovs-ofctl dump-flows` form), `upcall/show`.
+//! (the OpenFlow rules with their counters, in `ovs-ofctl dump-flows` form), `upcall/show`;
+//! `bond/show [PORT]` lives in [`crate::bond`].
 
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
@@ -26,6 +27,7 @@ pub fn version() -> String {
 /// Registers every command on `s`.
 pub fn register(s: &Server, vs: &Arc<Vswitchd>) {
     s.register("version", "", 0, 0, |_| Ok(version() + "\n"));
+    crate::bond::register(s, vs);
     let v = vs.clone();
     s.register("exit", "[--cleanup]", 0, 1, move |a| {
         match a.first().map(String::as_str) {
@@ -135,7 +137,14 @@ fn dpif_show(vs: &Vswitchd) -> Result<String, String> {
             for p in ports {
                 let ty = if p.iface_type.is_empty() { upcall::type_name(bk.ty) } else { p.iface_type.as_str() };
                 let ofp = if p.ofport == OFPP_LOCAL { "65534".to_string() } else { p.ofport.to_string() };
-                let _ = writeln!(out, "    {} {ofp}/{}: ({ty})", p.name, p.dp_port);
+                match cfg.patches.get(&p.ofport) {
+                    Some(peer) => {
+                        let _ = writeln!(out, "    {} {ofp}/none: (patch: peer={})", p.name, peer.iface);
+                    }
+                    None => {
+                        let _ = writeln!(out, "    {} {ofp}/{}: ({ty})", p.name, p.dp_port);
+                    }
+                }
             }
         }
     }

@@ -39,8 +39,42 @@ pub struct PortCfg {
     pub vlan: PortVlan,
     /// A problem with the VLAN columns, to log.
     pub vlan_warning: Option<String>,
-    /// Interfaces (one; more would be a bond, not supported yet).
+    /// Interfaces (several make a bond).
     pub interfaces: Vec<IfaceCfg>,
+    /// Bond columns (used when the port has several interfaces).
+    pub bond: BondCfg,
+}
+
+/// A port's bond columns, as written (interpreted by [`crate::bond`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BondCfg {
+    /// `bond_mode`.
+    pub mode: Option<String>,
+    /// `lacp`.
+    pub lacp: Option<String>,
+    /// `other_config:bond-detect-mode`.
+    pub detect_mode: Option<String>,
+}
+
+/// A mirror row (ports by Port row UUID).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MirrorCfg {
+    /// Row UUID.
+    pub uuid: String,
+    /// Name.
+    pub name: String,
+    /// `select_all`.
+    pub select_all: bool,
+    /// `select_src_port`.
+    pub select_src_port: Vec<String>,
+    /// `select_dst_port`.
+    pub select_dst_port: Vec<String>,
+    /// `select_vlan`.
+    pub select_vlan: Vec<u16>,
+    /// `output_port`.
+    pub output_port: Option<String>,
+    /// `output_vlan`.
+    pub output_vlan: Option<u16>,
 }
 
 /// A `Controller` row (one OpenFlow controller or listener of a bridge).
@@ -92,6 +126,8 @@ pub struct BridgeCfg {
     pub other_config: BTreeMap<String, String>,
     /// Ports, by name.
     pub ports: Vec<PortCfg>,
+    /// Mirrors, by name.
+    pub mirrors: Vec<MirrorCfg>,
 }
 
 /// The whole desired configuration.
@@ -212,7 +248,7 @@ impl Config {
                     });
                 }
                 interfaces.sort_by(|a, b| a.name.cmp(&b.name));
-                ports.push(PortCfg { uuid: pu.to_string(), name: pname, vlan, vlan_warning, interfaces });
+                ports.push(PortCfg { uuid: pu.to_string(), name: pname, vlan, vlan_warning, interfaces, bond: read_bond(p) });
             }
             ports.sort_by(|a, b| a.name.cmp(&b.name));
             let mut controllers = Vec::new();
@@ -240,11 +276,42 @@ impl Config {
                 protocols,
                 other_config: string_map(b.get("other_config")),
                 ports,
+                mirrors: read_mirrors(r, b),
             });
         }
         cfg.bridges.sort_by(|a, b| a.name.cmp(&b.name));
         cfg
     }
+}
+
+/// The bond columns of Port row `p`.
+fn read_bond(p: &Map<String, Value>) -> BondCfg {
+    BondCfg {
+        mode: opt_str(p.get("bond_mode")).map(str::to_string),
+        lacp: opt_str(p.get("lacp")).map(str::to_string),
+        detect_mode: string_map(p.get("other_config")).remove("bond-detect-mode"),
+    }
+}
+
+/// The mirrors Bridge row `b` references.
+fn read_mirrors(r: &Replica, b: &Map<String, Value>) -> Vec<MirrorCfg> {
+    let mut out = Vec::new();
+    for mu in refs(b, "mirrors") {
+        let Some(m) = r.row("Mirror", mu) else { continue };
+        let uuids = |c: &str| refs(m, c).into_iter().map(str::to_string).collect::<Vec<_>>();
+        out.push(MirrorCfg {
+            uuid: mu.to_string(),
+            name: str_col(m, "name").to_string(),
+            select_all: m.get("select_all").and_then(Value::as_bool).unwrap_or(false),
+            select_src_port: uuids("select_src_port"),
+            select_dst_port: uuids("select_dst_port"),
+            select_vlan: set_atoms(m.get("select_vlan")).iter().filter_map(|a| a.as_u64()).filter_map(|v| u16::try_from(v).ok()).collect(),
+            output_port: refs(m, "output_port").first().map(|u| u.to_string()),
+            output_vlan: opt_int(m.get("output_vlan")).and_then(|v| u16::try_from(v).ok()),
+        });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! `ovsdb-server` with rvs's schema).
 //!
 //! Either way the daemon talks RFC 7047 through one [`ovsdb::client::Client`]: a `monitor` of the
-//! Open_vSwitch, Bridge, Port and Interface tables keeps a [`Replica`] (rows as JSON objects);
+//! Open_vSwitch, Bridge, Port, Interface, Controller and Mirror tables keeps a [`Replica`] (rows as JSON objects);
 //! [`Db::transact`] writes status back. A lost external connection is retried every second and
 //! the monitor restarted (the replica is rebuilt from its initial contents).
 
@@ -21,7 +21,7 @@ use serde_json::{json, Map, Value};
 /// Database name.
 pub const DB: &str = "Open_vSwitch";
 /// Tables the daemon monitors.
-pub const TABLES: &[&str] = &["Open_vSwitch", "Bridge", "Port", "Interface", "Controller"];
+pub const TABLES: &[&str] = &["Open_vSwitch", "Bridge", "Port", "Interface", "Controller", "Mirror"];
 const MONITOR_ID: &str = "rvs-vswitchd";
 
 /// One table: row UUID → columns.

@@ -7,7 +7,8 @@
 //!   / `ovs-netdev`, as Open vSwitch), ports and interfaces onto datapath ports, status
 //!   write-back and `cur_cfg`.
 //! - [`ofproto`]: bridges' run-time state (ports, MAC tables) shared with translation;
-//!   [`vlan`], [`mac_learning`]: the NORMAL pipeline's building blocks.
+//!   [`vlan`], [`mac_learning`]: the NORMAL pipeline's building blocks; [`bond`], [`mirror`],
+//!   [`patch`], [`tunnel`]: bonded ports, port mirroring, patch ports and GRE ports.
 //! - [`xlate`]: translation with wildcard tracking; [`xlate::normal`]: the NORMAL action.
 //! - [`pipeline`]: the OpenFlow flow tables, groups and meters of each bridge, and their
 //!   translation onto the same context.
@@ -22,6 +23,7 @@
 
 pub mod vlog;
 
+pub mod bond;
 pub mod bridge;
 pub mod brcompat;
 pub mod commands;
@@ -31,9 +33,12 @@ pub mod daemon;
 pub mod dbsync;
 pub mod mac_learning;
 pub mod netdev;
+pub mod mirror;
 pub mod odp;
 pub mod ofproto;
+pub mod patch;
 pub mod pipeline;
+pub mod tunnel;
 pub mod unixctl;
 pub mod upcall;
 pub mod vlan;

@@ -26,6 +26,9 @@ use crate::vlan::PortVlan;
 /// OpenFlow's number for a bridge's own (local) port.
 pub const OFPP_LOCAL: u32 = 0xfffe;
 
+/// The datapath port number of ports that have none in the datapath (patch ports).
+pub const NO_DP_PORT: PortNo = u32::MAX;
+
 /// How a bridge forwards packets no controller decided on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum FailMode {
@@ -36,7 +39,8 @@ pub enum FailMode {
     Secure,
 }
 
-/// One bridge port as translation sees it (one interface per port until bonds exist).
+/// One bridge interface as translation sees it (a bond's members are one each, grouped by
+/// [`BridgeConfig::bundle_of`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OfPort {
     /// OpenFlow port number (`Interface.ofport`).
@@ -70,6 +74,16 @@ pub struct BridgeConfig {
     pub max_idle_ms: u64,
     /// Forward reserved multicast (`other_config:forward-bpdu`).
     pub forward_bpdu: bool,
+    /// Bonds by bundle ID (their lowest member OpenFlow port; see [`crate::bond`]).
+    pub bonds: BTreeMap<u32, crate::bond::Bond>,
+    /// Bond member OpenFlow port → bundle ID (ports not listed are their own bundle).
+    pub bundle_of: BTreeMap<u32, u32>,
+    /// Mirrors ([`crate::mirror`]).
+    pub mirrors: Vec<crate::mirror::Mirror>,
+    /// Patch ports: OpenFlow port → peer ([`crate::patch`]).
+    pub patches: BTreeMap<u32, crate::patch::PatchPeer>,
+    /// GRE ports: OpenFlow port → tunnel ([`crate::tunnel`]; they share one datapath port).
+    pub tunnels: BTreeMap<u32, crate::tunnel::Tunnel>,
 }
 
 /// A [`DatapathType`] with `Default`, for [`BridgeConfig`].
@@ -96,6 +110,8 @@ pub struct Bridge {
     pub pipeline: RwLock<Pipeline>,
     /// Packet-in and flow-removed notifications.
     pub events: Events,
+    /// Bridges this one's patch ports lead to, by OpenFlow port (set by [`Switch::publish`]).
+    pub patch_peers: RwLock<BTreeMap<u32, Weak<Bridge>>>,
 }
 
 impl Bridge {
@@ -110,6 +126,7 @@ impl Bridge {
             config_gen: AtomicU64::new(1),
             pipeline: RwLock::new(pipeline),
             events: Events::new(),
+            patch_peers: RwLock::new(BTreeMap::new()),
         }
     }
 
@@ -135,8 +152,20 @@ impl Bridge {
     }
 
     /// Changes when translation of some flow might change (configuration, MAC table,
-    /// OpenFlow pipeline).
+    /// OpenFlow pipeline), its own or those of the bridges its patch ports lead to, since
+    /// translation continues there.
     pub fn generation(&self) -> (u64, u64, u64) {
+        let (mut c, mut m, mut v) = self.own_generation();
+        for peer in crate::patch::peers(self) {
+            let (pc, pm, pv) = peer.own_generation();
+            c = c.wrapping_add(pc);
+            m = m.wrapping_add(pm);
+            v = v.wrapping_add(pv);
+        }
+        (c, m, v)
+    }
+
+    fn own_generation(&self) -> (u64, u64, u64) {
         let m = self.macs.lock().unwrap_or_else(|p| p.into_inner()).generation();
         let v = self.pipeline.read().unwrap_or_else(|p| p.into_inner()).version();
         (self.config_gen.load(Ordering::Acquire), m, v)
@@ -226,10 +255,11 @@ impl Switch {
         }
         changed.extend(bridges.keys().cloned());
         *bridges = next;
+        crate::patch::link(&bridges);
         let mut index = HashMap::new();
         for b in bridges.values() {
             let c = b.config();
-            for p in c.ports.values() {
+            for p in c.ports.values().filter(|p| p.dp_port != NO_DP_PORT && !c.tunnels.contains_key(&p.ofport)) {
                 index.insert((c.dp_type, p.dp_port), b.clone());
             }
         }

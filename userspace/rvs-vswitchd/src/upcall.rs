@@ -216,7 +216,7 @@ fn handler_loop(ty: DatapathType, mut h: Box<dyn UpcallHandler>, mut dpif: Box<d
 /// Translates `key` through its bridge's OpenFlow tables; `None` if no bridge owns its input
 /// port.
 pub fn translate(ty: DatapathType, sw: &Switch, key: rvs_core::key::FlowKey, may_learn: bool, trace: bool) -> Option<(Xlate, Arc<crate::ofproto::Bridge>)> {
-    let br = sw.bridge_of(ty, key.in_port())?;
+    let br = crate::tunnel::bridge_for_key(sw, ty, &key)?;
     let cfg = br.config();
     let mut x = Xlate::new(key, may_learn, trace);
     x.note(|| format!("bridge(\"{}\")", cfg.name));
@@ -390,7 +390,7 @@ fn revalidate_one(
     now_ms: u64,
 ) -> Verdict {
     let Ok((key, mask)) = odp::decode_flow(f) else { return Verdict::Delete("undecodable") };
-    let Some(br) = sw.bridge_of(ty, key.in_port()) else { return Verdict::Delete("no bridge") };
+    let Some(br) = crate::tunnel::bridge_for_key(sw, ty, &key.masked(&mask)) else { return Verdict::Delete("no bridge") };
     let cfg = br.config();
     let max_idle = if cfg.max_idle_ms == 0 { DEFAULT_MAX_IDLE_MS } else { cfg.max_idle_ms };
     let idle_ms = if f.stats.used_ms == 0 {

@@ -53,7 +53,7 @@ struct Ctx<'a> {
 pub fn xlate_pipeline(x: &mut Xlate, br: &Bridge, cfg: &BridgeConfig) {
     let pl = br.pipeline.read().unwrap_or_else(|p| p.into_inner());
     let in_dp = x.flow.in_port();
-    let Some(in_ofport) = cfg.by_dp.get(&in_dp).map(|p| of_port(*p)) else {
+    let Some(in_ofport) = crate::tunnel::input_ofport(x, cfg).map(of_port) else {
         x.note(|| format!("input port {in_dp} is not a port of bridge {}: drop", cfg.name));
         return;
     };
@@ -232,8 +232,16 @@ pub fn of_port(p: u32) -> u32 {
 
 fn out_ofport(x: &mut Xlate, c: &Ctx<'_>, ofport: u32) {
     match c.cfg.ports.get(&cfg_port(ofport)) {
+        Some(p) if c.cfg.patches.contains_key(&p.ofport) => {
+            x.note(|| format!("output to patch port {} ({}): only NORMAL crosses patch ports so far, skipped", p.ofport, p.name));
+        }
         Some(p) => {
             x.note(|| format!("output to port {} ({})", p.ofport, p.name));
+            if let Some(t) = c.cfg.tunnels.get(&p.ofport) {
+                if !crate::tunnel::set_tunnel(x, t) {
+                    return;
+                }
+            }
             x.output_flow_vlan(p.dp_port);
         }
         None => x.note(|| format!("output to nonexistent port {ofport}: skipped")),
