@@ -85,6 +85,7 @@ mod tests {
             protocols: vec![],
             other_config: Default::default(),
             ports: vec![],
+            mirrors: vec![],
         };
         Settings::new(&b, None, None, std::path::Path::new("/r"))
     }

@@ -271,6 +271,7 @@ mod tests {
             protocols: vec![],
             other_config: [("datapath-id".to_string(), "00000000000000aa".to_string())].into(),
             ports: vec![],
+            mirrors: vec![],
         };
         let settings = Settings::new(&b, None, None, std::path::Path::new("/nonexistent"));
         let fake = Arc::new(Fake::default());

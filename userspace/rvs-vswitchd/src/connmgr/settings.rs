@@ -178,6 +178,7 @@ mod tests {
             protocols: vec![],
             other_config: BTreeMap::new(),
             ports: vec![],
+            mirrors: vec![],
         }
     }
 
