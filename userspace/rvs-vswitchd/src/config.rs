@@ -349,8 +349,38 @@ mod tests {
         assert_eq!(b.ports[1].vlan.trunks.len(), 2);
         assert_eq!(b.ports[1].interfaces[0].ofport_request, Some(7));
         assert_eq!(b.ports[1].interfaces[0].ty, "internal");
+        assert!(b.controllers.is_empty() && !b.has_controller);
         // A delete removes the row.
         r.apply_update(&json!({"Port": {"p2": {"old": {"name": "v2"}}}}));
         assert_eq!(Config::from_replica(&r).bridges[0].ports.len(), 1);
+    }
+
+    #[test]
+    fn reads_controllers_and_ssl() {
+        let mut r = Replica::default();
+        r.apply_update(&json!({
+            "Open_vSwitch": {"r1": {"new": {"bridges": ["uuid", "b1"], "ssl": ["uuid", "s1"]}}},
+            "SSL": {"s1": {"new": {"private_key": "/k.pem", "certificate": "/c.pem", "ca_cert": "/ca.pem"}}},
+            "Bridge": {"b1": {"new": {"name": "br0", "ports": ["set", []], "fail_mode": "secure",
+                "protocols": ["set", ["OpenFlow13"]], "controller": ["set", [["uuid", "c1"], ["uuid", "c2"]]]}}},
+            "Controller": {
+                "c1": {"new": {"target": "tcp:127.0.0.1:6653", "max_backoff": 2000, "inactivity_probe": 0,
+                               "connection_mode": "out-of-band", "enable_async_messages": false}},
+                "c2": {"new": {"target": "ptcp:6634", "max_backoff": ["set", []], "inactivity_probe": ["set", []],
+                               "connection_mode": ["set", []], "enable_async_messages": ["set", []]}}
+            }
+        }));
+        let c = Config::from_replica(&r);
+        let ssl = c.ssl.as_ref().unwrap();
+        assert_eq!((ssl.private_key.as_str(), ssl.ca_cert.as_str()), ("/k.pem", "/ca.pem"));
+        let b = &c.bridges[0];
+        assert_eq!(b.fail_mode, FailMode::Secure);
+        assert_eq!(b.protocols, vec!["OpenFlow13".to_string()]);
+        assert!(b.has_controller);
+        let (ptcp, tcp) = (&b.controllers[0], &b.controllers[1]);
+        assert_eq!((tcp.target.as_str(), tcp.max_backoff_ms, tcp.inactivity_probe_ms), ("tcp:127.0.0.1:6653", 2000, 0));
+        assert!(tcp.out_of_band && !tcp.enable_async);
+        assert_eq!((ptcp.target.as_str(), ptcp.max_backoff_ms, ptcp.inactivity_probe_ms), ("ptcp:6634", 8000, 5000), "defaults");
+        assert!(!ptcp.out_of_band && ptcp.enable_async);
     }
 }
