@@ -9,6 +9,8 @@
 //! - [`ofproto`]: bridges' run-time state (ports, MAC tables) shared with translation;
 //!   [`vlan`], [`mac_learning`]: the NORMAL pipeline's building blocks.
 //! - [`xlate`]: translation with wildcard tracking; [`xlate::normal`]: the NORMAL action.
+//! - [`pipeline`]: the OpenFlow flow tables, groups and meters of each bridge, and their
+//!   translation onto the same context.
 //! - [`upcall`]: datapath backers, handler threads (miss → megaflow + execute), revalidator.
 //! - [`unixctl`], [`commands`]: the control socket and its commands; [`vlog`]: logging;
 //!   [`daemon`]: detach, pidfile, signals; [`odp`]: datapath encodings and text forms;
@@ -29,6 +31,7 @@ pub mod mac_learning;
 pub mod netdev;
 pub mod odp;
 pub mod ofproto;
+pub mod pipeline;
 pub mod unixctl;
 pub mod upcall;
 pub mod vlan;
