@@ -304,7 +304,8 @@ pub fn handle(c: &Client, vs: &Vswitchd, req: &Request) -> Result<Vec<u8>, Failu
             let port = port_name()?;
             let owner = snap.bridge_of_port(&port).map(String::from);
             let target = match (req.op, owner) {
-                // `nomaster` goes to the device's current master (ovs-system for rvs ports): any bridge.
+                // `nomaster` goes to the device's current master: its bridge's device, or ovs-system until the port
+                // is linked under it (`master.rs`). Either way the port leaves its bridge.
                 (Op::DelSlave, None) => return Ok(Vec::new()),
                 (Op::DelSlave, Some(o)) => o,
                 (_, Some(o)) if o == name => o,
