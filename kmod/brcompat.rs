@@ -30,7 +30,8 @@
 //! bridge's internal device instead of `ovs-system` (`port_master.rs`), so `ip -d link show tap0` says
 //! `master br0 ... openvswitch_slave` (the slave kind is the master's link kind, `openvswitch`, not
 //! `bridge_slave`: no bridge-port attributes) and `ip link show master br0` lists the ports. `bridge link` lists
-//! nothing: rvs devices implement no `ndo_bridge_getlink` (a later step). Without brcompat nothing changes.
+//! them too (`rvs_brc_bridge_getlink`), without the Linux bridge's `state`/`priority`/`cost` (rvs runs no STP).
+//! Without brcompat nothing changes.
 //!
 //! Only the daemon's namespace is served (a request from another one gets ENODEV). Each request carries its
 //! deadline; the daemon drops one it reads too late (queued while it was stopped), so a change reported as failed

@@ -74,6 +74,7 @@ static const struct net_device_ops rvs_internal_netdev_ops = {
 	.ndo_siocdevprivate = rvs_brc_siocdevprivate,
 	.ndo_add_slave = rvs_brc_add_slave,
 	.ndo_del_slave = rvs_brc_del_slave,
+	.ndo_bridge_getlink = rvs_brc_bridge_getlink,
 };
 
 /* No dellink: `ip link del` of an internal port is refused (EOPNOTSUPP), as upstream. */

@@ -95,6 +95,8 @@ int rvs_brc_slot_complete(u32 seq, int err, const u8 *data, size_t len);
 int rvs_brc_siocdevprivate(struct net_device *dev, struct ifreq *ifr, void __user *data, int cmd);
 int rvs_brc_add_slave(struct net_device *dev, struct net_device *slave, struct netlink_ext_ack *extack);
 int rvs_brc_del_slave(struct net_device *dev, struct net_device *slave);
+int rvs_brc_bridge_getlink(struct sk_buff *skb, u32 pid, u32 seq, struct net_device *dev, u32 filter_mask,
+			   int nlflags);
 
 /* ---- net devices (dev_glue.c) ---- */
 int rvs_dev_register(void);

@@ -61,7 +61,8 @@ check "ip link show master br0: v1 v2" vsw_wait bash -c '[ "$(lowers br0)" = "v1
 check "ip link show master ovs-system: nothing left there" test -z "$(lowers ovs-system)"
 ip -d link show v1 > "$RVS_OUT/ip-link-v1-rvs.txt" 2>&1
 bridge link show > "$RVS_OUT/bridge-link-rvs.txt" 2>&1
-check "bridge link: lists no rvs port (rvs has no ndo_bridge_getlink)" test ! -s "$RVS_OUT/bridge-link-rvs.txt"
+check "bridge link: lists v1 and v2 under br0" sh -c "grep -q '^[0-9]*: v1.* master br0' $RVS_OUT/bridge-link-rvs.txt && grep -q '^[0-9]*: v2.* master br0' $RVS_OUT/bridge-link-rvs.txt"
+check "bridge link: nothing else (not the rvs devices themselves)" test "$(wc -l < "$RVS_OUT/bridge-link-rvs.txt")" = 2
 out=$(brctl addif br0 v1 2>&1)
 case $out in *"already a member of a bridge"*) pass "addif of a port twice: EBUSY" ;;
     *) fail "addif of a port twice: EBUSY: $out" ;; esac
