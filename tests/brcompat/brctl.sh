@@ -3,7 +3,7 @@
 # brctl compatibility (issue 8) on rvs.ko loaded with brcompat=1 and rvs-vswitchd: unmodified bridge-utils `brctl`
 # and iproute2 change rvs's configuration database. Then the Linux bridge runs the same topology in the same boot
 # and `brctl show` / `showmacs` are compared field by field; last, the bridge module coexistence cases.
-#   tools/kmod.sh um && (cd userspace && cargo build --release -p rvs-vswitchd -p rvs-vsctl -p rvs-appctl)
+#   tools/kmod.sh um && (cd userspace && cargo build --release -p rvs-vswitchd -p rvs-vsctl -p rvs-appctl -p rvs-dpctl)
 #   tools/vm/run tests/brcompat/brctl.sh
 . "$RVS_REPO/tests/lib.sh"
 . "$RVS_REPO/tests/vswitchd/scenario.sh"
@@ -33,6 +33,14 @@ echo "=== compat off by default"
 check "insmod rvs.ko (no option)" insmod "$RVS_KO"
 check "brcompat parameter is off" grep -qx N /sys/module/rvs/parameters/brcompat
 check_not "no rvs_brcompat family without brcompat=1" sh -c "genl ctrl get name rvs_brcompat"
+DPCTL="$RVS_REPO/userspace/target/release/rvs-dpctl"
+ip link add bo0 type veth peer name bo1
+check "compat off: a datapath with a port" $DPCTL add-dp dpoff bo0
+check "compat off: the port's master is the datapath's local device, as upstream" test "$(master_of bo0)" = dpoff
+check "compat off: bridge link lists nothing" test -z "$(bridge link show)"
+check "compat off: del-dp" $DPCTL del-dp dpoff
+check "compat off: no master left" test -z "$(master_of bo0)"
+ip link del bo0
 check "rmmod rvs" rmmod rvs
 
 echo "=== rvs.ko brcompat=1 + rvs-vswitchd"
