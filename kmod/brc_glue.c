@@ -10,6 +10,7 @@
 #include <linux/completion.h>
 #include <linux/compat.h>
 #include <linux/if_bridge.h>
+#include <linux/rtnetlink.h>
 #include <linux/jiffies.h>
 #include <linux/list.h>
 #include <linux/module.h>
@@ -366,6 +367,24 @@ int rvs_brc_del_slave(struct net_device *dev, struct net_device *slave)
 	if (!brcompat)
 		return -EOPNOTSUPP;
 	return rvs_brc_simple(dev_net(dev), RVS_BRC_OP_DEL_SLAVE, dev->name, slave->ifindex, 0, RVS_BRC_RTNL_WAIT_MS);
+}
+
+/* ndo_bridge_getlink of rvs internal devices (`bridge link`, rtnl held): called with `dev` a device whose master is
+ * an rvs device, and with `dev` an rvs device itself. With brcompat, a port linked under a bridge's device
+ * (port_master.rs) is listed with its master, as iproute2 lists Linux bridge ports but without STP or port-flag
+ * attributes (rvs has none to report). Not listed: rvs devices themselves, and ports still under the datapath's local
+ * device (the only netns-immutable rvs device), so without brcompat `bridge link` shows nothing, as with upstream. */
+int rvs_brc_bridge_getlink(struct sk_buff *skb, u32 pid, u32 seq, struct net_device *dev, u32 filter_mask,
+			   int nlflags)
+{
+	struct net_device *master;
+
+	if (!brcompat || dev->netdev_ops->ndo_bridge_getlink == rvs_brc_bridge_getlink)
+		return 0;
+	master = netdev_master_upper_dev_get(dev);
+	if (!master || master->netdev_ops->ndo_bridge_getlink != rvs_brc_bridge_getlink || master->netns_immutable)
+		return 0;
+	return ndo_dflt_bridge_getlink(skb, pid, seq, dev, BRIDGE_MODE_UNDEF, 0, 0, nlflags, filter_mask, NULL);
 }
 
 /* ---- hook ownership ----

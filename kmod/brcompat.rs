@@ -24,8 +24,14 @@
 //! - `ip link set DEV master BR` / `nomaster` call the master's `ndo_add_slave` / `ndo_del_slave`.
 //!
 //! So rvs exposes no `bridge/`, `brif/` or `brforward` sysfs entries. The price: when a Linux bridge exists as
-//! well, `brctl show` lists the bridges found through sysfs and no longer asks rvs; `ip -d link show` reports rvs
-//! ports as `openvswitch_slave` of `ovs-system`, as Open vSwitch does, not as bridge ports of their bridge.
+//! well, `brctl show` lists the bridges found through sysfs and no longer asks rvs.
+//!
+//! The port relationship: rvs-vswitchd sends SET_MASTER after reconciling, and each port is linked under its
+//! bridge's internal device instead of `ovs-system` (`port_master.rs`), so `ip -d link show tap0` says
+//! `master br0 ... openvswitch_slave` (the slave kind is the master's link kind, `openvswitch`, not
+//! `bridge_slave`: no bridge-port attributes) and `ip link show master br0` lists the ports. `bridge link` lists
+//! them too (`rvs_brc_bridge_getlink`), without the Linux bridge's `state`/`priority`/`cost` (rvs runs no STP).
+//! Without brcompat nothing changes.
 //!
 //! Only the daemon's namespace is served (a request from another one gets ENODEV). Each request carries its
 //! deadline; the daemon drops one it reads too late (queued while it was stopped), so a change reported as failed
@@ -53,6 +59,8 @@ mod cmd {
     pub(super) const REGISTER: u16 = 1;
     pub(super) const REQUEST: u8 = 2;
     pub(super) const REPLY: u16 = 3;
+    /// Daemon → kernel: link a port under its bridge's device (`port_master.rs`).
+    pub(super) const SET_MASTER: u16 = 4;
 }
 
 /// Attributes of REQUEST and REPLY (keep equal to `rvs-vswitchd/src/brcompat/wire.rs`).
@@ -170,6 +178,7 @@ pub(crate) fn doit(command: u16, req: &Request<'_>) -> Result {
             let _ = r;
             Ok(())
         }
+        cmd::SET_MASTER => crate::port_master::set_master(req),
         _ => Err(genl::err(genl::errno::EOPNOTSUPP)),
     }
 }

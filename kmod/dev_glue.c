@@ -20,6 +20,7 @@ int rvs_rust_internal_xmit(void *vport, struct sk_buff *skb);
 void rvs_rust_netdev_rx(void *vport, struct sk_buff *skb);
 void rvs_rust_dev_unregister(void *vport, struct net_device *dev);
 void rvs_rust_net_exit(struct net *net);
+void rvs_rust_port_master_gone(void *vport, struct net_device *gone);
 
 struct rvs_internal {
 	void *vport;
@@ -73,6 +74,7 @@ static const struct net_device_ops rvs_internal_netdev_ops = {
 	.ndo_siocdevprivate = rvs_brc_siocdevprivate,
 	.ndo_add_slave = rvs_brc_add_slave,
 	.ndo_del_slave = rvs_brc_del_slave,
+	.ndo_bridge_getlink = rvs_brc_bridge_getlink,
 };
 
 /* No dellink: `ip link del` of an internal port is refused (EOPNOTSUPP), as upstream. */
@@ -187,13 +189,64 @@ int rvs_netdev_attach(struct net_device *dev, struct net_device *master, void *v
 	return 0;
 }
 
-/* Caller holds rtnl. Waits for the receive path to leave the hook (netdev_rx_handler_unregister). */
+/* Caller holds rtnl. Waits for the receive path to leave the hook (netdev_rx_handler_unregister). `master`: the
+ * device it is linked to (NULL: none). */
 void rvs_netdev_detach(struct net_device *dev, struct net_device *master)
 {
 	dev->priv_flags &= ~IFF_OVS_DATAPATH;
 	netdev_rx_handler_unregister(dev);
-	netdev_upper_dev_unlink(dev, master);
+	if (master)
+		netdev_upper_dev_unlink(dev, master);
 	dev_set_promiscuity(dev, -1);
+}
+
+/* Caller holds rtnl. Moves port `dev`'s master link from `from` to `to` (either NULL: none). On failure the link to
+ * `from` is restored if possible. *linked receives the device `dev` is linked to afterwards. */
+int rvs_port_relink(struct net_device *dev, struct net_device *from, struct net_device *to, struct net_device **linked)
+{
+	int err;
+
+	*linked = from;
+	if (from == to)
+		return 0;
+	if (from) {
+		netdev_upper_dev_unlink(dev, from);
+		*linked = NULL;
+	}
+	if (!to)
+		return 0;
+	err = netdev_master_upper_dev_link(dev, to, NULL, NULL, NULL);
+	if (!err) {
+		*linked = to;
+		return 0;
+	}
+	if (from && !netdev_master_upper_dev_link(dev, from, NULL, NULL, NULL))
+		*linked = from;
+	return err;
+}
+
+/* Caller holds rtnl. The internal device `dev` is going away (unregistered or leaving the namespace): every rvs port
+ * linked under it (brcompat's SET_MASTER) goes back to its datapath's local device first, so that no upper link
+ * outlives it. */
+static void rvs_internal_release_lowers(struct net_device *dev)
+{
+	struct net_device *lower;
+	struct list_head *iter;
+
+	/* Each pass removes one device whose master is `dev` (the list changes under us: start over). */
+again:
+	netdev_for_each_lower_dev(dev, lower, iter) {
+		if (netdev_master_upper_dev_get(lower) != dev)
+			continue;
+		if (rcu_access_pointer(lower->rx_handler) == rvs_frame_hook)
+			rvs_rust_port_master_gone(rtnl_dereference(lower->rx_handler_data), dev);
+		if (netdev_master_upper_dev_get(lower) == dev) {
+			/* Not an rvs port, or its vport did not know the link: never leave it behind. */
+			pr_err("rvs: %s was still linked under %s; unlinking\n", lower->name, dev->name);
+			netdev_upper_dev_unlink(lower, dev);
+		}
+		goto again;
+	}
 }
 
 static int rvs_netdev_event(struct notifier_block *nb, unsigned long event, void *ptr)
@@ -203,8 +256,10 @@ static int rvs_netdev_event(struct notifier_block *nb, unsigned long event, void
 
 	if (event != NETDEV_UNREGISTER)
 		return NOTIFY_DONE;
-	if (rvs_is_internal(dev))
+	if (rvs_is_internal(dev)) {
+		rvs_internal_release_lowers(dev);
 		vport = ((struct rvs_internal *)netdev_priv(dev))->vport;
+	}
 	else if (rcu_access_pointer(dev->rx_handler) == rvs_frame_hook)
 		vport = rtnl_dereference(dev->rx_handler_data);
 	if (vport)

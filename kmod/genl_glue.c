@@ -88,6 +88,7 @@ static const struct genl_small_ops rvs_meter_ops[] = {
 static const struct genl_small_ops rvs_brc_ops[] = {
 	RVS_OP_ADMIN(RVS_BRC_CMD_REGISTER),
 	RVS_OP_ADMIN(RVS_BRC_CMD_REPLY),
+	RVS_OP_ADMIN(RVS_BRC_CMD_SET_MASTER),
 };
 
 static const struct genl_multicast_group rvs_dp_mcgrp = { .name = OVS_DATAPATH_MCGROUP };
@@ -167,7 +168,7 @@ static struct genl_family rvs_families[RVS_FAM_ALL] = {
 		.parallel_ops = true,
 		.small_ops = rvs_brc_ops,
 		.n_small_ops = ARRAY_SIZE(rvs_brc_ops),
-		.resv_start_op = RVS_BRC_CMD_REPLY + 1,
+		.resv_start_op = RVS_BRC_CMD_SET_MASTER + 1,
 		.module = THIS_MODULE,
 	},
 };

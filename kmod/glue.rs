@@ -159,6 +159,12 @@ pub(crate) mod ffi {
         pub(crate) fn rvs_internal_dev_vport(dev: *mut NetDevice) -> *mut c_void;
         pub(crate) fn rvs_netdev_attach(dev: *mut NetDevice, master: *mut NetDevice, vport: *mut c_void) -> c_int;
         pub(crate) fn rvs_netdev_detach(dev: *mut NetDevice, master: *mut NetDevice);
+        pub(crate) fn rvs_port_relink(
+            dev: *mut NetDevice,
+            from: *mut NetDevice,
+            to: *mut NetDevice,
+            linked: *mut *mut NetDevice,
+        ) -> c_int;
         pub(crate) fn rvs_dev_get_by_name(net: *mut Net, name: *const c_char) -> *mut NetDevice;
         pub(crate) fn rvs_dev_get_by_index(net: *mut Net, ifindex: c_int) -> *mut NetDevice;
         pub(crate) fn rvs_dev_put(dev: *mut NetDevice);

@@ -76,7 +76,7 @@ void rvs_genl_unregister_brc(void);
 
 /* ---- brctl compatibility (brc_glue.c; protocol in brcompat.rs, kept equal) ---- */
 #define RVS_BRC_FAMILY "rvs_brcompat"
-enum { RVS_BRC_CMD_REGISTER = 1, RVS_BRC_CMD_REQUEST = 2, RVS_BRC_CMD_REPLY = 3 };
+enum { RVS_BRC_CMD_REGISTER = 1, RVS_BRC_CMD_REQUEST = 2, RVS_BRC_CMD_REPLY = 3, RVS_BRC_CMD_SET_MASTER = 4 };
 enum {
 	RVS_BRC_OP_ADDBR = 1, RVS_BRC_OP_DELBR, RVS_BRC_OP_ADDIF, RVS_BRC_OP_DELIF, RVS_BRC_OP_GET_BRIDGES,
 	RVS_BRC_OP_GET_BRIDGE_INFO, RVS_BRC_OP_GET_PORT_LIST, RVS_BRC_OP_GET_FDB, RVS_BRC_OP_SET_AGEING,
@@ -95,6 +95,8 @@ int rvs_brc_slot_complete(u32 seq, int err, const u8 *data, size_t len);
 int rvs_brc_siocdevprivate(struct net_device *dev, struct ifreq *ifr, void __user *data, int cmd);
 int rvs_brc_add_slave(struct net_device *dev, struct net_device *slave, struct netlink_ext_ack *extack);
 int rvs_brc_del_slave(struct net_device *dev, struct net_device *slave);
+int rvs_brc_bridge_getlink(struct sk_buff *skb, u32 pid, u32 seq, struct net_device *dev, u32 filter_mask,
+			   int nlflags);
 
 /* ---- net devices (dev_glue.c) ---- */
 int rvs_dev_register(void);
@@ -105,6 +107,7 @@ void rvs_internal_dev_destroy(struct net_device *dev);
 void *rvs_internal_dev_vport(struct net_device *dev);
 int rvs_netdev_attach(struct net_device *dev, struct net_device *master, void *vport);
 void rvs_netdev_detach(struct net_device *dev, struct net_device *master);
+int rvs_port_relink(struct net_device *dev, struct net_device *from, struct net_device *to, struct net_device **linked);
 struct net_device *rvs_dev_get_by_name(struct net *net, const char *name);
 struct net_device *rvs_dev_get_by_index(struct net *net, int ifindex);
 void rvs_dev_put(struct net_device *dev);

@@ -69,6 +69,7 @@ mod flow_table;
 mod genl;
 mod glue;
 mod meter_table;
+mod port_master;
 mod registry;
 mod selftest;
 mod skb;

@@ -10,6 +10,11 @@
 //! running receivers), and freed — device reference dropped — only after an RCU grace period, so packet-path code
 //! that found it under RCU can use it and its device until the end of its read-side section. The `detached` flag
 //! (set under rtnl) makes detaching idempotent between the netdevice notifier and explicit deletion.
+//!
+//! A netdev or GRE port's device is linked (master upper device) to `upper`: the datapath's local device, as
+//! upstream, or — with brcompat, on rvs-vswitchd's SET_MASTER (`port_master.rs`) — the internal device of the
+//! bridge that owns it. `upper` changes only under rtnl; an internal device that goes away first hands its lower
+//! ports back to the local device (the netdevice notifier), so `upper` never names a freed device.
 
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 
@@ -37,8 +42,11 @@ pub(crate) struct Vport {
     pub(crate) kind: u16,
     /// The device (one reference held).
     dev: *mut NetDevice,
-    /// For netdev ports: the device they are enslaved to (the local port's).
-    master: *mut NetDevice,
+    /// For netdev and GRE ports: the datapath's local device (it outlives every other port).
+    local: *mut NetDevice,
+    /// For netdev and GRE ports: the device they are linked to as master (`local`, a bridge's internal device, or
+    /// null after a failed relink). Written under rtnl.
+    upper: AtomicPtr<NetDevice>,
     /// Upcall PIDs (blob of native-endian u32).
     pids: AtomicPtr<u8>,
     /// Set (under rtnl) once the device is detached.
@@ -80,7 +88,8 @@ impl Vport {
                 port_no,
                 kind,
                 dev: core::ptr::null_mut(),
-                master: core::ptr::null_mut(),
+                local: core::ptr::null_mut(),
+                upper: AtomicPtr::new(core::ptr::null_mut()),
                 pids: AtomicPtr::new(p),
                 detached: AtomicBool::new(false),
                 dev_ref: AtomicBool::new(false),
@@ -191,7 +200,8 @@ impl Vport {
         };
         b.dev = dev;
         b.dev_ref = AtomicBool::new(true);
-        b.master = master;
+        b.local = master;
+        b.upper = AtomicPtr::new(master);
         let v = KBox::into_raw(b);
         let r = {
             let _rtnl = glue::RtnlGuard::new();
@@ -215,6 +225,35 @@ impl Vport {
     /// The device.
     pub(crate) fn dev(&self) -> *mut NetDevice {
         self.dev
+    }
+
+    /// The device this port is linked to as master (see the module's Lifetimes).
+    pub(crate) fn upper(&self) -> *mut NetDevice {
+        self.upper.load(Ordering::Acquire)
+    }
+
+    /// The datapath's local device (null for internal ports).
+    pub(crate) fn local(&self) -> *mut NetDevice {
+        self.local
+    }
+
+    /// Moves the port's master link to `to` (null: unlinked); on failure the previous link is kept when it can be
+    /// restored. `upper` always names what the device is actually linked to.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds rtnl, the port is not detached, and `to` is null or a registered device.
+    pub(crate) unsafe fn relink(&self, to: *mut NetDevice) -> Result {
+        let from = self.upper();
+        let mut linked = from;
+        // SAFETY: rtnl held (caller); our reference keeps `dev` alive; `from` is alive while linked (module
+        // Lifetimes) and `to` is the caller's live device.
+        let r = unsafe { ffi::rvs_port_relink(self.dev, from, to, &mut linked) };
+        self.upper.store(linked, Ordering::Release);
+        if r != 0 {
+            return Err(Error::from_errno(r));
+        }
+        Ok(())
     }
 
     /// Whether the device was detached (the port is going away).
@@ -279,9 +318,9 @@ impl Vport {
         // SAFETY: rtnl held; our device reference keeps `dev` alive.
         unsafe {
             if self.kind == OVS_VPORT_TYPE_NETDEV {
-                ffi::rvs_netdev_detach(self.dev, self.master);
+                ffi::rvs_netdev_detach(self.dev, self.upper());
             } else if self.kind == OVS_VPORT_TYPE_GRE {
-                ffi::rvs_netdev_detach(self.dev, self.master);
+                ffi::rvs_netdev_detach(self.dev, self.upper());
                 ffi::rvs_tunnel_dev_delete(self.dev);
                 // As for internal ports below: the rx_handler unregistration waited for every reader, and the
                 // device's unregistration completes at rtnl_unlock only once our reference is gone.
@@ -307,7 +346,7 @@ impl Vport {
         }
         if self.kind != OVS_VPORT_TYPE_INTERNAL {
             // SAFETY: rtnl is held by the notifier chain; the device is still registered.
-            unsafe { ffi::rvs_netdev_detach(self.dev, self.master) };
+            unsafe { ffi::rvs_netdev_detach(self.dev, self.upper()) };
         }
         glue::schedule_work();
     }

@@ -3,7 +3,7 @@
 # brctl compatibility (issue 8) on rvs.ko loaded with brcompat=1 and rvs-vswitchd: unmodified bridge-utils `brctl`
 # and iproute2 change rvs's configuration database. Then the Linux bridge runs the same topology in the same boot
 # and `brctl show` / `showmacs` are compared field by field; last, the bridge module coexistence cases.
-#   tools/kmod.sh um && (cd userspace && cargo build --release -p rvs-vswitchd -p rvs-vsctl -p rvs-appctl)
+#   tools/kmod.sh um && (cd userspace && cargo build --release -p rvs-vswitchd -p rvs-vsctl -p rvs-appctl -p rvs-dpctl)
 #   tools/vm/run tests/brcompat/brctl.sh
 . "$RVS_REPO/tests/lib.sh"
 . "$RVS_REPO/tests/vswitchd/scenario.sh"
@@ -19,6 +19,12 @@ wait_ports() { vsw_wait sh -c "[ \"\$($VS --db=unix:$work/db.sock list-ports $1 
 # show_fields: `brctl show` as "name id-prefix stp ports..." lines (the bridge id's MAC part is checked apart).
 show_fields() { brctl show | awk 'NR > 1 { if (NF >= 3) { split($2, id, "."); printf "%s%s %s %s", (n++ ? "\n" : ""), $1, id[1], $3; for (i = 4; i <= NF; i++) printf " %s", $i } else printf " %s", $1 } END { print "" }'; }
 # learned BR MAC...: the `showmacs` lines of these MACs as "port mac local".
+# master_of DEV: DEV's master device as `ip -d link show` reports it (empty: none); slave_kind DEV: e.g. bridge_slave.
+master_of() { ip -o -d link show "$1" | grep -o ' master [^ ]*' | awk '{ print $2 }'; }
+slave_kind() { ip -o -d link show "$1" | grep -o '[a-z]*_slave' | head -1; }
+# lowers BR: the devices `ip link show master BR` lists, sorted, space-separated.
+lowers() { ip -o link show master "$1" | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | sort | tr '\n' ' ' | sed 's/ $//'; }
+export -f master_of slave_kind lowers
 learned() { br=$1; shift; brctl showmacs "$br" | awk -v m="$*" 'BEGIN { n = split(m, a, " "); for (i = 1; i <= n; i++) want[a[i]] = 1 } ($2 in want) { print $1, $2, $3 }' | sort; }
 
 if [ ! -f "${RVS_KO:-}" ]; then fail "rvs.ko built for this kernel (${RVS_KO:-unset})"; finish; fi
@@ -27,6 +33,14 @@ echo "=== compat off by default"
 check "insmod rvs.ko (no option)" insmod "$RVS_KO"
 check "brcompat parameter is off" grep -qx N /sys/module/rvs/parameters/brcompat
 check_not "no rvs_brcompat family without brcompat=1" sh -c "genl ctrl get name rvs_brcompat"
+DPCTL="$RVS_REPO/userspace/target/release/rvs-dpctl"
+ip link add bo0 type veth peer name bo1
+check "compat off: a datapath with a port" $DPCTL add-dp dpoff bo0
+check "compat off: the port's master is the datapath's local device, as upstream" test "$(master_of bo0)" = dpoff
+check "compat off: bridge link lists nothing" test -z "$(bridge link show)"
+check "compat off: del-dp" $DPCTL del-dp dpoff
+check "compat off: no master left" test -z "$(master_of bo0)"
+ip link del bo0
 check "rmmod rvs" rmmod rvs
 
 echo "=== rvs.ko brcompat=1 + rvs-vswitchd"
@@ -49,6 +63,14 @@ check "brctl addif br0 v1" brctl addif br0 v1
 check "brctl addif br0 v2" brctl addif br0 v2
 check "addif: ports in the database" test "$(ports br0)" = "v1 v2"
 check "rvs-vsctl show lists the ports" sh -c "$VS --db=unix:$work/db.sock show | grep -q 'Port v2'"
+check "ip -d link show v1: master br0 (not ovs-system)" vsw_wait bash -c '[ "$(master_of v1)" = br0 ]'
+check "ip -d link show v1: openvswitch_slave" test "$(slave_kind v1)" = openvswitch_slave
+check "ip link show master br0: v1 v2" vsw_wait bash -c '[ "$(lowers br0)" = "v1 v2" ]'
+check "ip link show master ovs-system: nothing left there" test -z "$(lowers ovs-system)"
+ip -d link show v1 > "$RVS_OUT/ip-link-v1-rvs.txt" 2>&1
+bridge link show > "$RVS_OUT/bridge-link-rvs.txt" 2>&1
+check "bridge link: lists v1 and v2 under br0" sh -c "grep -q '^[0-9]*: v1.* master br0' $RVS_OUT/bridge-link-rvs.txt && grep -q '^[0-9]*: v2.* master br0' $RVS_OUT/bridge-link-rvs.txt"
+check "bridge link: nothing else (not the rvs devices themselves)" test "$(wc -l < "$RVS_OUT/bridge-link-rvs.txt")" = 2
 out=$(brctl addif br0 v1 2>&1)
 case $out in *"already a member of a bridge"*) pass "addif of a port twice: EBUSY" ;;
     *) fail "addif of a port twice: EBUSY: $out" ;; esac
@@ -95,19 +117,38 @@ check "stp off: stp_enable=false" test "$(vsctl get bridge br0 stp_enable)" = fa
 
 check "brctl delif br0 v2" brctl delif br0 v2
 check "delif: v2 gone from the database" test "$(ports br0)" = v1
+check "delif: v2 has no master any more" test -z "$(master_of v2)"
+check "delif: ip link show master br0 is v1" test "$(lowers br0)" = v1
 out=$(brctl delif br0 v2 2>&1)
 case $out in *"is not a port of br0"*) pass "delif of a non-port: EINVAL" ;; *) fail "delif of a non-port: $out" ;; esac
 
 check "ip link set v2 master br0" ip link set v2 master br0
 check "ip master: v2 in the database" wait_ports br0 "v1 v2"
 check "ip -d link show v2: an rvs (openvswitch) port" vsw_wait sh -c "ip -d link show v2 | grep -q openvswitch_slave"
+check "ip master: ip -d link show v2 says master br0" vsw_wait bash -c '[ "$(master_of v2)" = br0 ]'
+check "brctl addbr br1" brctl addbr br1
+check "ip link set v2 master br1 (moves it from br0)" ip link set v2 master br1
+check "move: v2 in br1's database entry" wait_ports br1 v2
+check "move: v2 gone from br0's" wait_ports br0 v1
+check "move: ip -d link show v2 says master br1" vsw_wait bash -c '[ "$(master_of v2)" = br1 ]'
+check "move: ip link show master br1 is v2" vsw_wait bash -c '[ "$(lowers br1)" = v2 ]'
+check "brctl delbr br1 with v2 still in it" brctl delbr br1
+check "delbr br1: v2 has no master" vsw_wait bash -c '[ -z "$(master_of v2)" ]'
+check "delbr br1: br1 device gone" vsw_wait sh -c "! ip link show br1"
+check "ip link set v2 master br0 again" ip link set v2 master br0
+check "ip master: v2 back under br0" vsw_wait bash -c '[ "$(master_of v2)" = br0 ]'
 check "ip link set v2 nomaster" ip link set v2 nomaster
 check "ip nomaster: v2 out of the database" wait_ports br0 v1
+check "ip nomaster: v2 has no master" vsw_wait bash -c '[ -z "$(master_of v2)" ]'
 check_not "ip link set v2 master ovs-system refused (not a bridge)" ip link set v2 master ovs-system
 
 echo "=== daemon restart keeps the configuration"
 check "daemon stops" $A exit
 vsw_wait_gone
+check "daemon stopped: the datapath stays, v1 still under br0" test "$(master_of v1)" = br0
+check "rmmod rvs with a port linked under its bridge device" rmmod rvs
+check "rmmod: v1 has no master left" test -z "$(master_of v1)"
+check "insmod rvs.ko brcompat=1 again" insmod "$RVS_KO" brcompat=1
 t0=$(date +%s%N)
 out=$(brctl addbr br9 2>&1)
 t1=$(date +%s%N)
@@ -117,6 +158,9 @@ check "daemon restarts" vsw_start
 check "daemon rejoined the relay" vsw_wait sh -c "[ \$(grep -c 'relaying brctl requests' $work/vswitchd.log) -ge 2 ]"
 check "after restart: brctl show still br0 with v1" test "$(show_fields)" = "br0 8000 no v1"
 check "after restart: database still has v1" test "$(ports br0)" = v1
+check "after restart: v1 under br0 again (new datapath)" vsw_wait bash -c '[ "$(master_of v1)" = br0 ]'
+# rmmod took br0's device (and its up state) with the old datapath: the restarted daemon made a new one.
+ip link set br0 up
 
 out=$(brctl delbr br0 2>&1)
 case $out in *"still up"*) pass "delbr of an up bridge: EBUSY" ;; *) fail "delbr of an up bridge: $out" ;; esac
@@ -165,6 +209,12 @@ if check "modprobe bridge" BR bridge; then
     lin_show=$(show_fields)
     check "brctl show: rvs and Linux bridge agree (name, id prefix, STP, ports)" test "$lin_show" = "$(cat /tmp/brc-rvs-show)"
     check "brctl show: same header line" test "$(head -1 "$RVS_OUT/brctl-show-linux.txt")" = "$(head -1 "$RVS_OUT/brctl-show-rvs.txt")"
+    ip -d link show v1 > "$RVS_OUT/ip-link-v1-linux.txt" 2>&1
+    bridge link show > "$RVS_OUT/bridge-link-linux.txt" 2>&1
+    check "ip -d link show v1: master br0 with the Linux bridge too" test "$(master_of v1)" = br0
+    check "ip -d link show v1: the Linux bridge says bridge_slave (rvs: openvswitch_slave)" test "$(slave_kind v1)" = bridge_slave
+    check "ip link show master br0: same ports as rvs (v1 v2)" test "$(lowers br0)" = "v1 v2"
+    check "bridge link: the Linux bridge lists v1 and v2" sh -c "grep -q 'v1.*master br0' $RVS_OUT/bridge-link-linux.txt && grep -q 'v2.*master br0' $RVS_OUT/bridge-link-linux.txt"
     lin_macs=$(learned br0 "$mac1" "$mac2")
     check "showmacs: rvs and Linux bridge agree on learned entries (port, mac, local)" test "$lin_macs" = "$(printf '1 %s no\n2 %s no' "$mac1" "$mac2")"
     check "showmacs: same header line" test "$(head -1 "$RVS_OUT/brctl-showmacs-linux.txt")" = "$(head -1 "$RVS_OUT/brctl-showmacs-rvs.txt")"

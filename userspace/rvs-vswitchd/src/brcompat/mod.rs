@@ -5,8 +5,10 @@
 //!
 //! Requests arrive on one socket (the registered port id); replies leave through a second one, so that the
 //! acknowledgement of a reply is never confused with the next request. Without the family the thread looks for it
-//! again every few seconds (rvs.ko may be loaded after the daemon).
+//! again every few seconds (rvs.ko may be loaded after the daemon). A third thread ([`master`]) keeps each port
+//! linked under its bridge's device in the kernel.
 
+mod master;
 pub mod ops;
 pub mod wire;
 
@@ -82,6 +84,8 @@ fn session(db: &DbAccess, vs: &Vswitchd) -> Result<(), SessionEnd> {
     };
     let mut replier = Replier::open(db, family.id)?;
     let mut slow = Replier::open(db, family.id)?;
+    let master_client = db.client().map_err(SessionEnd::Failed)?;
+    let mut master_sock = GenlSocket::open().map_err(|e| failed("socket", e))?;
     let reg = wire::register().map_err(|e| SessionEnd::Failed(e.to_string()))?;
     listen.transact(family.id, NlmF::empty(), reg).map_err(|e| failed("registering", e))?;
     crate::info!("brcompat", "relaying brctl requests from rvs.ko (netlink port {})", listen.pid());
@@ -97,6 +101,14 @@ fn session(db: &DbAccess, vs: &Vswitchd) -> Result<(), SessionEnd> {
         });
         if let Err(e) = worker {
             return Err(SessionEnd::Failed(format!("brcompat worker thread: {e}")));
+        }
+        // Likewise `_stop_master`: dropping it ends the master thread.
+        let (_stop_master, stop_rx) = std::sync::mpsc::channel::<()>();
+        let masters = std::thread::Builder::new().name("brcompat-master".into()).spawn_scoped(scope, move || {
+            master::run(&master_client, &mut master_sock, family.id, &stop_rx);
+        });
+        if let Err(e) = masters {
+            return Err(SessionEnd::Failed(format!("brcompat master thread: {e}")));
         }
         let mut idle = 0u32;
         while !vs.exiting.load(Ordering::Acquire) {

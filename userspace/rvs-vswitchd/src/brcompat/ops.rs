@@ -185,10 +185,7 @@ fn commit(c: &Client, snap: &Snapshot, mut ops: Vec<Value>) -> Result<i64, Failu
 fn wait_reconciled(c: &Client, cfg: i64, deadline_ms: u64) -> Result<(), Failure> {
     let until = deadline_ms.saturating_sub(ANSWER_MARGIN_MS);
     loop {
-        let r = c
-            .transact(DB, &[json!({"op": "select", "table": "Open_vSwitch", "where": [], "columns": ["cur_cfg"]})])
-            .map_err(|e| fail(errno::EIO, format!("reading cur_cfg: {e}")))?;
-        let cur = r.first().and_then(|x| x.get("rows")?.get(0)?.get("cur_cfg")?.as_i64()).unwrap_or(0);
+        let cur = cur_cfg(c)?;
         if cur >= cfg {
             return Ok(());
         }
@@ -307,7 +304,8 @@ pub fn handle(c: &Client, vs: &Vswitchd, req: &Request) -> Result<Vec<u8>, Failu
             let port = port_name()?;
             let owner = snap.bridge_of_port(&port).map(String::from);
             let target = match (req.op, owner) {
-                // `nomaster` goes to the device's current master (ovs-system for rvs ports): any bridge.
+                // `nomaster` goes to the device's current master: its bridge's device, or ovs-system until the port
+                // is linked under it (`master.rs`). Either way the port leaves its bridge.
                 (Op::DelSlave, None) => return Ok(Vec::new()),
                 (Op::DelSlave, Some(o)) => o,
                 (_, Some(o)) if o == name => o,
@@ -411,6 +409,55 @@ pub fn handle(c: &Client, vs: &Vswitchd, req: &Request) -> Result<Vec<u8>, Failu
             Ok(Vec::new())
         }
     }
+}
+
+/// One port's wanted master link: the port and its bridge, by name and ifindex.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Master {
+    /// Port (device) name.
+    pub port: String,
+    /// Its bridge.
+    pub bridge: String,
+    /// The port device's ifindex.
+    pub port_ifindex: u32,
+    /// The bridge's internal device's ifindex.
+    pub bridge_ifindex: u32,
+}
+
+/// The master link each attached system port of a kernel-datapath bridge should have: its bridge's internal
+/// device. Ports without a device or an OpenFlow port number yet, internal and tunnel ports are left out.
+pub fn masters(c: &Client) -> Result<Vec<Master>, Failure> {
+    let snap = Snapshot::read(c)?;
+    let str_col = |r: &Row, col: &str| r.get(col).and_then(Value::as_str).unwrap_or_default().to_string();
+    let mut out = Vec::new();
+    for (bridge, br) in &snap.bridges {
+        if !matches!(str_col(br, "datapath_type").as_str(), "" | "system") {
+            continue;
+        }
+        let bridge_ifindex = ifindex(bridge);
+        if bridge_ifindex == 0 {
+            continue;
+        }
+        for (port, ofport) in snap.bridge_ports(bridge) {
+            let kind = snap.ifaces.get(&port).map(|i| str_col(i, "type")).unwrap_or_default();
+            if ofport < 0 || !matches!(kind.as_str(), "" | "system" | "tap") {
+                continue;
+            }
+            let port_ifindex = ifindex(&port);
+            if port_ifindex != 0 {
+                out.push(Master { port, bridge: bridge.clone(), port_ifindex, bridge_ifindex });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The current `cur_cfg` (what the daemon has applied).
+pub fn cur_cfg(c: &Client) -> Result<i64, Failure> {
+    let r = c
+        .transact(DB, &[json!({"op": "select", "table": "Open_vSwitch", "where": [], "columns": ["cur_cfg"]})])
+        .map_err(|e| fail(errno::EIO, format!("reading cur_cfg: {e}")))?;
+    Ok(r.first().and_then(|x| x.get("rows")?.get(0)?.get("cur_cfg")?.as_i64()).unwrap_or(0))
 }
 
 /// The bridge ID: default priority 0x8000, then the bridge device's MAC.

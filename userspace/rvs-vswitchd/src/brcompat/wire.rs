@@ -19,6 +19,8 @@ pub mod cmd {
     pub const REQUEST: u8 = 2;
     /// Daemon → kernel: the answer to a request.
     pub const REPLY: u8 = 3;
+    /// Daemon → kernel: link a port under its bridge's internal device (`kmod/port_master.rs`).
+    pub const SET_MASTER: u8 = 4;
 }
 
 mod attr {
@@ -32,6 +34,7 @@ mod attr {
     pub const ERRNO: u16 = 8;
     pub const DATA: u16 = 9;
     pub const DEADLINE: u16 = 10;
+    pub const MASTER: u16 = 11;
 }
 
 /// What the kernel asks.
@@ -173,6 +176,15 @@ pub fn reply(seq: u32, errno: i32, data: &[u8]) -> Result<Vec<u8>, MsgError> {
         w.put_u32(attr::SEQ, seq)?;
         w.put_u32(attr::ERRNO, e)?;
         w.put(attr::DATA, data)
+    })
+}
+
+/// The SET_MASTER payload: link the port of ifindex `port` under the device of ifindex `master` (0: the
+/// datapath's local device).
+pub fn set_master(port: u32, master: u32) -> Result<Vec<u8>, MsgError> {
+    msg::build(cmd::SET_MASTER, VERSION, 0, 16, |w: &mut Writer<'_>| {
+        w.put_u32(attr::IFINDEX, port)?;
+        w.put_u32(attr::MASTER, master)
     })
 }
 
@@ -324,6 +336,15 @@ mod tests {
         let info = BridgeInfo { stp_enabled: 1, ageing_time: 30000, ..BridgeInfo::default() }.encode();
         assert_eq!(info[47], 1); // stp_enabled after 8+8+4+24 bytes + 3 flags
         assert_eq!(u32::from_ne_bytes([info[48], info[49], info[50], info[51]]), 30000);
+    }
+
+    #[test]
+    fn set_master_carries_both_ifindexes() {
+        let p = set_master(7, 3).unwrap();
+        let m = msg::OvsMsg::parse(&p).unwrap();
+        assert_eq!(m.cmd, cmd::SET_MASTER);
+        let a: Vec<_> = Attrs::new(m.attrs).map(Result::unwrap).map(|a| (a.kind, a.u32_ne())).collect();
+        assert_eq!(a, vec![(attr::IFINDEX, Some(7)), (attr::MASTER, Some(3))]);
     }
 
     #[test]
