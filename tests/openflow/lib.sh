@@ -43,7 +43,7 @@ of_cleanup() {
         i=0; while [ -e "$work/rvs-vswitchd.pid" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
     fi
     cleanup_netns
-    for v in connmgr-v1 connmgr-v2 connmgr-v3 connmgr-v4; do ip link del $v 2>/dev/null; done
+    for v in connmgr-v1 connmgr-v2 connmgr-v3 connmgr-v4 connmgr-ref0; do ip link del $v 2>/dev/null; done
     if [ "$RVS_FAILED" != 0 ] && [ -f "$work/vswitchd.log" ]; then
         echo "--- rvs-vswitchd log (last 60 lines)"; tail -n 60 "$work/vswitchd.log"
     fi
