@@ -12,6 +12,8 @@ apt_pkgs=(
     iproute2 iputils-ping tcpdump ethtool bridge-utils rsync
     # reference peer: upstream Open vSwitch userspace
     openvswitch-switch openvswitch-common
+    # OpenFlow controllers driving rvs in tests/openflow (os-ken comes from PyPI below)
+    openvswitch-testcontroller python3-venv
     python3
 )
 missing=()
@@ -23,6 +25,14 @@ if [ ${#missing[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >/dev/null
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# os-ken (OpenFlow controller framework, PyPI) for tests/openflow/osken-host.sh, in its own venv.
+osken_venv=$HOME/.cache/rvs/os-ken-venv
+if ! "$osken_venv/bin/python3" -c 'import os_ken' 2>/dev/null; then
+    echo "deps: installing os-ken into $osken_venv" >&2
+    python3 -m venv "$osken_venv"
+    "$osken_venv/bin/pip" install --quiet os-ken
 fi
 
 export PATH=$HOME/.cargo/bin:$PATH

@@ -495,6 +495,8 @@ mod tests {
             dp_type: DatapathType::Userspace,
             fail_mode: Default::default(),
             has_controller: false,
+            controllers: vec![],
+            protocols: vec![],
             other_config: BTreeMap::new(),
             ports: vec![],
             mirrors: vec![],

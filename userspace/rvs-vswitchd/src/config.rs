@@ -77,6 +77,34 @@ pub struct MirrorCfg {
     pub output_vlan: Option<u16>,
 }
 
+/// A `Controller` row (one OpenFlow controller or listener of a bridge).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ControllerCfg {
+    /// Row UUID.
+    pub uuid: String,
+    /// `target` (`tcp:`, `ssl:`, `unix:`, `ptcp:`, `pssl:`, `punix:`).
+    pub target: String,
+    /// `max_backoff` in milliseconds (default 8000).
+    pub max_backoff_ms: u64,
+    /// `inactivity_probe` in milliseconds (default 5000; 0 disables).
+    pub inactivity_probe_ms: u64,
+    /// `connection_mode` is `out-of-band` (the default is `in-band`).
+    pub out_of_band: bool,
+    /// `enable_async_messages` (default true).
+    pub enable_async: bool,
+}
+
+/// The `SSL` row referenced by the root row: the switch's TLS key, certificate and CA.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SslCfg {
+    /// `private_key` file.
+    pub private_key: String,
+    /// `certificate` file.
+    pub certificate: String,
+    /// `ca_cert` file.
+    pub ca_cert: String,
+}
+
 /// A bridge row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BridgeCfg {
@@ -88,8 +116,12 @@ pub struct BridgeCfg {
     pub dp_type: DatapathType,
     /// `fail_mode`.
     pub fail_mode: FailMode,
-    /// Whether controllers are configured (the OpenFlow side is not implemented yet).
+    /// Whether controllers are configured.
     pub has_controller: bool,
+    /// The `Controller` rows, by target.
+    pub controllers: Vec<ControllerCfg>,
+    /// `protocols` (empty: OpenFlow 1.0 and 1.3).
+    pub protocols: Vec<String>,
     /// `other_config`.
     pub other_config: BTreeMap<String, String>,
     /// Ports, by name.
@@ -109,6 +141,8 @@ pub struct Config {
     pub cur_cfg: i64,
     /// Bridges, by name.
     pub bridges: Vec<BridgeCfg>,
+    /// The `SSL` row, if configured.
+    pub ssl: Option<SslCfg>,
     /// Problems found while reading (logged by the caller).
     pub warnings: Vec<String>,
 }
@@ -175,6 +209,11 @@ impl Config {
         cfg.root = Some(root_uuid.clone());
         cfg.next_cfg = root.get("next_cfg").and_then(Value::as_i64).unwrap_or(0);
         cfg.cur_cfg = root.get("cur_cfg").and_then(Value::as_i64).unwrap_or(0);
+        cfg.ssl = refs(root, "ssl").first().and_then(|u| r.row("SSL", u)).map(|s| SslCfg {
+            private_key: str_col(s, "private_key").to_string(),
+            certificate: str_col(s, "certificate").to_string(),
+            ca_cert: str_col(s, "ca_cert").to_string(),
+        });
         for bu in refs(root, "bridges") {
             let Some(b) = r.row("Bridge", bu) else { continue };
             let name = str_col(b, "name").to_string();
@@ -212,12 +251,29 @@ impl Config {
                 ports.push(PortCfg { uuid: pu.to_string(), name: pname, vlan, vlan_warning, interfaces, bond: read_bond(p) });
             }
             ports.sort_by(|a, b| a.name.cmp(&b.name));
+            let mut controllers = Vec::new();
+            for cu in refs(b, "controller") {
+                let Some(c) = r.row("Controller", cu) else { continue };
+                let ms = |col: &str, default: u64| opt_int(c.get(col)).map_or(default, |v| u64::try_from(v).unwrap_or(0));
+                controllers.push(ControllerCfg {
+                    uuid: cu.to_string(),
+                    target: str_col(c, "target").to_string(),
+                    max_backoff_ms: ms("max_backoff", 8000).max(1000),
+                    inactivity_probe_ms: ms("inactivity_probe", 5000),
+                    out_of_band: opt_str(c.get("connection_mode")) == Some("out-of-band"),
+                    enable_async: set_atoms(c.get("enable_async_messages")).first().and_then(|v| v.as_bool()).unwrap_or(true),
+                });
+            }
+            controllers.sort_by(|a, b| a.target.cmp(&b.target));
+            let protocols = set_atoms(b.get("protocols")).iter().filter_map(|a| a.as_str().map(str::to_string)).collect();
             cfg.bridges.push(BridgeCfg {
                 uuid: bu.to_string(),
                 name,
                 dp_type,
                 fail_mode,
-                has_controller: !refs(b, "controller").is_empty(),
+                has_controller: !controllers.is_empty(),
+                controllers,
+                protocols,
                 other_config: string_map(b.get("other_config")),
                 ports,
                 mirrors: read_mirrors(r, b),
@@ -293,8 +349,38 @@ mod tests {
         assert_eq!(b.ports[1].vlan.trunks.len(), 2);
         assert_eq!(b.ports[1].interfaces[0].ofport_request, Some(7));
         assert_eq!(b.ports[1].interfaces[0].ty, "internal");
+        assert!(b.controllers.is_empty() && !b.has_controller);
         // A delete removes the row.
         r.apply_update(&json!({"Port": {"p2": {"old": {"name": "v2"}}}}));
         assert_eq!(Config::from_replica(&r).bridges[0].ports.len(), 1);
+    }
+
+    #[test]
+    fn reads_controllers_and_ssl() {
+        let mut r = Replica::default();
+        r.apply_update(&json!({
+            "Open_vSwitch": {"r1": {"new": {"bridges": ["uuid", "b1"], "ssl": ["uuid", "s1"]}}},
+            "SSL": {"s1": {"new": {"private_key": "/k.pem", "certificate": "/c.pem", "ca_cert": "/ca.pem"}}},
+            "Bridge": {"b1": {"new": {"name": "br0", "ports": ["set", []], "fail_mode": "secure",
+                "protocols": ["set", ["OpenFlow13"]], "controller": ["set", [["uuid", "c1"], ["uuid", "c2"]]]}}},
+            "Controller": {
+                "c1": {"new": {"target": "tcp:127.0.0.1:6653", "max_backoff": 2000, "inactivity_probe": 0,
+                               "connection_mode": "out-of-band", "enable_async_messages": false}},
+                "c2": {"new": {"target": "ptcp:6634", "max_backoff": ["set", []], "inactivity_probe": ["set", []],
+                               "connection_mode": ["set", []], "enable_async_messages": ["set", []]}}
+            }
+        }));
+        let c = Config::from_replica(&r);
+        let ssl = c.ssl.as_ref().unwrap();
+        assert_eq!((ssl.private_key.as_str(), ssl.ca_cert.as_str()), ("/k.pem", "/ca.pem"));
+        let b = &c.bridges[0];
+        assert_eq!(b.fail_mode, FailMode::Secure);
+        assert_eq!(b.protocols, vec!["OpenFlow13".to_string()]);
+        assert!(b.has_controller);
+        let (ptcp, tcp) = (&b.controllers[0], &b.controllers[1]);
+        assert_eq!((tcp.target.as_str(), tcp.max_backoff_ms, tcp.inactivity_probe_ms), ("tcp:127.0.0.1:6653", 2000, 0));
+        assert!(tcp.out_of_band && !tcp.enable_async);
+        assert_eq!((ptcp.target.as_str(), ptcp.max_backoff_ms, ptcp.inactivity_probe_ms), ("ptcp:6634", 8000, 5000), "defaults");
+        assert!(!ptcp.out_of_band && ptcp.enable_async);
     }
 }

@@ -13,6 +13,7 @@
 //! - [`pipeline`]: the OpenFlow flow tables, groups and meters of each bridge, and their
 //!   translation onto the same context.
 //! - [`upcall`]: datapath backers, handler threads (miss → megaflow + execute), revalidator.
+//! - [`connmgr`]: the OpenFlow side — controllers, the management socket, roles, fail mode.
 //! - [`unixctl`], [`commands`]: the control socket and its commands; [`vlog`]: logging;
 //!   [`daemon`]: detach, pidfile, signals; [`odp`]: datapath encodings and text forms;
 //!   [`netdev`]: device status and tap devices.
@@ -27,6 +28,7 @@ pub mod bridge;
 pub mod brcompat;
 pub mod commands;
 pub mod config;
+pub mod connmgr;
 pub mod daemon;
 pub mod dbsync;
 pub mod mac_learning;

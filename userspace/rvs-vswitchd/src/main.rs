@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use rvs_vswitchd::bridge::{status_ops, Vswitchd};
 use rvs_vswitchd::config::Config;
+use rvs_vswitchd::connmgr::{self, ConnMgrs};
 use rvs_vswitchd::dbsync::{self, Db, Source};
 use rvs_vswitchd::{brcompat, commands, daemon, err, info, unixctl, vlog, warn};
 
@@ -51,6 +52,19 @@ fn absolute(p: &Path) -> PathBuf {
     } else {
         std::env::current_dir().map(|d| d.join(p)).unwrap_or_else(|_| p.to_path_buf())
     }
+}
+
+/// The `Controller` status and `Bridge.datapath_id` updates.
+fn of_status_ops(ofmgrs: &ConnMgrs, cfg: &Config, db: &Db) -> Vec<serde_json::Value> {
+    let mut ctl = std::collections::HashMap::new();
+    let mut dpids = Vec::new();
+    for b in &cfg.bridges {
+        if let Some(sh) = ofmgrs.shared(&b.name) {
+            ctl.extend(sh.statuses());
+            dpids.push((b.uuid.clone(), sh.settings().datapath_id));
+        }
+    }
+    connmgr::status::ops(&db.replica, &ctl, &dpids)
 }
 
 fn main() {
@@ -103,6 +117,8 @@ fn run(args: Args) -> Result<(), String> {
     let n_handlers = args.n_handlers.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let vs = Arc::new(Vswitchd::new(n_handlers));
 
+    let ofmgrs = ConnMgrs::new(&vs, run_dir.clone());
+
     let ctl_server = unixctl::Server::new();
     commands::register(&ctl_server, &vs);
     ctl_server.listen(&ctl).map_err(|e| format!("control socket {}: {e}", ctl.display()))?;
@@ -121,6 +137,7 @@ fn run(args: Args) -> Result<(), String> {
     while !vs.exiting.load(Ordering::Acquire) {
         let changed = db.run(Duration::from_millis(200));
         let reconnected = std::mem::take(&mut db.reconnected);
+        ofmgrs.tick();
         if !db.connected() {
             continue;
         }
@@ -135,7 +152,9 @@ fn run(args: Args) -> Result<(), String> {
             }
         }
         let status = vs.reconcile(&cfg);
-        let ops = status_ops(&cfg, &db.replica, &status);
+        ofmgrs.reconcile(&cfg);
+        let mut ops = status_ops(&cfg, &db.replica, &status);
+        ops.extend(of_status_ops(&ofmgrs, &cfg, &db));
         if !ops.is_empty() {
             if let Err(e) = db.transact(&ops) {
                 warn!("dbsync", "writing status: {e}");
@@ -144,6 +163,7 @@ fn run(args: Args) -> Result<(), String> {
         last_cfg = Some(cfg);
     }
     info!("vswitchd", "shutting down");
+    ofmgrs.shutdown();
     vs.shutdown();
     let _ = brc.join();
     ctl_server.close();

@@ -138,6 +138,8 @@ mod tests {
             dp_type: ty,
             fail_mode: Default::default(),
             has_controller: false,
+            controllers: vec![],
+            protocols: vec![],
             other_config: BTreeMap::new(),
             ports,
             mirrors: vec![],

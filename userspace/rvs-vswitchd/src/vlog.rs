@@ -56,7 +56,7 @@ impl Level {
 }
 
 /// Known modules (a message naming another module is still logged, with `ANY`'s thresholds).
-pub const MODULES: &[&str] = &["vswitchd", "bridge", "dbsync", "upcall", "revalidator", "xlate", "unixctl", "daemon"];
+pub const MODULES: &[&str] = &["vswitchd", "bridge", "dbsync", "upcall", "revalidator", "xlate", "unixctl", "daemon", "connmgr"];
 
 /// Destinations.
 const CONSOLE: usize = 0;

@@ -1,0 +1,94 @@
+//! The [`Backend`] of a real bridge: its [`crate::pipeline::Pipeline`] (flow tables, groups,
+//! meters) and [`crate::pipeline::Events`], found by name in the [`Switch`] at each call (a
+//! bridge that is gone answers `OFPBRC_EPERM`). After each change the datapath's revalidator
+//! is woken so installed megaflows follow the new tables at once.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use rvs_openflow::error::BadRequest;
+use rvs_openflow::msg::{FlowMod, FlowRemoved, GroupMod, MeterMod, MultipartReply, MultipartRequest, PacketOut, TableMod};
+use rvs_openflow::OfpError;
+
+use super::backend::{Backend, EventSink, OfEvent};
+use crate::ofproto::{Bridge, Switch};
+use crate::pipeline;
+
+/// A bridge's pipeline, by bridge name.
+#[derive(Debug)]
+pub struct PipelineBackend {
+    switch: Arc<Switch>,
+    bridge: String,
+}
+
+impl PipelineBackend {
+    /// The pipeline of bridge `bridge`.
+    pub fn new(switch: Arc<Switch>, bridge: &str) -> PipelineBackend {
+        PipelineBackend { switch, bridge: bridge.to_string() }
+    }
+
+    fn bridge(&self) -> Result<Arc<Bridge>, OfpError> {
+        self.switch.bridge(&self.bridge).ok_or(OfpError::BadRequest(BadRequest::Eperm))
+    }
+
+    /// Runs `f` on the pipeline for writing, then publishes the flow removals a group or meter
+    /// deletion caused and wakes the revalidator.
+    fn modify<T>(&self, f: impl FnOnce(&mut pipeline::Pipeline) -> Result<T, OfpError>) -> Result<T, OfpError> {
+        let br = self.bridge()?;
+        let (r, removed) = {
+            let mut p = br.pipeline.write().unwrap_or_else(|p| p.into_inner());
+            let r = f(&mut p);
+            (r, p.take_removed())
+        };
+        for fr in removed {
+            br.events.publish(OfEvent::FlowRemoved(fr));
+        }
+        if r.is_ok() {
+            if let Some(bk) = self.switch.backer(br.config().dp_type.0) {
+                bk.kick();
+            }
+        }
+        r
+    }
+}
+
+impl Backend for PipelineBackend {
+    fn n_tables(&self) -> u8 {
+        u8::try_from(pipeline::N_TABLES).unwrap_or(u8::MAX)
+    }
+    fn flow_mod(&self, fm: &FlowMod, now: Instant) -> Result<Vec<FlowRemoved>, OfpError> {
+        self.modify(|p| p.flow_mod(fm, now))
+    }
+    fn group_mod(&self, gm: &GroupMod) -> Result<(), OfpError> {
+        self.modify(|p| p.group_mod(gm))
+    }
+    fn meter_mod(&self, mm: &MeterMod) -> Result<(), OfpError> {
+        self.modify(|p| p.meter_mod(mm))
+    }
+    fn table_mod(&self, tm: &TableMod) -> Result<(), OfpError> {
+        self.modify(|p| p.table_mod(tm))
+    }
+    fn stats(&self, req: &MultipartRequest, now: Instant) -> Result<Vec<MultipartReply>, OfpError> {
+        self.bridge()?.pipeline.read().unwrap_or_else(|p| p.into_inner()).stats(req, now)
+    }
+    fn packet_out(&self, po: &PacketOut) -> Result<(), OfpError> {
+        pipeline::packet_out(&self.switch, &self.bridge, po)
+    }
+    fn set_default_normal(&self, on: bool) {
+        let _ = self.modify(|p| {
+            p.set_default_normal(on);
+            Ok(())
+        });
+    }
+    fn set_miss_to_controller(&self, on: bool) {
+        let _ = self.modify(|p| {
+            p.set_miss_to_controller(on);
+            Ok(())
+        });
+    }
+    fn subscribe(&self, sink: EventSink) {
+        if let Ok(br) = self.bridge() {
+            br.events.subscribe(sink);
+        }
+    }
+}
