@@ -47,6 +47,8 @@ struct Ctx<'a> {
     table_id: u8,
     cookie: u64,
     depth: u32,
+    /// The rule being run is a table-miss entry (priority 0, matches everything): its packet-ins say no_match.
+    table_miss: bool,
 }
 
 /// Runs the OpenFlow tables of `br` for the packet in `x`.
@@ -57,7 +59,7 @@ pub fn xlate_pipeline(x: &mut Xlate, br: &Bridge, cfg: &BridgeConfig) {
         x.note(|| format!("input port {in_dp} is not a port of bridge {}: drop", cfg.name));
         return;
     };
-    let mut c = Ctx { br, cfg, pl: &pl, in_ofport, metadata: 0, table_id: 0, cookie: 0, depth: 0 };
+    let mut c = Ctx { br, cfg, pl: &pl, in_ofport, metadata: 0, table_id: 0, cookie: 0, depth: 0, table_miss: false };
     run_tables(x, &mut c, 0);
 }
 
@@ -65,14 +67,14 @@ pub fn xlate_pipeline(x: &mut Xlate, br: &Bridge, cfg: &BridgeConfig) {
 /// `in_ofport` (`port::CONTROLLER`/`ANY` when it has none).
 pub fn xlate_actions(x: &mut Xlate, br: &Bridge, cfg: &BridgeConfig, in_ofport: u32, actions: &[Action]) {
     let pl = br.pipeline.read().unwrap_or_else(|p| p.into_inner());
-    let mut c = Ctx { br, cfg, pl: &pl, in_ofport, metadata: 0, table_id: 0, cookie: u64::MAX, depth: 0 };
+    let mut c = Ctx { br, cfg, pl: &pl, in_ofport, metadata: 0, table_id: 0, cookie: u64::MAX, depth: 0, table_miss: false };
     do_actions(x, &mut c, actions);
 }
 
 /// Runs the tables starting at table 0 for a packet-out's `output:TABLE`.
 pub fn xlate_table(x: &mut Xlate, br: &Bridge, cfg: &BridgeConfig, in_ofport: u32) {
     let pl = br.pipeline.read().unwrap_or_else(|p| p.into_inner());
-    let mut c = Ctx { br, cfg, pl: &pl, in_ofport, metadata: 0, table_id: 0, cookie: 0, depth: 0 };
+    let mut c = Ctx { br, cfg, pl: &pl, in_ofport, metadata: 0, table_id: 0, cookie: 0, depth: 0, table_miss: false };
     run_tables(x, &mut c, 0);
 }
 
@@ -118,6 +120,7 @@ fn run_tables(x: &mut Xlate, c: &mut Ctx<'_>, start: u8) {
         };
         x.rules.push(rule.id);
         c.cookie = rule.cookie;
+        c.table_miss = rule.priority == 0 && rule.match_.is_empty();
         x.note(|| {
             use rvs_openflow::text::{format_instructions, format_match};
             use rvs_openflow::types::Version;
@@ -379,7 +382,9 @@ fn output(x: &mut Xlate, c: &mut Ctx<'_>, p: u32, max_len: u16) {
     match p {
         port::CONTROLLER => {
             x.note(|| format!("output to the controller (max_len {max_len})"));
-            controller(x, c, PacketInReason::Action, max_len);
+            // OpenFlow 1.3 §5.4: packets sent by a table-miss flow entry carry reason no_match.
+            let reason = if c.table_miss { PacketInReason::NoMatch } else { PacketInReason::Action };
+            controller(x, c, reason, max_len);
         }
         port::NORMAL => normal::xlate_normal(x, c.br, c.cfg),
         port::FLOOD | port::ALL => {

@@ -159,6 +159,23 @@ fn controller_output_publishes_truncated_packet_in() {
     assert_eq!((x.controller[0].reason, x.controller[0].cookie), (PacketInReason::NoMatch, u64::MAX));
 }
 
+/// Found with ovs-testcontroller over OpenFlow 1.3 (it ignores packet-ins with reason action): a table-miss flow
+/// entry (priority 0, empty match) sending to the controller reports no_match, as OpenFlow 1.3 §5.4 says; any other
+/// rule's controller output reports action.
+#[test]
+fn table_miss_entry_packet_ins_say_no_match() {
+    let (br, cfg) = bridge(FailMode::Secure);
+    add(&br, 0, 0, Match::new(), apply(vec![Action::Output { port: port::CONTROLLER, max_len: 0xffff }]));
+    add(&br, 0, 5, Match::new().with(Field::InPort, 2), apply(vec![Action::Output { port: port::CONTROLLER, max_len: 0xffff }]));
+    add(&br, 0, 0, Match::new().with(Field::InPort, 3), apply(vec![Action::Output { port: port::CONTROLLER, max_len: 0xffff }]));
+    let (_, x) = run(&br, &cfg, pkt(11));
+    assert_eq!(x.controller[0].reason, PacketInReason::NoMatch);
+    let (_, x) = run(&br, &cfg, pkt(12));
+    assert_eq!(x.controller[0].reason, PacketInReason::Action);
+    let (_, x) = run(&br, &cfg, pkt(13));
+    assert_eq!(x.controller[0].reason, PacketInReason::Action, "priority 0 with a match is not a table-miss entry");
+}
+
 #[test]
 fn groups_translate() {
     let (br, cfg) = bridge(FailMode::Secure);
