@@ -12,11 +12,13 @@
 # unknown, so every flow floods to p2 (and the bridge's local port, which is down).
 # pktgen offers RATE packets/s (each rate in RATES is measured; a faster offer than the daemon can absorb only
 # burns the single UML CPU in the kernel's upcall queueing, so the best of the rates is the daemon's capacity).
-# Over SECS seconds after a 1 s warm-up we count: datapath flows added (ovs-dpctl show "flows:"), frames the sink
-# received (each one went through the daemon: upcall, translate, execute), and the datapath's missed/lost upcalls.
+# Over SECS seconds after a 1 s warm-up we count: flows installed (the daemon's own counter of successful flow puts:
+# rvs-appctl upcall/show, ovs-appctl coverage/read-counter dpif_flow_put), frames the sink received (each one went
+# through the daemon: upcall, translate, execute), the datapath's missed/lost upcalls, and the change of the datapath's
+# flow count (installs minus what the revalidator deleted meanwhile).
 # Each daemon starts fresh (empty MAC table, no flows) for every rate.
 #
-# Knobs (environment): SECS (3), RATES ("10000 30000 100000"), SWITCHES ("rvs ovs"; "rvsko" adds rvs-vswitchd on
+# Knobs (environment): SECS (3), RATES ("1000 2000 4000 8000"), SWITCHES ("rvs ovs"; "rvsko" adds rvs-vswitchd on
 # rvs.ko), OVS_FLOW_LIMIT (200000: ovs-vswitchd's other_config:flow-limit; note that ovs-vswitchd starts its
 # dynamic limit at min(flow-limit, 10000) and raises it as revalidation keeps up).
 #
@@ -40,7 +42,7 @@ fi
 for a in "$@"; do case $a in *=*) export "${a%%=*}=${a#*=}" ;; esac; done
 
 SECS=${SECS:-3}
-RATES=${RATES:-10000 30000 100000}
+RATES=${RATES:-1000 2000 4000 8000}
 SWITCHES=${SWITCHES:-rvs ovs}
 OVS_FLOW_LIMIT=${OVS_FLOW_LIMIT:-200000}
 MODROOT=$RVS_KDIR/modroot
@@ -95,12 +97,23 @@ daemon_stop() {
     cp "$W/vswitchd.log" "$OUT/vswitchd-$1-$2.log" 2>/dev/null
 }
 
-# measure RATE: prints "FLOWS_PER_S DELIVERED_PER_S MISSED_PER_S LOST_PER_S".
+# installs SWITCH: flows the daemon has installed so far (its own counter: rvs-appctl upcall/show, ovs-vswitchd's
+# dpif_flow_put coverage counter).
+installs() {
+    case $1 in
+    rvs|rvsko) RVS_RUN_DIR=$W "$BIN/rvs-appctl" upcall/show 2>/dev/null | awk '/flows installed:/ { n += $3 } END { print n + 0 }' ;;
+    ovs) ovs-appctl -t "/var/run/openvswitch/ovs-vswitchd.$(cat "$W/vswitchd.pid").ctl" coverage/read-counter dpif_flow_put \
+            2>/dev/null || echo 0 ;;
+    esac
+}
+
+# measure SWITCH RATE: prints "INSTALLS_PER_S DELIVERED_PER_S MISSED_PER_S LOST_PER_S NET_FLOWS_PER_S".
 measure() {
     pg "rem_device_all" /proc/net/pktgen/kpktgend_0
     pg "add_device pg0" /proc/net/pktgen/kpktgend_0
     P=/proc/net/pktgen/pg0
-    for c in "count 0" "clone_skb 0" "pkt_size 60" "ratep $1" "dst 10.0.0.2" "src_min 10.0.0.1" "src_max 10.0.0.1" \
+    sw=$1
+    for c in "count 0" "clone_skb 0" "pkt_size 60" "ratep $2" "dst 10.0.0.2" "src_min 10.0.0.1" "src_max 10.0.0.1" \
              "dst_mac $SINKMAC" "src_mac 02:10:00:00:00:00" "src_mac_count 16000000" "udp_dst_min 9" "udp_dst_max 9" \
              "udp_src_min 1" "udp_src_max 65535" "flag UDPSRC_RND"; do
         pg "$c" $P
@@ -108,15 +121,15 @@ measure() {
     echo start > /proc/net/pktgen/pgctrl &
     starter=$!
     sleep 1
-    set -- $(dpstat) $(rx) $(date +%s%N)
-    f0=$1 m0=$2 l0=$3 r0=$4 t0=$5
+    set -- $(dpstat) $(rx) $(installs "$sw") $(date +%s%N)
+    f0=$1 m0=$2 l0=$3 r0=$4 i0=$5 t0=$6
     sleep "$SECS"
-    set -- $(dpstat) $(rx) $(date +%s%N)
-    f1=$1 m1=$2 l1=$3 r1=$4 t1=$5
+    set -- $(dpstat) $(rx) $(installs "$sw") $(date +%s%N)
+    f1=$1 m1=$2 l1=$3 r1=$4 i1=$5 t1=$6
     echo stop > /proc/net/pktgen/pgctrl
     wait $starter 2>/dev/null
-    echo "$f0 $f1 $r0 $r1 $m0 $m1 $l0 $l1 $t0 $t1" | awk '{ d = ($10 - $9) / 1e9;
-        printf "%.0f %.0f %.0f %.0f\n", ($2 - $1) / d, ($4 - $3) / d, ($6 - $5) / d, ($8 - $7) / d }'
+    echo "$f0 $f1 $r0 $r1 $m0 $m1 $l0 $l1 $i0 $i1 $t0 $t1" | awk '{ d = ($12 - $11) / 1e9;
+        printf "%.0f %.0f %.0f %.0f %.0f\n", ($10 - $9) / d, ($4 - $3) / d, ($6 - $5) / d, ($8 - $7) / d, ($2 - $1) / d }'
 }
 
 ovs_wait_uptime
@@ -125,8 +138,9 @@ for rate in $RATES; do
     for sw in $SWITCHES; do
         if [ "$sw" = rvsko ]; then insmod "$RVS_KO" || continue; else modprobe -d "$MODROOT" openvswitch || continue; fi
         if daemon_start "$sw"; then
-            set -- $(measure "$rate")
-            echo "  $sw offered $rate/s: flows installed $1/s, new-flow frames delivered $2/s, missed $3/s, lost $4/s" >&2
+            set -- $(measure "$sw" "$rate")
+            echo "  $sw offered $rate/s: flows installed $1/s, new-flow frames delivered $2/s, missed $3/s, lost $4/s," \
+                "datapath flow count $5/s" >&2
             echo "$*" > "$OUT/res-$sw-$rate"
         else
             echo "bench: starting $sw failed" >&2
@@ -142,17 +156,17 @@ best() { # best SWITCH: the highest flows/s over the rates, with its delivered r
 }
 echo
 echo "Flow setup, $RVS_ARCH $(uname -r): each frame a new flow (new source MAC, random UDP source port),"
-echo "NORMAL bridge, $SECS s measured per offered rate; flows/s = datapath flows added per second"
+echo "NORMAL bridge, $SECS s measured per offered rate; flows/s = flows installed per second"
 [ "$RVS_ARCH" = um ] && echo "(User-Mode Linux: kernel and daemon share one host CPU)" \
     || echo "(QEMU TCG: emulated, compare ratios only)"
-printf '%-34s %10s %12s %14s %12s %12s\n' daemon "offered/s" "flows/s" "delivered/s" "missed/s" "lost/s"
+printf '%-34s %10s %12s %14s %12s %12s %12s\n' daemon "offered/s" "flows/s" "delivered/s" "missed/s" "lost/s" "dp-flows/s"
 for sw in $SWITCHES; do
     for r in $RATES; do
         [ -f "$OUT/res-$sw-$r" ] || continue
         set -- $(cat "$OUT/res-$sw-$r")
         case $sw in rvs) n="rvs-vswitchd on openvswitch.ko" ;; ovs) n="ovs-vswitchd on openvswitch.ko" ;;
             rvsko) n="rvs-vswitchd on rvs.ko" ;; esac
-        printf '%-34s %10s %12s %14s %12s %12s\n' "$n" "$r" "$1" "$2" "$3" "$4"
+        printf '%-34s %10s %12s %14s %12s %12s %12s\n' "$n" "$r" "$1" "$2" "$3" "$4" "$5"
     done
 done
 rb=$(best rvs | cut -d' ' -f1); ob=$(best ovs | cut -d' ' -f1)
