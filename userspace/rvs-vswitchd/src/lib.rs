@@ -13,6 +13,7 @@
 //! - [`unixctl`], [`commands`]: the control socket and its commands; [`vlog`]: logging;
 //!   [`daemon`]: detach, pidfile, signals; [`odp`]: datapath encodings and text forms;
 //!   [`netdev`]: device status and tap devices.
+//! - [`telemetry`]: NetFlow, sFlow and ingress policing.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -28,6 +29,7 @@ pub mod netdev;
 pub mod odp;
 pub mod ofproto;
 pub mod unixctl;
+pub mod telemetry;
 pub mod upcall;
 pub mod vlan;
 pub mod xlate;

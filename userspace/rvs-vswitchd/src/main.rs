@@ -130,6 +130,9 @@ fn run(args: Args) -> Result<(), String> {
             }
         }
         let status = vs.reconcile(&cfg);
+        for e in rvs_vswitchd::telemetry::reconfigure(&vs, &db.replica, &cfg) {
+            warn!("telemetry", "{e}");
+        }
         let ops = status_ops(&cfg, &db.replica, &status);
         if !ops.is_empty() {
             if let Err(e) = db.transact(&ops) {

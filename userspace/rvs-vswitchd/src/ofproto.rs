@@ -109,6 +109,12 @@ impl Bridge {
         true
     }
 
+    /// Makes the revalidator re-translate this bridge's flows (something translation reads
+    /// outside [`BridgeConfig`] changed, e.g. telemetry).
+    pub fn bump_generation(&self) {
+        self.config_gen.fetch_add(1, Ordering::AcqRel);
+    }
+
     /// Changes when translation of some flow might change (configuration or MAC table).
     pub fn generation(&self) -> (u64, u64) {
         let m = self.macs.lock().unwrap_or_else(|p| p.into_inner()).generation();
@@ -121,6 +127,8 @@ impl Bridge {
 pub struct Switch {
     bridges: RwLock<BTreeMap<String, Arc<Bridge>>>,
     index: RwLock<HashMap<(DatapathTypeEq, PortNo), Arc<Bridge>>>,
+    /// NetFlow, sFlow and policing state ([`crate::telemetry`]).
+    pub telemetry: crate::telemetry::Telemetry,
 }
 
 impl std::hash::Hash for DatapathTypeEq {

@@ -126,6 +126,7 @@ impl Backer {
             }
         };
         let handlers = dpif.recv_set(n_handlers.max(1))?;
+        switch.telemetry.set_upcall_pid(ty, handlers.first().map(|h| h.pid()));
         let backer = Arc::new(Backer {
             ty,
             name: name.clone(),
@@ -214,11 +215,13 @@ pub fn translate(ty: DatapathType, sw: &Switch, key: rvs_core::key::FlowKey, may
         FailMode::Standalone => normal::xlate_normal(&mut x, &br, &cfg),
         FailMode::Secure => x.note(|| "fail_mode=secure and no OpenFlow flows: drop".into()),
     }
+    sw.telemetry.xlate_finish(ty, &br, &cfg, &mut x);
     Some((x, br))
 }
 
 fn handle_upcall(ty: DatapathType, dpif: &mut dyn Dpif, sw: &Switch, up: &Upcall, c: &Counters) {
     if up.kind != UpcallKind::Miss {
+        sw.telemetry.action_upcall(ty, sw, up);
         return;
     }
     c.upcalls.fetch_add(1, Ordering::Relaxed);
@@ -299,6 +302,7 @@ fn revalidator_loop(ty: DatapathType, mut dpif: Box<dyn Dpif>, sw: &Switch, stop
                 None => FlowId::Key(&f.key),
             };
             let verdict = revalidate_one(ty, sw, f, &changed, &id_bytes, &mut packets, &mut first_seen, now, now_ms);
+            sw.telemetry.flow_dumped(ty, sw, f, matches!(verdict, Verdict::Delete(_)), now_ms);
             match verdict {
                 Verdict::Keep => {}
                 Verdict::Delete(why) => {
@@ -327,6 +331,7 @@ fn revalidator_loop(ty: DatapathType, mut dpif: Box<dyn Dpif>, sw: &Switch, stop
                 }
             }
         }
+        sw.telemetry.dump_done(ty, sw);
         packets.retain(|k, _| live_ids.contains(k));
         first_seen.retain(|k, _| live_ids.contains(k));
     }
