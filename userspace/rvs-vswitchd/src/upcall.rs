@@ -258,6 +258,7 @@ fn handle_upcall(ty: DatapathType, dpif: &mut dyn Dpif, sw: &Switch, up: &Upcall
             crate::warn!("upcall", "installing {}: {e}", odp::format_match(&mkey, &mask));
         }
     }
+    sw.telemetry.miss_packet(ty, sw, &key, &ufid, up.packet.len());
     if !actions.is_empty() {
         let e = Execute { packet: &up.packet, key: &up.key, actions, mru: up.mru, probe: false };
         if let Err(e) = dpif.execute(&e) {

@@ -229,6 +229,19 @@ impl Telemetry {
         });
     }
 
+    /// Accounts the packet of a miss (executed by the handler, so not in the flow's datapath
+    /// counters) to the flow `ufid` that was installed for it.
+    pub fn miss_packet(&self, ty: DatapathType, sw: &Switch, key: &rvs_core::key::FlowKey, ufid: &[u8; 16], len: usize) {
+        let st = self.state.read().unwrap_or_else(|p| p.into_inner());
+        if st.netflow.is_empty() {
+            return;
+        }
+        let Some(br) = sw.bridge_of(ty, key.in_port()) else { return };
+        if let Some(e) = st.netflow.get(&br.name) {
+            e.miss_packet(key, ufid, len as u64, rvs_dpif::monotonic_ms());
+        }
+    }
+
     /// Ends a revalidation dump of the `ty` datapath: sends queued NetFlow records and due
     /// sFlow counter samples.
     pub fn dump_done(&self, ty: DatapathType, sw: &Switch) {

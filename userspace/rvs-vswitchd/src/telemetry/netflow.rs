@@ -99,6 +99,9 @@ pub struct FlowReport<'a> {
 
 #[derive(Debug, Clone, Copy)]
 struct Seen {
+    /// Packets and bytes of misses executed by the handlers (not in the datapath's counters).
+    extra_packets: u64,
+    extra_bytes: u64,
     first_ms: u64,
     reported_packets: u64,
     reported_bytes: u64,
@@ -175,6 +178,26 @@ impl Exporter {
         }
     }
 
+    /// Adds the packet of a miss on flow `id` (executed by the handler).
+    pub fn miss_packet(&self, key: &FlowKey, id: &[u8], len: u64, now_ms: u64) {
+        if key.eth_type() != ETH_P_IP {
+            return;
+        }
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let epoch = st.epoch;
+        let s = st.flows.entry(id.to_vec()).or_insert(Seen {
+            extra_packets: 0,
+            extra_bytes: 0,
+            first_ms: now_ms,
+            reported_packets: 0,
+            reported_bytes: 0,
+            last_report_ms: now_ms,
+            epoch,
+        });
+        s.extra_packets += 1;
+        s.extra_bytes += len;
+    }
+
     /// Notes one dumped flow; queues a record if it expired or its active timeout passed.
     pub fn flow(&self, f: &FlowReport<'_>) {
         if f.key.eth_type() != ETH_P_IP {
@@ -183,6 +206,8 @@ impl Exporter {
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let epoch = st.epoch;
         let seen = st.flows.entry(f.id.to_vec()).or_insert(Seen {
+            extra_packets: 0,
+            extra_bytes: 0,
             first_ms: if f.used_ms != 0 { f.used_ms.min(f.now_ms) } else { f.now_ms },
             reported_packets: 0,
             reported_bytes: 0,
@@ -195,15 +220,16 @@ impl Exporter {
             return;
         }
         let s = *seen;
+        let (total_packets, total_bytes) = (f.packets + s.extra_packets, f.bytes + s.extra_bytes);
         if f.deleted {
             st.flows.remove(f.id);
         } else if let Some(x) = st.flows.get_mut(f.id) {
-            x.reported_packets = f.packets.max(s.reported_packets);
-            x.reported_bytes = f.bytes.max(s.reported_bytes);
+            x.reported_packets = total_packets.max(s.reported_packets);
+            x.reported_bytes = total_bytes.max(s.reported_bytes);
             x.last_report_ms = f.now_ms;
             x.first_ms = f.now_ms;
         }
-        let packets = f.packets.saturating_sub(s.reported_packets);
+        let packets = total_packets.saturating_sub(s.reported_packets);
         if packets == 0 {
             return;
         }
@@ -215,7 +241,7 @@ impl Exporter {
             input: self.iface(f.in_ofport),
             output: if matches!(f.out_ofport, OUT_FLOOD | OUT_MULTI | OUT_DROP) { f.out_ofport } else { self.iface(u32::from(f.out_ofport)) },
             packets: u32::try_from(packets).unwrap_or(u32::MAX),
-            bytes: u32::try_from(f.bytes.saturating_sub(s.reported_bytes)).unwrap_or(u32::MAX),
+            bytes: u32::try_from(total_bytes.saturating_sub(s.reported_bytes)).unwrap_or(u32::MAX),
             first: self.uptime(s.first_ms),
             last: self.uptime(last),
             src_port: k.tp_src(),
@@ -345,6 +371,17 @@ mod tests {
         assert_eq!(st.pending.len(), 1);
         assert_eq!(st.pending[0].packets, 3, "only what was not reported yet");
         assert!(st.flows.is_empty());
+    }
+
+    #[test]
+    fn miss_packets_count() {
+        let k = key();
+        let (e, _) = Exporter::new(cfg(None), 0);
+        e.miss_packet(&k, b"f1", 98, 500);
+        e.flow(&report(&k, 4, 1000, true));
+        let st = e.state.lock().unwrap();
+        assert_eq!((st.pending[0].packets, st.pending[0].bytes), (5, 490));
+        assert_eq!(st.pending[0].first, 500);
     }
 
     #[test]
