@@ -5,9 +5,9 @@
 //! Why a meter and not tc (Open vSwitch installs an ingress qdisc with a police filter on the
 //! device): a meter is part of the datapath ABI, so the same configuration works on rvs.ko and
 //! openvswitch.ko without tc, rtnetlink or the ingress qdisc being present; it also polices the
-//! packets of a miss that the daemon executes, and it is owned and cleaned up with the datapath.
-//! Datapaths without meters (rvs's userspace datapath today) report an error on the interface's
-//! log line instead of silently not policing.
+//! packets of a miss that the daemon executes, and it is owned and cleaned up with the datapath;
+//! rvs's userspace datapath runs the same meter code as rvs.ko. A datapath that refuses the
+//! meter gets an error logged for the interface instead of silently not policing.
 //!
 //! Meter IDs are taken from the top of the datapath's meter space downwards ([`ID_TOP`]) so that
 //! the low IDs stay free for OpenFlow meters.
