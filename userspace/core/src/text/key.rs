@@ -484,16 +484,26 @@ fn parse_vlan(l: &mut Lexer<'_>, inner: bool, k: &mut FlowKey, m: &mut FlowKey) 
             l.expect(",", "expected , or )")?;
         }
     }
+    // `vlan(...)` follows the tag's own `eth_type(TPID)`, matched exactly, and (inside `encap(...)`) an outer tag.
+    // The TPID moves into the tag; the ethertype is the encapsulated one again, unset until `encap(...)` says.
     let tpid = k.eth_type();
+    if !eth_type_vlan(tpid) || m.eth_type() != 0xffff {
+        return Err(l.err("vlan(...) must follow eth_type(0x8100) or eth_type(0x88a8)"));
+    }
+    if inner && k.vlan_tci() == 0 {
+        return Err(l.err("an inner vlan(...) needs an outer one"));
+    }
+    k.set_eth_type(0);
+    m.set_eth_type(0);
     if inner {
         k.set_cvlan_tpid(tpid);
         k.set_cvlan_tci(tci & tm);
-        m.set_cvlan_tpid(m.eth_type());
+        m.set_cvlan_tpid(0xffff);
         m.set_cvlan_tci(tm);
     } else {
         k.set_vlan_tpid(tpid);
         k.set_vlan_tci(tci & tm);
-        m.set_vlan_tpid(m.eth_type());
+        m.set_vlan_tpid(0xffff);
         m.set_vlan_tci(tm);
     }
     Ok(())
@@ -542,7 +552,8 @@ pub fn parse_match(s: &str) -> Result<(FlowKey, FlowKey), ParseError> {
     }
     // An ethertype that is a VLAN TPID means a tag: without vlan(...) the text is ambiguous (and would not print
     // back the same), so ask for the tag explicitly.
-    if eth_type_vlan(k.eth_type()) && k.vlan_tci() == 0 && m.vlan_tci() == 0 {
+    // Only a third tag (beyond the two the key holds) stays an ethertype.
+    if eth_type_vlan(k.eth_type()) && (k.vlan_tci() == 0 || k.cvlan_tci() == 0) {
         return Err(l.err("a VLAN ethertype needs vlan(...) and encap(...) after it"));
     }
     if m.in_port() == 0 {

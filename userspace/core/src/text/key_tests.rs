@@ -141,3 +141,27 @@ fn vlan_ethertype_without_a_tag_is_refused() {
     assert!(e.msg.contains("vlan(...)"), "{e:?}");
     assert!(parse_match("in_port(4),eth_type(0x8100),vlan(vid=10),encap(eth_type(0x0800))").is_ok());
 }
+
+/// Found by `make fuzz-smoke` (issue 3 follow-up): `in_port(1),vlan()` parsed with a zero TPID and printed as
+/// `eth_type(0x0000),vlan(),encap()`; `eth_type(0x8100),vlan(vid=1)` (no encap) printed an inner tag that was never
+/// there. A tag now needs its exact TPID before it (and an outer tag, inside encap), the TPID moves into the tag,
+/// and the text prints back to itself.
+#[test]
+fn vlan_text_is_stable() {
+    for bad in ["in_port(1),vlan()", "eth_type(0x8100/0xff00),vlan(vid=1)", "encap(eth_type(0x8100),vlan(vid=1))", "eth_type(0x8100),vlan(vid=1),encap(eth_type(0x8100))"] {
+        assert!(parse_match(bad).is_err(), "{bad}");
+    }
+    for t in [
+        "in_port(1),eth_type(0x8100),vlan(vid=1),encap()",
+        "eth_type(0x8100),vlan(vid=7/0xf,pcp=1),encap(eth_type(0x86dd))",
+        "eth_type(0x88a8),vlan(vid=1),encap(eth_type(0x8100),vlan(pcp=2),encap(eth_type(0x8100)))",
+    ] {
+        let (k, m) = parse_match(t).unwrap();
+        let once = show(&k, &m);
+        let (k2, m2) = parse_match(&once).unwrap();
+        assert_eq!((k2, m2), (k, m), "{t} -> {once}");
+        assert_eq!(show(&k2, &m2), once);
+    }
+    let (k, _) = parse_match("eth_type(0x8100),vlan(vid=1),encap(eth_type(0x0800))").unwrap();
+    assert_eq!((k.vlan_tpid(), k.eth_type()), (0x8100, 0x0800));
+}
