@@ -247,7 +247,9 @@ fn handle_upcall(ty: DatapathType, dpif: &mut dyn Dpif, sw: &Switch, up: &Upcall
     let ufid = odp::ufid(&mkey, &mask);
     let actions = x.actions.bytes();
     let put = FlowPut { key: &kb, mask: Some(&mb), actions, ufid: Some(&ufid), flags: PutFlags { create: true, ..Default::default() } };
-    match dpif.flow_put(&put) {
+    // The miss's packet runs with the same actions, in the same datapath round trip as the put.
+    let exec = (!actions.is_empty()).then_some(Execute { packet: &up.packet, key: &up.key, actions, mru: up.mru, probe: false });
+    match dpif.flow_put_execute(&put, exec.as_ref()) {
         Ok(()) => {
             c.flows_installed.fetch_add(1, Ordering::Relaxed);
             crate::dbg_log!("upcall", "installed {}, actions:{}", odp::format_match(&mkey, &mask), odp::format_actions(actions));
@@ -259,12 +261,6 @@ fn handle_upcall(ty: DatapathType, dpif: &mut dyn Dpif, sw: &Switch, up: &Upcall
         }
     }
     sw.telemetry.miss_packet(ty, sw, &key, &ufid, up.packet.len());
-    if !actions.is_empty() {
-        let e = Execute { packet: &up.packet, key: &up.key, actions, mru: up.mru, probe: false };
-        if let Err(e) = dpif.execute(&e) {
-            crate::dbg_log!("upcall", "execute: {e}");
-        }
-    }
 }
 
 fn revalidator_loop(ty: DatapathType, mut dpif: Box<dyn Dpif>, sw: &Switch, stop: &AtomicBool, c: &Counters, kick: &AtomicBool) {
