@@ -1,8 +1,10 @@
 #!/bin/sh
 # host-test
 # NetFlow v5, sFlow v5 and ingress policing of rvs-vswitchd on the host with the USERSPACE datapath
-# (datapath_type=netdev), configured with Debian's ovs-vsctl against the daemon's embedded database; the records are
-# decoded by an independent collector (tests/telemetry/collector.py). Needs root, veth, netns:
+# (datapath_type=netdev; TEL_DP_TYPE=system runs it on the kernel datapath, as tests/telemetry/telemetry-kernel.sh
+# does in the VM on rvs.ko and openvswitch.ko), configured with Debian's ovs-vsctl against the daemon's embedded
+# database; the records are decoded by an independent collector (tests/telemetry/collector.py). Needs root, veth,
+# netns:
 #   sudo flock /tmp/rvs-host-test.lock tests/telemetry/telemetry-host.sh
 # Build first: (cd userspace && cargo build --release -p rvs-vswitchd -p rvs-appctl)
 # Checks:
@@ -14,7 +16,7 @@
 #   ingress veth's ifindex and whose output is the egress veth's; polling=1 gives counter samples for the ports.
 # - Policing: a UDP blast through telv1 runs far above 4000 kbit/s; with ingress_policing_rate=4000 it is measured
 #   within 60..130 % of it, flows from telv1 carry meter(...) first; clearing it restores the rate. The VM test
-#   tests/telemetry/police-kernel.sh does the same on rvs.ko and openvswitch.ko.
+#   tests/telemetry/telemetry-kernel.sh runs all of this on rvs.ko and openvswitch.ko.
 set -u
 RVS_REPO=${RVS_REPO:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$RVS_REPO/tests/lib.sh"
@@ -31,6 +33,7 @@ V="ovs-vsctl --db=unix:$work/db.sock --timeout=20"
 NFPORT=${NFPORT:-39555}
 SFPORT=${SFPORT:-39556}
 COLL=""
+DPT=${TEL_DP_TYPE:-netdev}
 
 cleanup() {
     for p in $COLL; do kill "$p" 2>/dev/null; done
@@ -62,8 +65,8 @@ EOF
 }
 
 "$bin/rvs-vswitchd" --db-file="$work/conf.db" --detach --pidfile --log-file="$work/vswitchd.log" || { fail "start"; finish; }
-check "add-br telbr0 (userspace datapath, max-idle 1 s)" \
-    $V add-br telbr0 -- set bridge telbr0 datapath_type=netdev other_config:max-idle=1000
+check "add-br telbr0 (datapath_type=$DPT, max-idle 1 s)" \
+    $V add-br telbr0 -- set bridge telbr0 datapath_type=$DPT other_config:max-idle=1000
 netns_host telh1 10.77.0.1/24 telv1
 netns_host telh2 10.77.0.2/24 telv2
 for h in telh1 telh2; do ip netns exec $h sysctl -qw net.ipv6.conf.all.disable_ipv6=1; done
@@ -125,15 +128,15 @@ ip netns exec telh1 ping -c 10 -i 0.05 -W 2 10.77.0.2 >/dev/null
 sleep 1
 check "sFlow off: no more flow samples" q "$work/sf.jsonl" "not any(x.get('kind') == 'flow' for x in r)"
 
-# --- Policing: a meter in the userspace datapath.
-police_check netdev "$V" "$work/vswitchd.log" 4000
+# --- Policing: a datapath meter.
+police_check $DPT "$V" "$work/vswitchd.log" 4000
 flows=$("$bin/rvs-appctl" dpif/dump-flows telbr0)
 echo "$flows" | sed 's/^/    /'
 dp_port() { "$bin/rvs-appctl" dpif/show | sed -n "s/^ *$1 [0-9]*\/\([0-9]*\):.*/\1/p"; }
 in1=$(dp_port telv1); in2=$(dp_port telv2)
-check "netdev: flows from telv1 (dp port $in1) start with meter()" sh -c "echo '$flows' | grep 'in_port($in1)' | grep -q 'actions:meter('"
-check_not "netdev: flows from telv2 (dp port $in2) have no meter" sh -c "echo '$flows' | grep 'in_port($in2)' | grep -q 'meter('"
-police_clear netdev "$V" 4000
+check "$DPT: flows from telv1 (dp port $in1) start with meter()" sh -c "echo '$flows' | grep 'in_port($in1)' | grep -q 'actions:meter('"
+check_not "$DPT: flows from telv2 (dp port $in2) have no meter" sh -c "echo '$flows' | grep 'in_port($in2)' | grep -q 'meter('"
+police_clear $DPT "$V" 4000
 
 cleanup
 trap - EXIT INT TERM
