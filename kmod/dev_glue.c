@@ -69,6 +69,10 @@ static const struct net_device_ops rvs_internal_netdev_ops = {
 	.ndo_stop = rvs_internal_stop,
 	.ndo_start_xmit = rvs_internal_xmit,
 	.ndo_set_mac_address = eth_mac_addr,
+	/* brctl compatibility (brc_glue.c): EOPNOTSUPP unless the module option brcompat=1. */
+	.ndo_siocdevprivate = rvs_brc_siocdevprivate,
+	.ndo_add_slave = rvs_brc_add_slave,
+	.ndo_del_slave = rvs_brc_del_slave,
 };
 
 /* No dellink: `ip link del` of an internal port is refused (EOPNOTSUPP), as upstream. */

@@ -17,6 +17,8 @@ pub(crate) mod fam {
     pub(crate) const FLOW: i32 = 2;
     pub(crate) const PACKET: i32 = 3;
     pub(crate) const METER: i32 = 4;
+    /// rvs's brctl relay (`brcompat.rs`).
+    pub(crate) const BRC: i32 = 5;
 }
 
 /// Errno values the kernel crate does not name.

@@ -16,13 +16,13 @@
 int rvs_rust_doit(int fam, u8 cmd, struct genl_info *info);
 int rvs_rust_dumpit(int fam, u8 cmd, struct sk_buff *skb, struct netlink_callback *cb);
 
-static struct genl_family rvs_families[RVS_FAM_N];
+static struct genl_family rvs_families[RVS_FAM_ALL];
 
 static int rvs_fam_index(const struct genl_family *f)
 {
 	int i;
 
-	for (i = 0; i < RVS_FAM_N; i++)
+	for (i = 0; i < RVS_FAM_ALL; i++)
 		if (f == &rvs_families[i])
 			return i;
 	return -1;
@@ -84,12 +84,18 @@ static const struct genl_small_ops rvs_meter_ops[] = {
 	RVS_OP_GET_NODUMP(OVS_METER_CMD_GET),
 };
 
+/* rvs's own family (brcompat.rs), registered only with brcompat=1. */
+static const struct genl_small_ops rvs_brc_ops[] = {
+	RVS_OP_ADMIN(RVS_BRC_CMD_REGISTER),
+	RVS_OP_ADMIN(RVS_BRC_CMD_REPLY),
+};
+
 static const struct genl_multicast_group rvs_dp_mcgrp = { .name = OVS_DATAPATH_MCGROUP };
 static const struct genl_multicast_group rvs_vport_mcgrp = { .name = OVS_VPORT_MCGROUP };
 static const struct genl_multicast_group rvs_flow_mcgrp = { .name = OVS_FLOW_MCGROUP };
 static const struct genl_multicast_group rvs_meter_mcgrp = { .name = OVS_METER_MCGROUP };
 
-static struct genl_family rvs_families[RVS_FAM_N] = {
+static struct genl_family rvs_families[RVS_FAM_ALL] = {
 	[RVS_FAM_DP] = {
 		.hdrsize = sizeof(struct ovs_header),
 		.name = OVS_DATAPATH_FAMILY,
@@ -153,6 +159,17 @@ static struct genl_family rvs_families[RVS_FAM_N] = {
 		.n_mcgrps = 1,
 		.module = THIS_MODULE,
 	},
+	[RVS_FAM_BRC] = {
+		.hdrsize = sizeof(struct ovs_header),
+		.name = RVS_BRC_FAMILY,
+		.version = 1,
+		.netnsok = true,
+		.parallel_ops = true,
+		.small_ops = rvs_brc_ops,
+		.n_small_ops = ARRAY_SIZE(rvs_brc_ops),
+		.resv_start_op = RVS_BRC_CMD_REPLY + 1,
+		.module = THIS_MODULE,
+	},
 };
 
 static int rvs_registered;
@@ -183,6 +200,23 @@ void rvs_genl_unregister(void)
 	for (i = RVS_FAM_N - 1; i >= 0; i--)
 		genl_unregister_family(&rvs_families[i]);
 	rvs_registered = 0;
+}
+
+static bool rvs_brc_family_registered;
+
+int rvs_genl_register_brc(void)
+{
+	int err = genl_register_family(&rvs_families[RVS_FAM_BRC]);
+
+	rvs_brc_family_registered = !err;
+	return err;
+}
+
+void rvs_genl_unregister_brc(void)
+{
+	if (rvs_brc_family_registered)
+		genl_unregister_family(&rvs_families[RVS_FAM_BRC]);
+	rvs_brc_family_registered = false;
 }
 
 const void *rvs_info_payload(const struct genl_info *info, size_t *len)
@@ -251,7 +285,7 @@ struct sk_buff *rvs_genlmsg_new(size_t payload, bool atomic)
 
 void *rvs_genlmsg_put(struct sk_buff *skb, u32 portid, u32 seq, int fam, int flags, u8 cmd)
 {
-	if (fam < 0 || fam >= RVS_FAM_N)
+	if (fam < 0 || fam >= RVS_FAM_ALL)
 		return NULL;
 	return genlmsg_put(skb, portid, seq, &rvs_families[fam], flags, cmd);
 }

@@ -32,6 +32,8 @@ opaque! {
     GenlInfo;
     /// `struct netlink_callback`.
     NetlinkCallback;
+    /// `struct rvs_brc_slot` (brc_glue.c): one request waiting for rvs-vswitchd's reply.
+    BrcSlot;
 }
 
 /// `struct rvs_tun`: tunnel metadata in host byte order, exchanged with the C glue (keep equal to `rvs_glue.h`).
@@ -115,6 +117,16 @@ pub(crate) mod ffi {
         pub(crate) fn rvs_genl_must_notify(fam: c_int, info: *mut GenlInfo) -> bool;
         pub(crate) fn rvs_skb_tail(skb: *mut SkBuff, room: *mut usize) -> *mut u8;
         pub(crate) fn rvs_skb_put(skb: *mut SkBuff, len: usize);
+
+        pub(crate) fn rvs_genl_register_brc() -> c_int;
+        pub(crate) fn rvs_genl_unregister_brc();
+        pub(crate) fn rvs_brc_enabled() -> bool;
+        pub(crate) fn rvs_brc_register() -> c_int;
+        pub(crate) fn rvs_brc_unregister();
+        pub(crate) fn rvs_brc_slot_new(buf: *mut u8, cap: usize) -> *mut BrcSlot;
+        pub(crate) fn rvs_brc_slot_seq(s: *const BrcSlot) -> u32;
+        pub(crate) fn rvs_brc_slot_wait(s: *mut BrcSlot, timeout_ms: c_uint, len: *mut usize) -> c_int;
+        pub(crate) fn rvs_brc_slot_complete(seq: u32, err: c_int, data: *const u8, len: usize) -> c_int;
 
         pub(crate) fn rvs_dev_register() -> c_int;
         pub(crate) fn rvs_dev_unregister();

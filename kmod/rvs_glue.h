@@ -43,7 +43,9 @@ void rvs_rebalance_start(void);
 void rvs_rebalance_stop(void);
 
 /* ---- generic netlink (genl_glue.c) ---- */
-enum rvs_family { RVS_FAM_DP, RVS_FAM_VPORT, RVS_FAM_FLOW, RVS_FAM_PACKET, RVS_FAM_METER, RVS_FAM_N };
+/* RVS_FAM_N: the Open vSwitch families, registered together; RVS_FAM_BRC (brcompat) is registered on its own. */
+enum rvs_family { RVS_FAM_DP, RVS_FAM_VPORT, RVS_FAM_FLOW, RVS_FAM_PACKET, RVS_FAM_METER, RVS_FAM_N,
+		  RVS_FAM_BRC = RVS_FAM_N, RVS_FAM_ALL };
 int rvs_genl_register(const char **failed);
 void rvs_genl_unregister(void);
 const void *rvs_info_payload(const struct genl_info *info, size_t *len);
@@ -68,6 +70,31 @@ int rvs_genl_multicast(int fam, struct net *net, struct sk_buff *skb);
 bool rvs_genl_must_notify(int fam, struct genl_info *info);
 u8 *rvs_skb_tail(struct sk_buff *skb, size_t *room);
 void rvs_skb_put(struct sk_buff *skb, size_t len);
+
+int rvs_genl_register_brc(void);
+void rvs_genl_unregister_brc(void);
+
+/* ---- brctl compatibility (brc_glue.c; protocol in brcompat.rs, kept equal) ---- */
+#define RVS_BRC_FAMILY "rvs_brcompat"
+enum { RVS_BRC_CMD_REGISTER = 1, RVS_BRC_CMD_REQUEST = 2, RVS_BRC_CMD_REPLY = 3 };
+enum {
+	RVS_BRC_OP_ADDBR = 1, RVS_BRC_OP_DELBR, RVS_BRC_OP_ADDIF, RVS_BRC_OP_DELIF, RVS_BRC_OP_GET_BRIDGES,
+	RVS_BRC_OP_GET_BRIDGE_INFO, RVS_BRC_OP_GET_PORT_LIST, RVS_BRC_OP_GET_FDB, RVS_BRC_OP_SET_AGEING,
+	RVS_BRC_OP_SET_STP, RVS_BRC_OP_ADD_SLAVE, RVS_BRC_OP_DEL_SLAVE, RVS_BRC_OP_GET_PORT_INFO,
+};
+struct ifreq;
+struct netlink_ext_ack;
+struct rvs_brc_slot;
+bool rvs_brc_enabled(void);
+int rvs_brc_register(void);
+void rvs_brc_unregister(void);
+struct rvs_brc_slot *rvs_brc_slot_new(u8 *buf, size_t cap);
+u32 rvs_brc_slot_seq(const struct rvs_brc_slot *s);
+int rvs_brc_slot_wait(struct rvs_brc_slot *s, unsigned int timeout_ms, size_t *len);
+int rvs_brc_slot_complete(u32 seq, int err, const u8 *data, size_t len);
+int rvs_brc_siocdevprivate(struct net_device *dev, struct ifreq *ifr, void __user *data, int cmd);
+int rvs_brc_add_slave(struct net_device *dev, struct net_device *slave, struct netlink_ext_ack *extack);
+int rvs_brc_del_slave(struct net_device *dev, struct net_device *slave);
 
 /* ---- net devices (dev_glue.c) ---- */
 int rvs_dev_register(void);

@@ -61,6 +61,7 @@ mod version;
 #[allow(dead_code, unreachable_pub, unused_imports)]
 mod wire;
 
+mod brcompat;
 mod dp;
 mod fastpath;
 mod flow_cmd;
@@ -118,6 +119,14 @@ impl kernel::Module for RvsModule {
             dp::destroy_all(core::ptr::null_mut());
             return Err(Error::from_errno(r));
         }
+        if let Err(e) = brcompat::register() {
+            // SAFETY: Registered above.
+            unsafe {
+                glue::ffi::rvs_genl_unregister();
+                glue::ffi::rvs_dev_unregister();
+            }
+            return Err(e);
+        }
         // SAFETY: Starts the static delayed work item (stopped in `drop`).
         unsafe { glue::ffi::rvs_rebalance_start() };
         pr_info!(
@@ -132,6 +141,8 @@ impl kernel::Module for RvsModule {
 
 impl Drop for RvsModule {
     fn drop(&mut self) {
+        // The bridge ioctl hook first: it waits for a brctl request in flight.
+        brcompat::unregister();
         // SAFETY: Registered in `init`; no new request arrives after this returns.
         unsafe { glue::ffi::rvs_genl_unregister() };
         // SAFETY: Started in `init`; waits for a running rebalance, which holds the writer lock.
@@ -157,6 +168,7 @@ pub(crate) extern "C" fn rvs_rust_doit(family: i32, cmd: u8, info: *mut glue::Ge
         genl::fam::FLOW => flow_cmd::doit(cmd, &req),
         genl::fam::PACKET => fastpath::execute_cmd(&req),
         genl::fam::METER => meter_table::doit(cmd, &req),
+        genl::fam::BRC => brcompat::doit(cmd, &req),
         _ => Err(EINVAL),
     };
     match r {

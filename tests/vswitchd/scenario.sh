@@ -99,6 +99,8 @@ vsw_scenario() {
     check "$ty: dump-flows: megaflow on L2 + ethertype, frag only" grep -q "in_port([0-9]*),eth(src=$mac1,dst=$mac2),eth_type(0x0800),ipv4(frag=no), packets:[1-9]" "$work/flows.txt"
     check_not "$ty: dump-flows: L3/L4 wildcarded" grep -Eq 'ipv4\(src=|icmp\(' "$work/flows.txt"
     check "$ty: dump-flows -m shows UFIDs" sh -c "$A dpif/dump-flows -m br0 | grep -q '^ufid:'"
+    $A bridge/dump-flows br0 >"$work/offlows.txt" 2>&1; cat "$work/offlows.txt"
+    check "$ty: bridge/dump-flows: the default NORMAL flow counts the traffic" grep -Eq 'table=0, n_packets=[1-9][0-9]*, .*priority=0 actions=NORMAL' "$work/offlows.txt"
     dp2=$(dp_port rvw2)
     $A ofproto/trace br0 "in_port(rvw1),eth(src=$mac1,dst=$mac2),eth_type(0x0800),ipv4(src=10.56.0.1,dst=10.56.0.2,proto=1,tos=0,ttl=64,frag=no)" >"$work/trace.txt" 2>&1
     cat "$work/trace.txt"

@@ -67,18 +67,29 @@ pub struct Storage {
     _lock: File,
 }
 
+/// How long opening a locked database waits for its holder to exit.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Takes an exclusive advisory lock on `.<name>.~lock~` next to `path` (the name ovsdb-server uses too).
 fn lock_file(path: &Path) -> Result<File, StorageError> {
     use std::os::fd::AsRawFd;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let lock_path = path.with_file_name(format!(".{name}.~lock~"));
     let f = OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(|e| io_err(&lock_path, e))?;
-    // SAFETY: flock on a file descriptor we own for the duration of the call; no memory is shared.
-    let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    if rc != 0 {
-        return Err(io_err(path, std::io::Error::other("database is locked by another process")));
+    // A daemon that was just told to exit may still hold the lock for a moment after removing its pidfile (the
+    // kernel drops flocks when the process is gone): wait up to LOCK_WAIT before calling the database busy.
+    let deadline = std::time::Instant::now() + LOCK_WAIT;
+    loop {
+        // SAFETY: flock on a file descriptor we own for the duration of the call; no memory is shared.
+        let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if rc == 0 {
+            return Ok(f);
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(io_err(path, std::io::Error::other("database is locked by another process")));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    Ok(f)
 }
 
 fn io_err(path: &Path, source: std::io::Error) -> StorageError {

@@ -2,7 +2,8 @@
 //! `version`, `exit [--cleanup]`, `vlog/set SPEC...`, `vlog/list`, `vlog/reopen`,
 //! `fdb/show BRIDGE`, `fdb/flush [BRIDGE]`, `dpif/show`, `dpif/dump-flows [-m] BRIDGE`,
 //! `ofproto/trace BRIDGE FLOW` (FLOW in the datapath syntax, `in_port` by number or interface
-//! name; nothing is learned), `upcall/show`.
+//! name; nothing is learned; each OpenFlow table's rule is shown), `bridge/dump-flows BRIDGE`
+//! (the OpenFlow rules with their counters, in `ovs-ofctl dump-flows` form), `upcall/show`.
 
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
@@ -66,6 +67,8 @@ pub fn register(s: &Server, vs: &Arc<Vswitchd>) {
         dump_flows(&v, br, verbose)
     });
     let v = vs.clone();
+    s.register("bridge/dump-flows", "BRIDGE", 1, 1, move |a| bridge_dump_flows(&v, &a[0]));
+    let v = vs.clone();
     s.register("ofproto/trace", "BRIDGE FLOW", 2, 2, move |a| trace(&v, &a[0], &a[1]));
     let v = vs.clone();
     s.register("upcall/show", "", 0, 0, move |_| {
@@ -96,6 +99,22 @@ fn fdb_show(vs: &Vswitchd, name: &str) -> Result<String, String> {
     for (port, vlan, mac, age) in entries {
         let p = if port == OFPP_LOCAL { "LOCAL".to_string() } else { port.to_string() };
         let _ = writeln!(out, "{p:>5}  {vlan:>4}  {}  {:>3}", fmt_mac(&mac), age.as_secs());
+    }
+    Ok(out)
+}
+
+fn bridge_dump_flows(vs: &Vswitchd, name: &str) -> Result<String, String> {
+    use rvs_openflow::msg::{FlowStatsRequest, MultipartReplyBody, MultipartRequest, MultipartRequestBody};
+    let b = vs.switch.bridge(name).ok_or_else(|| format!("no such bridge {name}"))?;
+    let req = MultipartRequest { flags: 0, body: MultipartRequestBody::Flow(FlowStatsRequest::default()) };
+    let replies = b.pipeline.read().unwrap_or_else(|p| p.into_inner()).stats(&req, Instant::now()).map_err(|e| format!("{e:?}"))?;
+    let mut out = String::new();
+    for r in replies {
+        if let MultipartReplyBody::Flow(v) = r.body {
+            for f in v {
+                let _ = writeln!(out, "{}", rvs_openflow::text::format_flow_stats(&f, rvs_openflow::Version::OF13));
+            }
+        }
     }
     Ok(out)
 }
@@ -169,15 +188,19 @@ fn trace(vs: &Vswitchd, bridge: &str, flow: &str) -> Result<String, String> {
     let lines = x.trace.clone().unwrap_or_default();
     if let Some((first, rest)) = lines.split_first() {
         let _ = writeln!(out, "\n{first}\n{}", "-".repeat(first.len()));
-        for (i, l) in rest.iter().enumerate() {
-            if l.starts_with("  ") {
-                let _ = writeln!(out, "   {l}");
+        // As ovs-appctl: each OpenFlow table's line ("N. match, cookie, actions") flush, what
+        // happened inside it indented.
+        let is_table_line = |l: &str| l.split_once(". ").is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        for l in rest {
+            if is_table_line(l) {
+                let _ = writeln!(out, " {l}");
             } else {
-                let _ = writeln!(out, " {i}. {l}");
+                let _ = writeln!(out, "    {l}");
             }
         }
     }
     let (mkey, wc) = x.megaflow();
-    let _ = writeln!(out, "\nFinal flow: unchanged\nMegaflow: {}\nDatapath actions: {}", odp::format_match(&mkey, &wc), odp::format_actions(x.actions.bytes()));
+    let final_flow = if x.flow == x.orig { "unchanged".to_string() } else { odp::format_match(&x.flow, &mask) };
+    let _ = writeln!(out, "\nFinal flow: {final_flow}\nMegaflow: {}\nDatapath actions: {}", odp::format_match(&mkey, &wc), odp::format_actions(x.actions.bytes()));
     Ok(out)
 }

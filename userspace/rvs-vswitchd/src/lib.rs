@@ -9,17 +9,21 @@
 //! - [`ofproto`]: bridges' run-time state (ports, MAC tables) shared with translation;
 //!   [`vlan`], [`mac_learning`]: the NORMAL pipeline's building blocks.
 //! - [`xlate`]: translation with wildcard tracking; [`xlate::normal`]: the NORMAL action.
+//! - [`pipeline`]: the OpenFlow flow tables, groups and meters of each bridge, and their
+//!   translation onto the same context.
 //! - [`upcall`]: datapath backers, handler threads (miss → megaflow + execute), revalidator.
 //! - [`unixctl`], [`commands`]: the control socket and its commands; [`vlog`]: logging;
 //!   [`daemon`]: detach, pidfile, signals; [`odp`]: datapath encodings and text forms;
 //!   [`netdev`]: device status and tap devices.
 //! - [`telemetry`]: NetFlow, sFlow and ingress policing.
+//! - [`brcompat`]: brctl compatibility, the daemon side of rvs.ko's `brcompat=1` relay.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod vlog;
 
 pub mod bridge;
+pub mod brcompat;
 pub mod commands;
 pub mod config;
 pub mod daemon;
@@ -28,6 +32,7 @@ pub mod mac_learning;
 pub mod netdev;
 pub mod odp;
 pub mod ofproto;
+pub mod pipeline;
 pub mod unixctl;
 pub mod telemetry;
 pub mod upcall;

@@ -10,7 +10,7 @@ use clap::Parser;
 use rvs_vswitchd::bridge::{status_ops, Vswitchd};
 use rvs_vswitchd::config::Config;
 use rvs_vswitchd::dbsync::{self, Db, Source};
-use rvs_vswitchd::{commands, daemon, err, info, unixctl, vlog, warn};
+use rvs_vswitchd::{brcompat, commands, daemon, err, info, unixctl, vlog, warn};
 
 #[derive(Parser, Debug)]
 #[command(name = "rvs-vswitchd", version, about = "rvs switch daemon")]
@@ -91,9 +91,13 @@ fn run(args: Args) -> Result<(), String> {
     let _pid = pidfile.as_deref().map(daemon::PidFile::create).transpose()?;
     info!("vswitchd", "{} starting", commands::version());
 
-    let source = match &args.db {
-        Some(remote) => Source::Remote(remote.clone()),
-        None => Source::Embedded(dbsync::start_embedded(&db_file, &remotes)?),
+    let (source, brc_db) = match &args.db {
+        Some(remote) => (Source::Remote(remote.clone()), brcompat::DbAccess::Remote(remote.clone())),
+        None => {
+            let server = dbsync::start_embedded(&db_file, &remotes)?;
+            let local = brcompat::DbAccess::Local(server.clone());
+            (Source::Embedded(server), local)
+        }
     };
     let mut db = Db::new(source);
     let n_handlers = args.n_handlers.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
@@ -108,6 +112,7 @@ fn run(args: Args) -> Result<(), String> {
         v.exiting.store(true, Ordering::Release);
     })
     .map_err(|e| e.to_string())?;
+    let brc = brcompat::spawn(brc_db, vs.clone()).map_err(|e| format!("brcompat thread: {e}"))?;
     detached.ready();
     info!("vswitchd", "control socket {}", ctl.display());
 
@@ -143,6 +148,7 @@ fn run(args: Args) -> Result<(), String> {
     }
     info!("vswitchd", "shutting down");
     vs.shutdown();
+    let _ = brc.join();
     ctl_server.close();
     Ok(())
 }

@@ -37,9 +37,10 @@ pub struct ActionBuf {
 impl ActionBuf {
     /// Appends one action.
     pub fn push(&mut self, a: &Action<'_>) {
-        let mut buf = [0u8; 64];
+        let mut buf = [0u8; 256];
         let mut w = Writer::new(&mut buf);
-        // Only fixed-size actions are pushed here; 64 bytes always fit them.
+        // Only fixed-size actions are pushed here (the largest, an IPv6 set_masked, is 88
+        // bytes); 256 bytes always fit them.
         if rvs_core::ovs::action_nl::encode_action(&mut w, a).is_ok() {
             self.bytes.extend_from_slice(w.written());
         }

@@ -3,17 +3,24 @@
 //! the switch-wide index from (datapath type, datapath port) to the bridge that owns it, which
 //! the upcall handlers use to route a miss.
 //!
+//! Each bridge also owns its OpenFlow [`Pipeline`] (flow tables, groups, meters) and its
+//! [`Events`] (packet-ins and flow removals for controllers). A new bridge in
+//! `fail_mode=standalone` starts with the default `priority=0 actions=NORMAL` flow; the
+//! controller connection manager adds and removes it as controllers come and go.
+//!
 //! The reconciler ([`crate::bridge`]) publishes a new immutable [`BridgeConfig`] whenever the
 //! database changes; handlers take an `Arc` snapshot per upcall, so reconfiguration never
 //! blocks forwarding.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 
 use rvs_dpif::{DatapathType, PortNo};
 
 use crate::mac_learning::MacTable;
+use crate::pipeline::{Events, Pipeline};
+use crate::upcall::Backer;
 use crate::vlan::PortVlan;
 
 /// OpenFlow's number for a bridge's own (local) port.
@@ -85,12 +92,25 @@ pub struct Bridge {
     /// The MAC learning table.
     pub macs: Mutex<MacTable>,
     config_gen: AtomicU64,
+    /// The OpenFlow tables.
+    pub pipeline: RwLock<Pipeline>,
+    /// Packet-in and flow-removed notifications.
+    pub events: Events,
 }
 
 impl Bridge {
     /// A bridge with `cfg`.
     pub fn new(cfg: BridgeConfig, macs: MacTable) -> Bridge {
-        Bridge { name: cfg.name.clone(), config: RwLock::new(Arc::new(cfg)), macs: Mutex::new(macs), config_gen: AtomicU64::new(1) }
+        let mut pipeline = Pipeline::new();
+        pipeline.set_default_normal(cfg.fail_mode == FailMode::Standalone);
+        Bridge {
+            name: cfg.name.clone(),
+            config: RwLock::new(Arc::new(cfg)),
+            macs: Mutex::new(macs),
+            config_gen: AtomicU64::new(1),
+            pipeline: RwLock::new(pipeline),
+            events: Events::new(),
+        }
     }
 
     /// The current configuration.
@@ -104,6 +124,11 @@ impl Bridge {
         if **g == cfg {
             return false;
         }
+        if g.fail_mode != cfg.fail_mode {
+            // Without a controller, standalone forwards with NORMAL and secure drops; the
+            // connection manager overrides this while controllers are configured.
+            self.pipeline.write().unwrap_or_else(|p| p.into_inner()).set_default_normal(cfg.fail_mode == FailMode::Standalone);
+        }
         *g = Arc::new(cfg);
         self.config_gen.fetch_add(1, Ordering::AcqRel);
         true
@@ -115,10 +140,12 @@ impl Bridge {
         self.config_gen.fetch_add(1, Ordering::AcqRel);
     }
 
-    /// Changes when translation of some flow might change (configuration or MAC table).
-    pub fn generation(&self) -> (u64, u64) {
+    /// Changes when translation of some flow might change (configuration, MAC table,
+    /// OpenFlow pipeline).
+    pub fn generation(&self) -> (u64, u64, u64) {
         let m = self.macs.lock().unwrap_or_else(|p| p.into_inner()).generation();
-        (self.config_gen.load(Ordering::Acquire), m)
+        let v = self.pipeline.read().unwrap_or_else(|p| p.into_inner()).version();
+        (self.config_gen.load(Ordering::Acquire), m, v)
     }
 }
 
@@ -127,6 +154,7 @@ impl Bridge {
 pub struct Switch {
     bridges: RwLock<BTreeMap<String, Arc<Bridge>>>,
     index: RwLock<HashMap<(DatapathTypeEq, PortNo), Arc<Bridge>>>,
+    backers: RwLock<Vec<(DatapathTypeEq, Weak<Backer>)>>,
     /// NetFlow, sFlow and policing state ([`crate::telemetry`]).
     pub telemetry: crate::telemetry::Telemetry,
 }
@@ -151,6 +179,18 @@ impl Switch {
     /// All bridges, by name.
     pub fn bridges(&self) -> Vec<Arc<Bridge>> {
         self.bridges.read().unwrap_or_else(|p| p.into_inner()).values().cloned().collect()
+    }
+
+    /// Records the datapath of type `ty` (for packet-out).
+    pub fn register_backer(&self, ty: DatapathType, b: &Arc<Backer>) {
+        let mut v = self.backers.write().unwrap_or_else(|p| p.into_inner());
+        v.retain(|(t, w)| t.0 != ty && w.strong_count() > 0);
+        v.push((DatapathTypeEq(ty), Arc::downgrade(b)));
+    }
+
+    /// The running datapath of type `ty`.
+    pub fn backer(&self, ty: DatapathType) -> Option<Arc<Backer>> {
+        self.backers.read().unwrap_or_else(|p| p.into_inner()).iter().find(|(t, _)| t.0 == ty).and_then(|(_, w)| w.upgrade())
     }
 
     /// The bridge that owns datapath port `port` of the `ty` datapath.

@@ -8,13 +8,18 @@
 //!
 //! Each backer runs:
 //! - handler threads (one per CPU, each with its own upcall socket from `recv_set` and its own
-//!   dpif handle): a miss is translated ([`crate::xlate`]), its megaflow installed with a UFID
-//!   derived from the megaflow, and the packet executed with the same actions;
+//!   dpif handle): a miss is translated through the bridge's OpenFlow tables
+//!   ([`crate::pipeline::xlate_pipeline`]; a bridge without controller reaches NORMAL through
+//!   its default flow), its megaflow installed with a UFID derived from the megaflow, and the
+//!   packet executed with the same actions. Translations that send to a controller install
+//!   nothing (slow path) and publish packet-ins; the miss packet is credited to the rules;
 //! - a revalidator thread: every second (or at once after a configuration or MAC-table change)
 //!   it dumps the flows, deletes those idle longer than `max-idle` (default 10 s) or whose
 //!   bridge/port is gone, refreshes MAC-table entries of flows that saw traffic, and
 //!   re-translates flows when their bridge's generation moved — modifying flows whose actions
-//!   changed and deleting those that would now need a different mask. Flows found in a
+//!   changed and deleting those that would now need a different mask; the traffic of active
+//!   flows is credited to the OpenFlow rules their translation goes through, and OpenFlow rule
+//!   timeouts are enforced (flow-removed events published). Flows found in a
 //!   restarted daemon's datapath are revalidated the same way, so established traffic keeps
 //!   flowing across a restart.
 
@@ -27,9 +32,10 @@ use std::time::{Duration, Instant};
 use rvs_core::ovs::key_nl;
 use rvs_dpif::{DatapathType, Dpif, DpifError, Execute, FlowId, FlowPut, KernelDpif, PutFlags, Upcall, UpcallHandler, UpcallKind, UserspaceDpif};
 
-use crate::ofproto::{FailMode, Switch};
+use crate::ofproto::Switch;
 use crate::odp;
-use crate::xlate::{normal, Xlate};
+use crate::pipeline::{xlate::publish_packet_ins, xlate_pipeline, OfEvent};
+use crate::xlate::Xlate;
 
 /// Default idle time after which datapath flows are removed.
 pub const DEFAULT_MAX_IDLE_MS: u64 = 10_000;
@@ -151,10 +157,14 @@ impl Backer {
         let (stop, c, kick) = (backer.stop.clone(), backer.counters.clone(), backer.kick.clone());
         let t = std::thread::Builder::new()
             .name("revalidator".into())
-            .spawn(move || revalidator_loop(ty, d, &switch, &stop, &c, &kick))
+            .spawn({
+                let switch = switch.clone();
+                move || revalidator_loop(ty, d, &switch, &stop, &c, &kick)
+            })
             .map_err(|e| DpifError::Unsupported(format!("spawning the revalidator: {e}")))?;
         threads.push(t);
         *backer.threads.lock().unwrap_or_else(|p| p.into_inner()) = threads;
+        switch.register_backer(ty, &backer);
         crate::info!("bridge", "datapath {}@{name} ready with {n_handlers} upcall handler(s)", type_name(ty));
         Ok(backer)
     }
@@ -204,17 +214,14 @@ fn handler_loop(ty: DatapathType, mut h: Box<dyn UpcallHandler>, mut dpif: Box<d
     }
 }
 
-/// Translates `key` on its bridge (NORMAL in standalone mode, drop in secure mode); `None` if no
-/// bridge owns its input port.
+/// Translates `key` through its bridge's OpenFlow tables; `None` if no bridge owns its input
+/// port.
 pub fn translate(ty: DatapathType, sw: &Switch, key: rvs_core::key::FlowKey, may_learn: bool, trace: bool) -> Option<(Xlate, Arc<crate::ofproto::Bridge>)> {
     let br = sw.bridge_of(ty, key.in_port())?;
     let cfg = br.config();
     let mut x = Xlate::new(key, may_learn, trace);
     x.note(|| format!("bridge(\"{}\")", cfg.name));
-    match cfg.fail_mode {
-        FailMode::Standalone => normal::xlate_normal(&mut x, &br, &cfg),
-        FailMode::Secure => x.note(|| "fail_mode=secure and no OpenFlow flows: drop".into()),
-    }
+    xlate_pipeline(&mut x, &br, &cfg);
     sw.telemetry.xlate_finish(ty, &br, &cfg, &mut x);
     Some((x, br))
 }
@@ -232,10 +239,21 @@ fn handle_upcall(ty: DatapathType, dpif: &mut dyn Dpif, sw: &Switch, up: &Upcall
             return;
         }
     };
-    let Some((x, _)) = translate(ty, sw, key, true, false) else {
+    let Some((x, br)) = translate(ty, sw, key, true, false) else {
         crate::dbg_log!("upcall", "miss on port {} that belongs to no bridge", key.in_port());
         return;
     };
+    if !x.rules.is_empty() {
+        let len = u64::try_from(up.packet.len()).unwrap_or(u64::MAX);
+        let mut pl = br.pipeline.write().unwrap_or_else(|p| p.into_inner());
+        pl.credit(&x.rules, 1, len, Instant::now());
+        pl.credit_groups(&x.buckets, 1, len);
+    }
+    publish_packet_ins(&br, &x, &up.packet);
+    if x.slow_path {
+        execute_only(dpif, up, x.actions.bytes());
+        return;
+    }
     let (mkey, mask) = x.megaflow();
     let (kb, mb) = match (odp::encode_key(&mkey), odp::encode_mask(&mkey, &mask)) {
         (Ok(k), Ok(m)) => (k, m),
@@ -263,10 +281,20 @@ fn handle_upcall(ty: DatapathType, dpif: &mut dyn Dpif, sw: &Switch, up: &Upcall
     sw.telemetry.miss_packet(ty, sw, &key, &ufid, up.packet.len());
 }
 
+/// Executes `actions` on the upcall's packet.
+fn execute_only(dpif: &mut dyn Dpif, up: &Upcall, actions: &[u8]) {
+    if !actions.is_empty() {
+        let e = Execute { packet: &up.packet, key: &up.key, actions, mru: up.mru, probe: false };
+        if let Err(e) = dpif.execute(&e) {
+            crate::dbg_log!("upcall", "execute: {e}");
+        }
+    }
+}
+
 fn revalidator_loop(ty: DatapathType, mut dpif: Box<dyn Dpif>, sw: &Switch, stop: &AtomicBool, c: &Counters, kick: &AtomicBool) {
-    let mut seen_gen: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    let mut seen_gen: BTreeMap<String, (u64, u64, u64)> = BTreeMap::new();
     let mut last = Instant::now();
-    let mut packets: HashMap<Vec<u8>, u64> = HashMap::new();
+    let mut packets: HashMap<Vec<u8>, (u64, u64)> = HashMap::new();
     let mut first_seen: HashMap<Vec<u8>, Instant> = HashMap::new();
     while !stop.load(Ordering::Acquire) {
         std::thread::sleep(Duration::from_millis(50));
@@ -274,10 +302,19 @@ fn revalidator_loop(ty: DatapathType, mut dpif: Box<dyn Dpif>, sw: &Switch, stop
         for b in sw.bridges() {
             b.macs.lock().unwrap_or_else(|p| p.into_inner()).expire(now);
         }
-        let gens: BTreeMap<String, (u64, u64)> = sw.bridges().iter().map(|b| (b.name.clone(), b.generation())).collect();
+        let gens: BTreeMap<String, (u64, u64, u64)> = sw.bridges().iter().map(|b| (b.name.clone(), b.generation())).collect();
         let kicked = kick.swap(false, Ordering::AcqRel);
         if gens == seen_gen && !kicked && last.elapsed() < Duration::from_secs(1) {
             continue;
+        }
+        // OpenFlow rule timeouts (second granularity, after the last pass credited traffic).
+        for b in sw.bridges() {
+            if b.config().dp_type.0 == ty {
+                let removed = b.pipeline.write().unwrap_or_else(|p| p.into_inner()).expire(now);
+                for r in removed {
+                    b.events.publish(OfEvent::FlowRemoved(r));
+                }
+            }
         }
         let changed: Vec<String> = gens.iter().filter(|(n, g)| seen_gen.get(*n) != Some(*g)).map(|(n, _)| n.clone()).collect();
         seen_gen = gens;
@@ -354,7 +391,7 @@ fn revalidate_one(
     f: &rvs_dpif::Flow,
     changed: &[String],
     id: &[u8],
-    packets: &mut HashMap<Vec<u8>, u64>,
+    packets: &mut HashMap<Vec<u8>, (u64, u64)>,
     first_seen: &mut HashMap<Vec<u8>, Instant>,
     now: Instant,
     now_ms: u64,
@@ -372,14 +409,25 @@ fn revalidate_one(
     if idle_ms > max_idle {
         return Verdict::Delete("idle");
     }
-    let prev = packets.insert(id.to_vec(), f.stats.n_packets).unwrap_or(0);
-    let active = f.stats.n_packets > prev;
+    let (prev_p, prev_b) = packets.insert(id.to_vec(), (f.stats.n_packets, f.stats.n_bytes)).unwrap_or((0, 0));
+    let active = f.stats.n_packets > prev_p;
     if !active && !changed.contains(&br.name) {
         return Verdict::Keep;
     }
     let mkey = key.masked(&mask);
     // Traffic on the flow refreshes the MAC entries it depends on (may_learn).
     let Some((x, _)) = translate(ty, sw, mkey, active, false) else { return Verdict::Delete("no bridge") };
+    if active && !x.rules.is_empty() {
+        // The flow's new traffic goes to the rules it (now) goes through.
+        let used = now.checked_sub(Duration::from_millis(now_ms.saturating_sub(f.stats.used_ms))).unwrap_or(now);
+        let (dp, db) = (f.stats.n_packets.saturating_sub(prev_p), f.stats.n_bytes.saturating_sub(prev_b));
+        let mut pl = br.pipeline.write().unwrap_or_else(|p| p.into_inner());
+        pl.credit(&x.rules, dp, db, used);
+        pl.credit_groups(&x.buckets, dp, db);
+    }
+    if x.slow_path {
+        return Verdict::Delete("slow path");
+    }
     let (nkey, nmask) = x.megaflow();
     if canonical_mask(&nkey, &nmask).is_none_or(|m| m != mask) {
         return Verdict::Delete("mask changed");
@@ -388,4 +436,89 @@ fn revalidate_one(
         return Verdict::Modify(x.actions.bytes().to_vec());
     }
     Verdict::Keep
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ofproto::{BridgeConfig, DatapathTypeEq, OfPort};
+    use crate::vlan::PortVlan;
+    use rvs_core::key::FlowKey;
+    use rvs_openflow::action::Action;
+    use rvs_openflow::instruction::Instruction;
+    use rvs_openflow::msg::{FlowMod, FlowModCommand};
+    use rvs_openflow::oxm::{Field, Match};
+
+    const TY: DatapathType = DatapathType::Userspace;
+
+    fn switch() -> Switch {
+        let sw = Switch::new();
+        let mut cfg = BridgeConfig { name: "br0".into(), dp_type: DatapathTypeEq(TY), fail_mode: crate::ofproto::FailMode::Secure, ..Default::default() };
+        for i in 1..=2u32 {
+            let p = OfPort { ofport: i, name: format!("p{i}"), port_name: format!("p{i}"), dp_port: i + 10, iface_type: String::new(), vlan: PortVlan::from_columns(None, &[], None).0 };
+            cfg.by_dp.insert(p.dp_port, i);
+            cfg.ports.insert(i, p);
+        }
+        sw.publish(vec![cfg], &|_| (Duration::from_secs(300), 100));
+        sw
+    }
+
+    fn add(sw: &Switch, port: u32) {
+        let fm = FlowMod {
+            command: FlowModCommand::Add,
+            priority: 5,
+            match_: Match::new().with(Field::InPort, 1),
+            instructions: vec![Instruction::ApplyActions(vec![Action::Output { port, max_len: 0 }])],
+            ..Default::default()
+        };
+        sw.bridge("br0").unwrap().pipeline.write().unwrap().flow_mod(&fm, Instant::now()).unwrap();
+    }
+
+    /// The datapath flow of a packet from port 1, as a dump returns it.
+    fn dp_flow(sw: &Switch, n_packets: u64, n_bytes: u64) -> rvs_dpif::Flow {
+        let mut k = FlowKey::ZERO;
+        k.set_in_port(11);
+        k.set_eth_type(0x0800);
+        let (x, _) = translate(TY, sw, k, false, false).unwrap();
+        let (mk, m) = x.megaflow();
+        rvs_dpif::Flow {
+            ufid: Some(odp::ufid(&mk, &m)),
+            key: odp::encode_key(&mk).unwrap(),
+            mask: odp::encode_mask(&mk, &m).unwrap(),
+            actions: x.actions.bytes().to_vec(),
+            stats: rvs_dpif::FlowStats { n_packets, n_bytes, used_ms: rvs_dpif::monotonic_ms(), ..Default::default() },
+        }
+    }
+
+    /// Datapath traffic reaches the OpenFlow rule; a flow-mod that sends the traffic to the
+    /// controller removes the megaflow; one that changes the output modifies it.
+    #[test]
+    fn revalidation_credits_rules_and_follows_flow_mods() {
+        let sw = switch();
+        add(&sw, 2);
+        let br = sw.bridge("br0").unwrap();
+        let (mut packets, mut first) = (HashMap::new(), HashMap::new());
+        let now = Instant::now();
+        let f = dp_flow(&sw, 5, 500);
+        let id = f.ufid.unwrap().to_vec();
+        let v = revalidate_one(TY, &sw, &f, &[], &id, &mut packets, &mut first, now, rvs_dpif::monotonic_ms());
+        assert!(matches!(v, Verdict::Keep));
+        let r = |br: &crate::ofproto::Bridge| br.pipeline.read().unwrap().rules_sorted().iter().map(|r| (r.packets, r.bytes)).next().unwrap();
+        assert_eq!(r(&br), (5, 500));
+        let f2 = rvs_dpif::Flow { stats: rvs_dpif::FlowStats { n_packets: 7, n_bytes: 700, ..f.stats }, ..f.clone() };
+        revalidate_one(TY, &sw, &f2, &[], &id, &mut packets, &mut first, now, rvs_dpif::monotonic_ms());
+        assert_eq!(r(&br), (7, 700), "only the delta is credited");
+        // Same packets again: idle, no credit, nothing to do.
+        let v = revalidate_one(TY, &sw, &f2, &[], &id, &mut packets, &mut first, now, rvs_dpif::monotonic_ms());
+        assert!(matches!(v, Verdict::Keep));
+        assert_eq!(r(&br), (7, 700));
+        // The rule now outputs elsewhere: same mask, new actions.
+        add(&sw, 7);
+        let changed = vec!["br0".to_string()];
+        let v = revalidate_one(TY, &sw, &f2, &changed, &id, &mut packets, &mut first, now, rvs_dpif::monotonic_ms());
+        assert!(matches!(v, Verdict::Modify(ref a) if odp::format_actions(a) == "drop"), "output to a port that does not exist");
+        add(&sw, rvs_openflow::types::port::CONTROLLER);
+        let v = revalidate_one(TY, &sw, &f2, &changed, &id, &mut packets, &mut first, now, rvs_dpif::monotonic_ms());
+        assert!(matches!(v, Verdict::Delete("slow path")));
+    }
 }

@@ -1,0 +1,270 @@
+//! Translation through the tables: outputs, goto/metadata, set-field commits, VLANs,
+//! controller and TTL packet-ins, groups, and wildcard soundness on random packets.
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use rvs_core::key::FlowKey;
+use rvs_openflow::instruction::Instruction;
+use rvs_openflow::msg::{Bucket, FlowMod, FlowModCommand, GroupMod, GroupModCommand};
+use rvs_openflow::oxm::Match;
+
+use super::*;
+use crate::mac_learning::MacTable;
+use crate::odp::format_actions;
+use crate::ofproto::{FailMode, OfPort};
+use crate::pipeline::OfEvent;
+use crate::vlan::PortVlan;
+
+/// Ports 1..=4 on datapath ports 11..=14, all trunks; fail_mode as given.
+fn bridge(fail: FailMode) -> (Bridge, BridgeConfig) {
+    let mut cfg = BridgeConfig { name: "br0".into(), max_idle_ms: 10_000, fail_mode: fail, ..Default::default() };
+    for i in 1..=4u32 {
+        let p = OfPort { ofport: i, name: format!("p{i}"), port_name: format!("p{i}"), dp_port: i + 10, iface_type: String::new(), vlan: PortVlan::from_columns(None, &[], None).0 };
+        cfg.by_dp.insert(p.dp_port, i);
+        cfg.ports.insert(i, p);
+    }
+    (Bridge::new(cfg.clone(), MacTable::default()), cfg)
+}
+
+fn add(br: &Bridge, table: u8, prio: u16, m: Match, insts: Vec<Instruction>) {
+    let f = FlowMod { command: FlowModCommand::Add, table_id: table, priority: prio, match_: m, instructions: insts, ..Default::default() };
+    br.pipeline.write().unwrap().flow_mod(&f, Instant::now()).unwrap();
+}
+
+fn apply(a: Vec<Action>) -> Vec<Instruction> {
+    vec![Instruction::ApplyActions(a)]
+}
+
+fn out(p: u32) -> Action {
+    Action::Output { port: p, max_len: 0 }
+}
+
+fn pkt(in_dp: u32) -> FlowKey {
+    let mut k = FlowKey::ZERO;
+    k.set_in_port(in_dp);
+    k.set_eth_src([2, 0, 0, 0, 0, 1]);
+    k.set_eth_dst([2, 0, 0, 0, 0, 2]);
+    k.set_eth_type(0x0800);
+    k.set_ip_proto(6);
+    k.set_ip_ttl(64);
+    k.set_ipv4_src(0x0a00_0001);
+    k.set_ipv4_dst(0x0a00_0002);
+    k.set_tp_src(1000);
+    k.set_tp_dst(80);
+    k
+}
+
+fn run(br: &Bridge, cfg: &BridgeConfig, k: FlowKey) -> (String, Xlate) {
+    let mut x = Xlate::new(k, true, true);
+    xlate_pipeline(&mut x, br, cfg);
+    (format_actions(x.actions.bytes()), x)
+}
+
+#[test]
+fn default_flow_is_normal_and_secure_drops() {
+    let (br, cfg) = bridge(FailMode::Standalone);
+    let (a, x) = run(&br, &cfg, pkt(11));
+    assert_eq!(a, "12,13,14", "NORMAL floods an unknown destination");
+    assert_eq!(x.rules.len(), 1);
+    assert_eq!(x.wc.ipv4_src(), 0, "the empty default match adds no wildcards");
+    let (br, cfg) = bridge(FailMode::Secure);
+    let (a, x) = run(&br, &cfg, pkt(11));
+    assert_eq!(a, "drop");
+    assert!(x.rules.is_empty());
+}
+
+#[test]
+fn outputs_goto_metadata_and_wildcards() {
+    let (br, cfg) = bridge(FailMode::Secure);
+    add(&br, 0, 10, Match::new().with(Field::InPort, 1), vec![
+        Instruction::WriteMetadata { metadata: 0xab, mask: 0xff },
+        Instruction::ApplyActions(vec![out(2)]),
+        Instruction::GotoTable(3),
+    ]);
+    add(&br, 3, 5, Match::new().with(Field::Metadata, 0xab).with(Field::EthType, 0x0800).with(Field::IpProto, 6).with(Field::TcpDst, 80), vec![
+        Instruction::WriteActions(vec![out(port::IN_PORT)]),
+        Instruction::ApplyActions(vec![out(port::LOCAL), out(3)]),
+    ]);
+    add(&br, 3, 1, Match::new(), apply(vec![out(port::ALL)]));
+    let (a, x) = run(&br, &cfg, pkt(11));
+    assert_eq!(a, "12,13,11", "apply in table 0, apply then the action set in table 3 (no LOCAL port here)");
+    assert_eq!(x.rules.len(), 2);
+    assert_eq!(x.wc.tp_dst(), 0xffff);
+    assert_eq!(x.wc.ipv4_src(), 0);
+    assert_eq!(x.wc.eth_src(), [0; 6]);
+    let mut k = pkt(11);
+    k.set_tp_dst(81);
+    assert_eq!(run(&br, &cfg, k).0, "12,12,13,14", "miss of the port-80 rule: ALL but the input");
+    assert_eq!(run(&br, &cfg, pkt(12)).0, "drop", "table 0 miss");
+    let lookups: u64 = (0..4).map(|t| br.pipeline.read().unwrap().table(t).unwrap().lookups.load(std::sync::atomic::Ordering::Relaxed)).sum();
+    assert_eq!(lookups, 5);
+}
+
+#[test]
+fn set_field_vlan_and_ttl_commit_as_datapath_sets() {
+    let (br, cfg) = bridge(FailMode::Secure);
+    add(&br, 0, 10, Match::new().with(Field::EthType, 0x0800), apply(vec![
+        Action::SetField { field: Field::EthDst, value: 0x0200_0000_00ff },
+        Action::SetField { field: Field::Ipv4Dst, value: 0x0a00_0063 },
+        Action::DecNwTtl,
+        out(2),
+        Action::PushVlan(0x8100),
+        Action::SetField { field: Field::VlanVid, value: 0x1000 | 7 },
+        out(3),
+        Action::PopVlan,
+        out(4),
+    ]));
+    let (a, x) = run(&br, &cfg, pkt(11));
+    assert!(a.starts_with("set(eth(dst=02:00:00:00:00:ff)),set(ipv4(dst=10.0.0.99,ttl=63)),12,push_vlan(vid=7,pcp=0),13,pop_vlan,14"), "{a}");
+    assert_eq!(x.wc.eth_dst(), [0xff; 6], "a written field is consulted");
+    assert_eq!(x.wc.ip_ttl(), 0xff, "dec_ttl reads the TTL");
+    // TTL 1: to the controller, nothing else.
+    let mut k = pkt(11);
+    k.set_ip_ttl(1);
+    let (a, x) = run(&br, &cfg, k);
+    assert_eq!(a, "set(eth(dst=02:00:00:00:00:ff)),set(ipv4(dst=10.0.0.99))", "no output: the sets only shape the packet-in");
+    assert!(x.slow_path);
+    assert_eq!(x.controller[0].reason, PacketInReason::InvalidTtl);
+}
+
+#[test]
+fn controller_output_publishes_truncated_packet_in() {
+    let (br, cfg) = bridge(FailMode::Secure);
+    let mut f = FlowMod {
+        command: FlowModCommand::Add,
+        priority: 7,
+        match_: Match::new().with(Field::InPort, 2),
+        instructions: apply(vec![Action::Output { port: port::CONTROLLER, max_len: 20 }, out(1)]),
+        ..Default::default()
+    };
+    f.cookie = 0x55;
+    br.pipeline.write().unwrap().flow_mod(&f, Instant::now()).unwrap();
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let g = got.clone();
+    br.events.subscribe(Box::new(move |e| g.lock().unwrap().push(e.clone())));
+    let (a, x) = run(&br, &cfg, pkt(12));
+    assert_eq!(a, "11");
+    assert!(x.slow_path, "no megaflow for controller-bound packets");
+    publish_packet_ins(&br, &x, &[0xaa; 60]);
+    let ev = got.lock().unwrap();
+    let OfEvent::PacketIn(pi) = &ev[0] else { panic!("{ev:?}") };
+    assert_eq!((pi.reason, pi.cookie, pi.table_id, pi.total_len, pi.data.len()), (PacketInReason::Action, 0x55, 0, 60, 20));
+    assert_eq!(pi.match_.exact(Field::InPort), Some(2));
+    // A table miss goes to the controller only when asked (OpenFlow 1.0 controllers).
+    let (_, x) = run(&br, &cfg, pkt(13));
+    assert!(x.controller.is_empty());
+    br.pipeline.write().unwrap().set_miss_to_controller(true);
+    let (_, x) = run(&br, &cfg, pkt(13));
+    assert_eq!((x.controller[0].reason, x.controller[0].cookie), (PacketInReason::NoMatch, u64::MAX));
+}
+
+#[test]
+fn groups_translate() {
+    let (br, cfg) = bridge(FailMode::Secure);
+    let b = |actions: Vec<Action>, watch_port: u32| Bucket { weight: 1, watch_port, watch_group: group::ANY, actions };
+    let gm = |group_type, group_id, buckets| GroupMod { command: GroupModCommand::Add, group_type, group_id, buckets };
+    {
+        let mut p = br.pipeline.write().unwrap();
+        p.group_mod(&gm(GroupType::All, 1, vec![b(vec![Action::SetField { field: Field::EthSrc, value: 0x0200_0000_0077 }, out(2)], port::ANY), b(vec![out(3)], port::ANY)])).unwrap();
+        p.group_mod(&gm(GroupType::FastFailover, 2, vec![b(vec![out(9)], 9), b(vec![out(4)], 4)])).unwrap();
+        p.group_mod(&gm(GroupType::Select, 3, vec![b(vec![out(2)], port::ANY), b(vec![out(4)], port::ANY)])).unwrap();
+    }
+    add(&br, 0, 3, Match::new().with(Field::InPort, 1), apply(vec![Action::Group(1)]));
+    add(&br, 0, 3, Match::new().with(Field::InPort, 2), apply(vec![Action::Group(2)]));
+    add(&br, 0, 3, Match::new().with(Field::InPort, 3), apply(vec![Action::Group(3)]));
+    let (a, x) = run(&br, &cfg, pkt(11));
+    assert_eq!(a, "set(eth(src=02:00:00:00:00:77)),12,set(eth(src=02:00:00:00:00:01)),13", "each bucket gets its own copy");
+    assert_eq!(x.buckets, vec![(1, 0), (1, 1)], "buckets recorded for the group counters");
+    assert_eq!(run(&br, &cfg, pkt(12)).0, "14", "port 9 does not exist: the next live bucket");
+    let (a, x) = run(&br, &cfg, pkt(13));
+    assert!(a == "12" || a == "14", "{a}");
+    assert_eq!(x.wc.tp_src(), 0xffff, "select hashes (and consults) the L4 ports");
+    let mut outs = std::collections::BTreeSet::new();
+    for p in 0..64u16 {
+        let mut k = pkt(13);
+        k.set_tp_src(p);
+        outs.insert(run(&br, &cfg, k).0);
+    }
+    assert_eq!(outs.len(), 2, "both buckets get traffic");
+}
+
+/// xorshift64*: deterministic pseudo-random numbers.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+}
+
+/// A packet differing only in bits the translation did not consult gets the same actions.
+#[test]
+fn wildcards_are_sound_on_random_packets() {
+    let (br, cfg) = bridge(FailMode::Secure);
+    let ip = || Match::new().with(Field::EthType, 0x0800);
+    add(&br, 0, 50, ip().with_masked(Field::Ipv4Src, 0x0a00_0000, 0xff00_0000).with(Field::IpProto, 6).with(Field::TcpDst, 80), vec![Instruction::GotoTable(1)]);
+    add(&br, 0, 40, ip().with(Field::Ipv4Dst, 0x0a00_0002), apply(vec![Action::SetField { field: Field::Ipv4Dst, value: 9 }, out(2)]));
+    add(&br, 0, 30, Match::new().with(Field::EthDst, 0x0200_0000_0002), apply(vec![out(3)]));
+    add(&br, 0, 1, Match::new(), apply(vec![out(port::FLOOD)]));
+    add(&br, 1, 10, Match::new().with(Field::InPort, 1), apply(vec![out(4)]));
+    add(&br, 1, 5, ip().with(Field::IpProto, 6).with(Field::TcpSrc, 1000), apply(vec![Action::DecNwTtl, out(1)]));
+    let mut r = Rng(7);
+    let rand_pkt = |r: &mut Rng| {
+        let v = r.next();
+        let mut k = pkt(11 + (v % 4) as u32);
+        k.set_ipv4_src(if v & 16 != 0 { 0x0a00_0001 } else { 0x0b00_0001 });
+        k.set_ipv4_dst(if v & 32 != 0 { 0x0a00_0002 } else { 0x0a00_0003 });
+        k.set_tp_dst(if v & 64 != 0 { 80 } else { 81 });
+        k.set_tp_src(if v & 128 != 0 { 1000 } else { 1001 });
+        k.set_eth_dst([2, 0, 0, 0, 0, if v & 256 != 0 { 2 } else { 3 }]);
+        k.set_ip_ttl(if v & 512 != 0 { 1 } else { 64 });
+        k
+    };
+    for _ in 0..300 {
+        let k = rand_pkt(&mut r);
+        let (a, x) = run(&br, &cfg, k);
+        for _ in 0..4 {
+            let o = rand_pkt(&mut r);
+            let mut k2 = FlowKey::ZERO;
+            for i in 0..k2.as_bytes().len() {
+                k2.as_bytes_mut()[i] = (k.as_bytes()[i] & x.wc.as_bytes()[i]) | (o.as_bytes()[i] & !x.wc.as_bytes()[i]);
+            }
+            assert_eq!(run(&br, &cfg, k2).0, a, "unconsulted bits changed the actions");
+        }
+    }
+}
+
+/// The packet-in carries the packet as the actions before `output:CONTROLLER` made it.
+#[test]
+fn packet_in_data_has_the_modifications() {
+    let (br, cfg) = bridge(FailMode::Secure);
+    add(&br, 0, 1, Match::new().with(Field::EthType, 0x0800), apply(vec![
+        Action::SetField { field: Field::EthDst, value: 0x0200_0000_00ee },
+        Action::PushVlan(0x8100),
+        Action::SetField { field: Field::VlanVid, value: 0x1000 | 5 },
+        Action::DecNwTtl,
+        Action::Output { port: port::CONTROLLER, max_len: 0xffff },
+        out(1),
+    ]));
+    let mut frame = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00];
+    frame.extend_from_slice(&[0x45, 0, 0, 40, 0, 1, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]);
+    frame.extend_from_slice(&[0x03, 0xe8, 0, 80, 0, 0, 0, 0, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0]);
+    let (key, _) = rvs_core::extract::extract(&frame, &rvs_core::extract::Metadata { in_port: 12, ..Default::default() });
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let g = got.clone();
+    br.events.subscribe(Box::new(move |e| g.lock().unwrap().push(e.clone())));
+    let (a, x) = run(&br, &cfg, key);
+    assert!(a.ends_with(",11"), "{a}");
+    publish_packet_ins(&br, &x, &frame);
+    let ev = got.lock().unwrap();
+    let OfEvent::PacketIn(pi) = &ev[0] else { panic!() };
+    assert_eq!(pi.data.len(), frame.len() + 4, "tagged");
+    assert_eq!(&pi.data[..6], &[2, 0, 0, 0, 0, 0xee]);
+    assert_eq!(&pi.data[12..16], &[0x81, 0x00, 0x00, 0x05]);
+    assert_eq!(pi.data[18 + 8], 63, "TTL decremented");
+    assert_eq!(pi.total_len as usize, pi.data.len());
+}
