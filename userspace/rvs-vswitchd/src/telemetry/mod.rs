@@ -131,7 +131,8 @@ pub fn reconfigure(vs: &crate::bridge::Vswitchd, r: &Replica, cfg: &Config) -> V
             sflow.insert(name.clone(), a);
         }
     }
-    let changed = st.netflow.keys().collect::<Vec<_>>() != netflow.keys().collect::<Vec<_>>()
+    let names = |m: &HashMap<String, Arc<netflow::Exporter>>| m.keys().cloned().collect::<std::collections::BTreeSet<_>>();
+    let changed = names(&st.netflow) != names(&netflow)
         || st.sflow.iter().any(|(n, a)| sflow.get(n).is_none_or(|b| !Arc::ptr_eq(a, b)))
         || sflow.len() != st.sflow.len();
     st.netflow = netflow;
