@@ -2,7 +2,7 @@
 #
 #   make            build userspace (release) and rvs.ko for KDIR
 #   make test       install what is missing, run every test (userspace + rvs.ko in User-Mode Linux)
-#   make test-qemu  rvs.ko smoke test in an x86_64 QEMU guest
+#   make test-qemu  rvs.ko tests in an x86_64 QEMU guest (2 CPUs)
 #   make demo       the main job on an embedded default (see README.md)
 #   make kernel     build (or reuse) the cached test kernel for KARCH/KVARIANT
 #   make fuzz-smoke run each fuzz target briefly

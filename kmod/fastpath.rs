@@ -73,20 +73,41 @@ fn skb_protocol(key: &FlowKey, hw_tag: bool) -> u16 {
     }
 }
 
-/// A packet received on `vport` (from its device, or transmitted by the host on an internal port).
+/// What the receive path learnt of a packet in its one C call, reused for the lookup and the flow statistics.
+#[derive(Clone, Copy)]
+struct RxStamp {
+    hash: u32,
+    len: usize,
+    cpu: usize,
+    now: usize,
+}
+
+/// A packet received on `vport` (from its device, or transmitted by the host on an internal port): one C call reads
+/// everything about the skb (`rvs_skb_rx_info`), one sets its headers.
 fn receive(vport: &Vport, mut skb: Skb) {
     if vport.is_detached() {
         return;
     }
+    let Some(info) = skb.rx_info(HEADER_PULL) else { return };
+    let hw_vlan = (info.has_vlan != 0).then_some((info.vlan_tpid, info.vlan_tci));
     let md = Metadata {
         in_port: vport.port_no,
-        priority: skb.priority(),
-        skb_mark: skb.mark(),
-        tunnel: skb.tunnel(),
+        priority: info.priority,
+        skb_mark: info.mark,
+        tunnel: if info.has_tunnel != 0 { skb.tunnel() } else { None },
+        hw_vlan,
         ..Metadata::default()
     };
-    let Some(key) = extract_skb(&mut skb, &md) else { return };
-    process(vport.dp(), Some(vport), skb, key, 0);
+    let (key, offs) = extract(skb.linear_of(&info), &md);
+    let Some(nh) = offs.network else { return };
+    skb.set_headers_proto(Some(usize::from(nh)), offs.transport.map(usize::from), skb_protocol(&key, hw_vlan.is_some()));
+    let rx = RxStamp {
+        hash: info.hash,
+        len: usize::try_from(info.len).unwrap_or(0),
+        cpu: usize::try_from(info.cpu).unwrap_or(0),
+        now: usize::try_from(info.jiffies).unwrap_or(0),
+    };
+    process_rx(vport.dp(), Some(vport), skb, key, 0, Some(rx));
 }
 
 /// Key words the mask-cache hash covers: in_port and recirc_id, Ethernet/VLAN/IP/L4 fields, IPv4 and IPv6 addresses.
@@ -105,16 +126,35 @@ fn key_hash(key: &FlowKey) -> u32 {
 }
 
 /// Looks `skb` up and runs its flow's actions, or sends it to userspace.
-fn process(dp: &Datapath, input: Option<&Vport>, mut skb: Skb, key: FlowKey, depth: u32) {
-    let hash = match skb.hash_raw() {
+fn process(dp: &Datapath, input: Option<&Vport>, skb: Skb, key: FlowKey, depth: u32) {
+    process_rx(dp, input, skb, key, depth, None);
+}
+
+/// [`process`], with what the receive path already read of the skb (`rx`), if it comes from there.
+fn process_rx(dp: &Datapath, input: Option<&Vport>, mut skb: Skb, key: FlowKey, depth: u32, rx: Option<RxStamp>) {
+    let rx = match rx {
+        Some(rx) => rx,
+        None => RxStamp { hash: skb.hash_raw(), len: skb.len(), cpu: glue::cpu_id(), now: glue::jiffies() },
+    };
+    let hash = match rx.hash {
         0 => key_hash(&key),
         h => h,
     };
     match dp.table.lookup(&key, hash) {
         Some(id) => {
             let Some(fd) = dp.table.flow(id) else { return };
-            fd.hit(glue::cpu_id(), dp.table.ncpu(), skb.len(), key.tcp_flags());
-            let acts = fd.actions();
+            fd.hit_at(rx.cpu, dp.table.ncpu(), rx.len, key.tcp_flags(), rx.now);
+            // A flow whose actions are one output (pre-decoded at installation) needs no executor.
+            if let Some(port) = fd.single_output() {
+                if depth <= MAX_DEPTH {
+                    if let Some(vport) = dp.port(port) {
+                        send(vport, skb);
+                    }
+                }
+                return;
+            }
+            let (acts, tun_dst) = fd.actions_and_tun_dst();
+            skb.set_tun_dst_hint(tun_dst);
             run_actions(dp, input, skb, key, acts, depth);
         }
         None => {
@@ -154,22 +194,8 @@ struct Ctx<'a> {
     depth: u32,
 }
 
-/// Upstream `packet_length`: the L3 length the MTU applies to.
-fn l3_length(skb: &Skb) -> usize {
-    let mut len = skb.len().saturating_sub(ETH_HLEN);
-    if skb.hw_vlan().is_none() {
-        if let Some(t) = skb.bytes(12..14) {
-            let et = u16::from_be_bytes([t.first().copied().unwrap_or(0), t.get(1).copied().unwrap_or(0)]);
-            if et == 0x8100 || et == 0x88a8 {
-                len = len.saturating_sub(4);
-            }
-        }
-    }
-    len
-}
-
 /// Sends `skb` out of `vport`.
-fn send(vport: &Vport, mut skb: Skb) {
+fn send(vport: &Vport, skb: Skb) {
     if vport.is_detached() {
         return;
     }
@@ -179,16 +205,9 @@ fn send(vport: &Vport, mut skb: Skb) {
         unsafe { ffi::rvs_skb_internal_recv(skb.into_raw(), dev) };
         return;
     }
-    // SAFETY: Live device.
-    let mtu = usize::try_from(unsafe { ffi::rvs_dev_mtu(dev) }).unwrap_or(0);
-    if l3_length(&skb) > mtu && !skb.is_gso() {
-        // SAFETY: Live device.
-        unsafe { ffi::rvs_dev_tx_error(dev) };
-        return;
-    }
-    skb.set_dev(dev);
-    // SAFETY: We own the skb; the device is alive.
-    unsafe { ffi::rvs_skb_send(skb.into_raw(), dev) };
+    // One C call: the MTU check (upstream `packet_length`, counted as a tx error), then transmission.
+    // SAFETY: We own the skb; the device is alive (our reference, RCU).
+    unsafe { ffi::rvs_skb_output(skb.into_raw(), dev) };
 }
 
 impl ExecContext<Skb> for Ctx<'_> {

@@ -56,6 +56,23 @@ pub(crate) struct TunMeta {
     pub(crate) pad: [u8; 7],
 }
 
+/// `struct rvs_rx_info`: what the receive path reads of a packet in one call (keep equal to `rvs_glue.h`).
+#[repr(C)]
+pub(crate) struct RxInfo {
+    pub(crate) data: *const u8,
+    pub(crate) jiffies: core::ffi::c_ulong,
+    pub(crate) headlen: u32,
+    pub(crate) len: u32,
+    pub(crate) priority: u32,
+    pub(crate) mark: u32,
+    pub(crate) hash: u32,
+    pub(crate) cpu: u32,
+    pub(crate) vlan_tpid: u16,
+    pub(crate) vlan_tci: u16,
+    pub(crate) has_vlan: u8,
+    pub(crate) has_tunnel: u8,
+}
+
 /// The C functions of `rvs_glue.h` and the exported kernel functions rvs calls directly.
 #[allow(dead_code)]
 pub(crate) mod ffi {
@@ -180,6 +197,11 @@ pub(crate) mod ffi {
         pub(crate) fn rvs_skb_is_gso(skb: *const SkBuff) -> bool;
         pub(crate) fn rvs_skb_clone(skb: *mut SkBuff) -> *mut SkBuff;
         pub(crate) fn rvs_kfree_skb(skb: *mut SkBuff);
+        pub(crate) fn rvs_kfree_skb_reason(skb: *mut SkBuff, reason: u32);
+        pub(crate) fn rvs_skb_rx_info(skb: *mut SkBuff, pull: core::ffi::c_uint, out: *mut RxInfo);
+        pub(crate) fn rvs_skb_set_headers_proto(skb: *mut SkBuff, network: c_int, transport: c_int, protocol: u16);
+        pub(crate) fn rvs_skb_output(skb: *mut SkBuff, dev: *mut NetDevice);
+        pub(crate) fn rvs_skb_fits_len(skb: *const SkBuff, max_len: core::ffi::c_uint) -> bool;
         pub(crate) fn rvs_consume_skb(skb: *mut SkBuff);
         pub(crate) fn rvs_skb_send(skb: *mut SkBuff, dev: *mut NetDevice);
         pub(crate) fn rvs_skb_internal_recv(skb: *mut SkBuff, dev: *mut NetDevice);
@@ -191,6 +213,9 @@ pub(crate) mod ffi {
         pub(crate) fn rvs_skb_list_pop(list: *mut *mut SkBuff) -> *mut SkBuff;
         pub(crate) fn rvs_skb_tunnel_get(skb: *mut SkBuff, out: *mut TunMeta) -> bool;
         pub(crate) fn rvs_skb_tunnel_set(skb: *mut SkBuff, tun: *const TunMeta) -> c_int;
+        pub(crate) fn rvs_tun_dst_new(tun: *const TunMeta) -> *mut c_void;
+        pub(crate) fn rvs_skb_tunnel_set_dst(skb: *mut SkBuff, md: *mut c_void);
+        pub(crate) fn rvs_tun_dst_release_rcu(md: *mut c_void);
         pub(crate) fn rvs_gretap_create(net: *mut Net, name: *const c_char, err: *mut c_int) -> *mut NetDevice;
         pub(crate) fn rvs_tunnel_dev_delete(dev: *mut NetDevice);
 
@@ -374,6 +399,20 @@ pub(crate) mod blob {
             unsafe {
                 core::ptr::write_unaligned(p.cast::<u32>(), len);
                 core::ptr::copy_nonoverlapping(data.as_ptr(), p.add(HDR), data.len());
+            }
+        }
+        p
+    }
+
+    /// Allocates a blob holding `prefix` followed by `data`; null on failure.
+    pub(crate) fn new_prefixed(prefix: &[u8], data: &[u8], atomic: bool) -> *mut u8 {
+        let Some(n) = prefix.len().checked_add(data.len()) else { return core::ptr::null_mut() };
+        let p = zeroed(n, atomic);
+        if !p.is_null() {
+            // SAFETY: `p` has `HDR + n` writable bytes and nothing references them yet.
+            unsafe {
+                core::ptr::copy_nonoverlapping(prefix.as_ptr(), p.add(HDR), prefix.len());
+                core::ptr::copy_nonoverlapping(data.as_ptr(), p.add(HDR + prefix.len()), data.len());
             }
         }
         p

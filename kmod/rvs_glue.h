@@ -161,6 +161,27 @@ void rvs_skb_set_headers(struct sk_buff *skb, int network, int transport);
 bool rvs_skb_is_gso(const struct sk_buff *skb);
 struct sk_buff *rvs_skb_clone(struct sk_buff *skb);
 void rvs_kfree_skb(struct sk_buff *skb);
+void rvs_kfree_skb_reason(struct sk_buff *skb, u32 reason);
+
+/* What the receive path reads of a packet (rvs_skb_rx_info). */
+struct rvs_rx_info {
+	const u8 *data;
+	unsigned long jiffies;
+	u32 headlen;
+	u32 len;
+	u32 priority;
+	u32 mark;
+	u32 hash;
+	u32 cpu;
+	u16 vlan_tpid;
+	u16 vlan_tci;
+	u8 has_vlan;
+	u8 has_tunnel;
+};
+void rvs_skb_rx_info(struct sk_buff *skb, unsigned int pull, struct rvs_rx_info *out);
+void rvs_skb_set_headers_proto(struct sk_buff *skb, int network, int transport, u16 protocol);
+void rvs_skb_output(struct sk_buff *skb, struct net_device *dev);
+bool rvs_skb_fits_len(const struct sk_buff *skb, unsigned int max_len);
 void rvs_consume_skb(struct sk_buff *skb);
 void rvs_skb_send(struct sk_buff *skb, struct net_device *dev);
 void rvs_skb_internal_recv(struct sk_buff *skb, struct net_device *dev);
@@ -172,5 +193,8 @@ struct sk_buff *rvs_skb_gso_segment(struct sk_buff *skb, bool *udp, int *err);
 struct sk_buff *rvs_skb_list_pop(struct sk_buff **list);
 bool rvs_skb_tunnel_get(struct sk_buff *skb, struct rvs_tun *out);
 int rvs_skb_tunnel_set(struct sk_buff *skb, const struct rvs_tun *tun);
+void *rvs_tun_dst_new(const struct rvs_tun *tun);
+void rvs_skb_tunnel_set_dst(struct sk_buff *skb, void *md);
+void rvs_tun_dst_release_rcu(void *md);
 
 #endif /* RVS_GLUE_H */

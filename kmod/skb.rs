@@ -7,7 +7,7 @@
 use core::ops::Range;
 
 use crate::extract::TunnelMeta;
-use crate::glue::{ffi, NetDevice, SkBuff, TunMeta};
+use crate::glue::{ffi, NetDevice, RxInfo, SkBuff, TunMeta};
 use crate::key::FlowKey;
 use crate::packet::{Packet, PacketError};
 
@@ -25,6 +25,11 @@ pub(crate) struct Skb {
     network: Option<usize>,
     transport: Option<usize>,
     writable: usize,
+    /// Drop reason to free with (`DropReason::kernel_code`; 0: plain `kfree_skb`).
+    drop_reason: u32,
+    /// The prebuilt metadata dst of the flow whose actions run on this packet, for its one `set(tunnel)` (null:
+    /// none; see `FlowData::tun_dst`). Valid in the current RCU read-side section.
+    tun_dst: *mut core::ffi::c_void,
 }
 
 impl Skb {
@@ -34,7 +39,7 @@ impl Skb {
     ///
     /// `skb` is a valid sk_buff whose reference the caller hands over, with `skb->data` at the Ethernet header.
     pub(crate) unsafe fn from_raw(skb: *mut SkBuff) -> Self {
-        Self { skb, network: None, transport: None, writable: 0 }
+        Self { skb, network: None, transport: None, writable: 0, drop_reason: 0, tun_dst: core::ptr::null_mut() }
     }
 
     /// A packet holding a copy of `data` (`OVS_PACKET_CMD_EXECUTE`); `None` without memory.
@@ -66,6 +71,8 @@ impl Skb {
             network: self.network,
             transport: self.transport,
             writable: self.writable,
+            drop_reason: core::mem::take(&mut self.drop_reason),
+            tun_dst: self.tun_dst,
         }
     }
 
@@ -79,7 +86,14 @@ impl Skb {
         if c.is_null() {
             return None;
         }
-        Some(Skb { skb: c, network: self.network, transport: self.transport, writable: 0 })
+        Some(Skb {
+            skb: c,
+            network: self.network,
+            transport: self.transport,
+            writable: 0,
+            drop_reason: 0,
+            tun_dst: self.tun_dst,
+        })
     }
 
     /// Makes the first `len` bytes (at most the packet length) linear.
@@ -90,6 +104,60 @@ impl Skb {
         let want = u32::try_from(len.min(self.len())).unwrap_or(0);
         // SAFETY: Valid skb by the type invariant.
         unsafe { ffi::rvs_skb_may_pull(self.skb, want) }
+    }
+
+    /// Everything the receive path reads, in one C call (`rvs_skb_rx_info`): pulls `pull` bytes linear first.
+    pub(crate) fn rx_info(&mut self, pull: usize) -> Option<RxInfo> {
+        if self.skb.is_null() {
+            return None;
+        }
+        let mut info = RxInfo {
+            data: core::ptr::null(),
+            jiffies: 0,
+            headlen: 0,
+            len: 0,
+            priority: 0,
+            mark: 0,
+            hash: 0,
+            cpu: 0,
+            vlan_tpid: 0,
+            vlan_tci: 0,
+            has_vlan: 0,
+            has_tunnel: 0,
+        };
+        let pull = core::ffi::c_uint::try_from(pull).unwrap_or(core::ffi::c_uint::MAX);
+        // SAFETY: Valid skb by the type invariant; `info` is a local out-parameter of the C layout.
+        unsafe { ffi::rvs_skb_rx_info(self.skb, pull, &mut info) };
+        Some(info)
+    }
+
+    /// The linear bytes `info` (from [`Self::rx_info`] on this skb, unchanged since) describes.
+    pub(crate) fn linear_of(&self, info: &RxInfo) -> &[u8] {
+        if self.skb.is_null() || info.data.is_null() {
+            return &[];
+        }
+        let len = usize::try_from(info.headlen).unwrap_or(0);
+        // SAFETY: `info` describes this skb's linear area, which is readable while we own the skb and unchanged
+        // while `&self` is borrowed (every change goes through `&mut self`).
+        unsafe { core::slice::from_raw_parts(info.data, len) }
+    }
+
+    /// [`Self::set_headers`] in one C call.
+    pub(crate) fn set_headers_proto(&mut self, network: Option<usize>, transport: Option<usize>, eth_type: u16) {
+        self.network = network;
+        self.transport = transport;
+        if self.skb.is_null() {
+            return;
+        }
+        let n = network.and_then(|v| i32::try_from(v).ok()).unwrap_or(-1);
+        let t = transport.and_then(|v| i32::try_from(v).ok()).unwrap_or(-1);
+        // SAFETY: Valid skb; the offsets lie within the frame (extraction found headers there).
+        unsafe { ffi::rvs_skb_set_headers_proto(self.skb, n, t, eth_type) };
+    }
+
+    /// Sets the flow's prebuilt `set(tunnel)` dst (null: none) for the actions about to run.
+    pub(crate) fn set_tun_dst_hint(&mut self, md: *mut core::ffi::c_void) {
+        self.tun_dst = md;
     }
 
     /// The linear bytes (`skb_headlen` from `skb->data`).
@@ -193,12 +261,31 @@ impl Drop for Skb {
     fn drop(&mut self) {
         if !self.skb.is_null() {
             // SAFETY: We own one reference by the type invariant.
-            unsafe { ffi::rvs_kfree_skb(self.skb) };
+            unsafe {
+                if self.drop_reason != 0 {
+                    ffi::rvs_kfree_skb_reason(self.skb, self.drop_reason);
+                } else {
+                    ffi::rvs_kfree_skb(self.skb);
+                }
+            }
         }
     }
 }
 
 impl Packet for Skb {
+    fn fits_len(&self, max_len: usize) -> bool {
+        if self.skb.is_null() {
+            return true;
+        }
+        let max = core::ffi::c_uint::try_from(max_len).unwrap_or(core::ffi::c_uint::MAX);
+        // SAFETY: Valid skb by the type invariant.
+        unsafe { ffi::rvs_skb_fits_len(self.skb, max) }
+    }
+
+    fn set_drop_reason(&mut self, reason: crate::actions::DropReason) {
+        self.drop_reason = reason.kernel_code();
+    }
+
     fn len(&self) -> usize {
         if self.skb.is_null() {
             return 0;
@@ -328,20 +415,13 @@ impl Packet for Skb {
         if self.skb.is_null() {
             return Err(PacketError::TooShort);
         }
-        let t = TunMeta {
-            id: tun.tun_id(),
-            ipv4_src: tun.tun_ipv4_src(),
-            ipv4_dst: tun.tun_ipv4_dst(),
-            ipv6_src: tun.tun_ipv6_src(),
-            ipv6_dst: tun.tun_ipv6_dst(),
-            flags: tun.tun_flags(),
-            tos: tun.tun_tos(),
-            ttl: tun.tun_ttl(),
-            tp_src: tun.tun_tp_src(),
-            tp_dst: tun.tun_tp_dst(),
-            ipv6: u8::from(tun.tun_ipv4_dst() == 0 && tun.tun_ipv6_dst() != [0; 16]),
-            pad: [0; 7],
-        };
+        if !self.tun_dst.is_null() {
+            // SAFETY: Valid skb; the hint is the running flow's dst for its only set(tunnel), built from the same
+            // payload, alive for this read-side section (released a grace period after the flow drops it).
+            unsafe { ffi::rvs_skb_tunnel_set_dst(self.skb, self.tun_dst) };
+            return Ok(());
+        }
+        let t = tun_meta(tun);
         // SAFETY: Valid skb we own; `t` is read during the call only. The skb's dst is replaced by a fresh
         // metadata dst (its reference is handed to the skb).
         if unsafe { ffi::rvs_skb_tunnel_set(self.skb, &t) } != 0 {
@@ -363,5 +443,23 @@ impl Packet for Skb {
     fn clear_hash(&mut self) {
         // SAFETY: Valid skb.
         unsafe { ffi::rvs_skb_clear_hash(self.skb) }
+    }
+}
+
+/// The C glue's tunnel metadata for a `set(tunnel)` value.
+pub(crate) fn tun_meta(tun: &FlowKey) -> TunMeta {
+    TunMeta {
+        id: tun.tun_id(),
+        ipv4_src: tun.tun_ipv4_src(),
+        ipv4_dst: tun.tun_ipv4_dst(),
+        ipv6_src: tun.tun_ipv6_src(),
+        ipv6_dst: tun.tun_ipv6_dst(),
+        flags: tun.tun_flags(),
+        tos: tun.tun_tos(),
+        ttl: tun.tun_ttl(),
+        tp_src: tun.tun_tp_src(),
+        tp_dst: tun.tun_tp_dst(),
+        ipv6: u8::from(tun.tun_ipv4_dst() == 0 && tun.tun_ipv6_dst() != [0; 16]),
+        pad: [0; 7],
     }
 }

@@ -157,12 +157,74 @@ void rvs_kfree_skb(struct sk_buff *skb)
 	kfree_skb(skb);
 }
 
+/* Frees with an openvswitch-subsystem drop reason (SKB_DROP_REASON_SUBSYS_OPENVSWITCH << 16 | n). */
+void rvs_kfree_skb_reason(struct sk_buff *skb, u32 reason)
+{
+	kfree_skb_reason(skb, (enum skb_drop_reason)reason);
+}
+
+/* check_pkt_len: whether the frame (every segment of a GSO packet) is at most max_len bytes from the MAC header. */
+bool rvs_skb_fits_len(const struct sk_buff *skb, unsigned int max_len)
+{
+	return (skb_is_gso(skb) && skb_gso_validate_mac_len(skb, max_len)) || skb->len <= max_len;
+}
+
 void rvs_consume_skb(struct sk_buff *skb)
 {
 	consume_skb(skb);
 }
 
 /* Output to a netdev port (upstream ovs_vport_send + netdev_send). */
+/*
+ * Everything the receive path reads of a fresh packet, in one call: makes the first `pull` bytes linear (as far as
+ * the packet goes) and reports the linear area, lengths, metadata, offloaded VLAN tag, hash, whether it carries
+ * receive tunnel metadata, and the CPU and jiffies for the flow statistics.
+ */
+void rvs_skb_rx_info(struct sk_buff *skb, unsigned int pull, struct rvs_rx_info *out)
+{
+	const struct ip_tunnel_info *info;
+
+	pskb_may_pull(skb, min(pull, skb->len));
+	out->data = skb->data;
+	out->headlen = skb_headlen(skb);
+	out->len = skb->len;
+	out->priority = skb->priority;
+	out->mark = skb->mark;
+	out->hash = skb_get_hash_raw(skb);
+	out->has_vlan = skb_vlan_tag_present(skb);
+	out->vlan_tpid = out->has_vlan ? ntohs(skb->vlan_proto) : 0;
+	out->vlan_tci = out->has_vlan ? skb_vlan_tag_get(skb) : 0;
+	info = skb_tunnel_info(skb);
+	out->has_tunnel = info && !(info->mode & IP_TUNNEL_INFO_TX);
+	out->cpu = smp_processor_id();
+	out->jiffies = jiffies;
+}
+
+/* Sets the header offsets found by extraction (negative: none) and skb->protocol (host order) in one call. */
+void rvs_skb_set_headers_proto(struct sk_buff *skb, int network, int transport, u16 protocol)
+{
+	rvs_skb_set_headers(skb, network, transport);
+	skb->protocol = htons(protocol);
+}
+
+/*
+ * Output to a netdev port (upstream ovs_vport_send + packet_length): drops a non-GSO packet whose L3 length exceeds
+ * the device MTU (counted as a tx error), else transmits it.
+ */
+void rvs_skb_output(struct sk_buff *skb, struct net_device *dev)
+{
+	int length = (int)skb->len - ETH_HLEN;
+
+	if (!skb_vlan_tag_present(skb) && eth_type_vlan(skb->protocol))
+		length -= VLAN_HLEN;
+	if (unlikely(length > (int)dev->mtu && !skb_is_gso(skb))) {
+		DEV_STATS_INC(dev, tx_errors);
+		kfree_skb(skb);
+		return;
+	}
+	rvs_skb_send(skb, dev);
+}
+
 void rvs_skb_send(struct sk_buff *skb, struct net_device *dev)
 {
 	skb->dev = dev;
@@ -320,16 +382,10 @@ bool rvs_skb_tunnel_get(struct sk_buff *skb, struct rvs_tun *out)
  * Egress tunnel metadata (upstream set(tunnel_info)): a fresh metadata dst describing the outer header replaces the
  * packet's dst; a collect_md tunnel device transmitting the packet builds the outer header from it.
  */
-int rvs_skb_tunnel_set(struct sk_buff *skb, const struct rvs_tun *tun)
+static void rvs_tun_fill(struct ip_tunnel_info *info, const struct rvs_tun *tun)
 {
-	struct metadata_dst *md = metadata_dst_alloc(0, METADATA_IP_TUNNEL, GFP_ATOMIC);
-	struct ip_tunnel_info *info;
-	struct ip_tunnel_key *k;
+	struct ip_tunnel_key *k = &info->key;
 
-	if (!md)
-		return -ENOMEM;
-	info = &md->u.tun_info;
-	k = &info->key;
 	info->mode = IP_TUNNEL_INFO_TX;
 	k->tun_id = cpu_to_be64(tun->id);
 	if (tun->ipv6) {
@@ -352,7 +408,70 @@ int rvs_skb_tunnel_set(struct sk_buff *skb, const struct rvs_tun *tun)
 	k->ttl = tun->ttl;
 	k->tp_src = cpu_to_be16(tun->tp_src);
 	k->tp_dst = cpu_to_be16(tun->tp_dst);
+}
+
+int rvs_skb_tunnel_set(struct sk_buff *skb, const struct rvs_tun *tun)
+{
+	struct metadata_dst *md = metadata_dst_alloc(0, METADATA_IP_TUNNEL, GFP_ATOMIC);
+
+	if (!md)
+		return -ENOMEM;
+	rvs_tun_fill(&md->u.tun_info, tun);
 	skb_dst_drop(skb);
 	skb_dst_set(skb, &md->dst);
 	return 0;
+}
+
+/*
+ * A flow's set(tunnel) metadata dst, built once when the actions are installed (as upstream does); the flow owns
+ * one reference. Process context. NULL without memory.
+ */
+void *rvs_tun_dst_new(const struct rvs_tun *tun)
+{
+	struct metadata_dst *md = metadata_dst_alloc(0, METADATA_IP_TUNNEL, GFP_KERNEL);
+
+	if (md)
+		rvs_tun_fill(&md->u.tun_info, tun);
+	return md;
+}
+
+/* set(tunnel) with a flow's prebuilt dst: the packet takes its own reference. Under RCU (the flow's reference is
+ * dropped only after a grace period). */
+void rvs_skb_tunnel_set_dst(struct sk_buff *skb, void *md)
+{
+	struct dst_entry *dst = &((struct metadata_dst *)md)->dst;
+
+	dst_hold(dst);
+	skb_dst_drop(skb);
+	skb_dst_set(skb, dst);
+}
+
+struct rvs_dst_rel {
+	struct rcu_head rcu;
+	struct dst_entry *dst;
+};
+
+static void rvs_dst_rel_cb(struct rcu_head *head)
+{
+	struct rvs_dst_rel *r = container_of(head, struct rvs_dst_rel, rcu);
+
+	dst_release(r->dst);
+	kfree(r);
+}
+
+/* Drops a flow's reference to its prebuilt dst after a grace period (readers may still be using the pointer). */
+void rvs_tun_dst_release_rcu(void *md)
+{
+	struct rvs_dst_rel *r;
+
+	if (!md)
+		return;
+	r = kmalloc(sizeof(*r), GFP_ATOMIC);
+	if (!r) {
+		synchronize_rcu();
+		dst_release(&((struct metadata_dst *)md)->dst);
+		return;
+	}
+	r->dst = &((struct metadata_dst *)md)->dst;
+	call_rcu(&r->rcu, rvs_dst_rel_cb);
 }

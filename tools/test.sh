@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole rvs test suite (`make test`), or the x86_64 QEMU smoke test (`make test-qemu`, i.e. --qemu).
+# The whole rvs test suite (`make test`), or the x86_64 QEMU tests (`make test-qemu`, i.e. --qemu).
 #
 # Steps: install missing dependencies; userspace lints and unit tests (cargo clippy, cargo nextest); release builds
 # of the binaries the in-VM tests run; the Rust-enabled test kernel (cached after the first build); rvs.ko for it;
@@ -67,7 +67,12 @@ all)
 --qemu)
     step "kernel (x86_64/$variant)" tools/kernel/kernel.sh build x86_64 "$variant" >/dev/null
     step "rvs.ko (x86_64/$variant)" tools/kmod.sh x86_64 "$variant" >/dev/null
-    step "vm test x86_64: tests/kmod/smoke.sh" vm_test x86_64 tests/kmod/smoke.sh 600
+    step "userspace: release build" bash -c 'cd userspace && cargo build --quiet --release --workspace --bins --examples'
+    # The guest has two CPUs: per-CPU upcall dispatch, per-CPU stats and ovs-vswitchd's handler threads run on both.
+    # (UML runs every test; these are the ones that exercise SMP or the x86_64 build and fit TCG's speed.)
+    for t in tests/kmod/smoke.sh tests/kmod/upcall.sh tests/kmod/actions.sh tests/kmod/meter.sh tests/kmod/vswitchd.sh; do
+        step "vm test x86_64: $t" vm_test x86_64 "$t" 600
+    done
     ;;
 *) echo "usage: tools/test.sh [--qemu]" >&2; exit 2 ;;
 esac

@@ -23,8 +23,10 @@ def mac(s):
     return bytes.fromhex(s.replace(":", ""))
 
 
-# port -> (tags on the sent frame [(tpid, vid, pcp)], tos sent, ovs-dpctl flow, actions, expectation)
-# Expectation keys: tags (outer first), src, dst (MAC strings), ttl, tos, ip_dst (dotted).
+# port -> (tags on the sent frame [(tpid, vid, pcp)], tos sent, actions, expectation)
+# Expectation keys: tags (outer first), src, dst (MAC strings), ttl, tos, ip_dst (dotted); absent (the frame must
+# not arrive). Frame keys: sent_ttl (default 64). Tool key: rvs (installed with rvs-dpctl: ovs-dpctl 3.1 cannot
+# parse dec_ttl(...) or a drop after other actions).
 CASES = {
     1001: ([], 0, "push_vlan(vid=100,pcp=3),2", {"tags": [(0x8100, 100, 3)]}),
     1002: ([(0x8100, 200, 0)], 0, "pop_vlan,2", {"tags": []}),
@@ -41,6 +43,21 @@ CASES = {
     1010: ([], 0, "push_vlan(vid=10,pcp=0),push_vlan(tpid=0x88a8,vid=20,pcp=2),2",
            {"tags": [(0x88A8, 20, 2), (0x8100, 10, 0)]}),
     1011: ([(0x8100, 600, 0)], 0, "pop_vlan,set(ipv4(ttl=7)),2", {"tags": [], "ttl": 7}),
+    # check_pkt_len: the 63-byte frame takes le() under size=100 and gt() under size=40; each branch is a clone,
+    # so the rewrite made there does not reach the output after it (port 2 sees the branch's copy, then the
+    # original).
+    1012: ([], 0, "check_pkt_len(size=100,gt(set(ipv4(ttl=11)),2),le(set(ipv4(ttl=22)),2))", {"ttl": 22}),
+    1013: ([], 0, "check_pkt_len(size=40,gt(set(ipv4(ttl=11)),2),le(set(ipv4(ttl=22)),2))", {"ttl": 11}),
+    1014: ([], 0, "check_pkt_len(size=63,gt(drop),le(set(ipv4(ttl=33)),2))", {"ttl": 33}),
+    1015: ([], 0, "check_pkt_len(size=62,gt(drop),le(set(ipv4(ttl=33)),2))", {"absent": True}),
+    # dec_ttl: 64 -> 63; at TTL 1 the exception list takes the packet (and the outer list stops); with an empty
+    # list the packet is dropped.
+    1016: ([], 0, "dec_ttl(le_1(drop)),2", {"ttl": 63, "rvs": True}),
+    1017: ([], 0, "dec_ttl(le_1(set(ipv4(ttl=42)),2)),set(ipv4(ttl=5)),2", {"ttl": 42, "sent_ttl": 1, "rvs": True}),
+    1018: ([], 0, "dec_ttl(le_1(drop)),2", {"absent": True, "sent_ttl": 1, "rvs": True}),
+    1019: ([], 0, "push_vlan(vid=7,pcp=0),dec_ttl(le_1(drop)),2", {"ttl": 63, "tags": [(0x8100, 7, 0)], "rvs": True}),
+    # drop: explicit, after a rewrite; nothing leaves.
+    1020: ([], 0, "set(ipv4(ttl=3)),drop", {"absent": True, "rvs": True}),
 }
 
 
@@ -70,7 +87,8 @@ def frame(port):
     pseudo = SRC_IP + DST_IP + struct.pack("!BBH", 0, 17, udp_len)
     udp = struct.pack("!HHHH", SPORT, port, udp_len, 0) + payload
     udp = udp[:6] + struct.pack("!H", csum(pseudo + udp) or 0xFFFF) + udp[8:]
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, tos, 20 + udp_len, port, 0x4000, 64, 17, 0, SRC_IP, DST_IP)
+    ttl = CASES[port][3].get("sent_ttl", 64)
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, tos, 20 + udp_len, port, 0x4000, ttl, 17, 0, SRC_IP, DST_IP)
     ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
     eth = DST_MAC + SRC_MAC
     for tpid, vid, pcp in tags:
@@ -183,12 +201,16 @@ def main():
         send(sys.argv[2])
     elif cmd == "flows":
         for port in CASES:
-            print(f"{flow(port)} {CASES[port][2]}")
+            tool = "rvs" if CASES[port][3].get("rvs") else "ovs"
+            print(f"{tool} {flow(port)} {CASES[port][2]}")
     elif cmd == "check":
         label = sys.argv[3] if len(sys.argv) > 3 else sys.argv[2]
         got = case_frames(read_pcap(sys.argv[2]))
         for port in CASES:
             fs = got.get(port, [])
+            if CASES[port][3].get("absent"):
+                check(f"{label}: case {port} actions {CASES[port][2]}: dropped", not fs, f"{len(fs)} frames arrived")
+                continue
             if len(fs) != 1:
                 check(f"{label}: case {port} captured once", False, f"{len(fs)} frames")
                 continue
@@ -197,7 +219,8 @@ def main():
         a, b = (case_frames(read_pcap(p)) for p in sys.argv[2:4])
         for port in CASES:
             fa, fb = a.get(port), b.get(port)
-            check(f"case {port}: identical frames from both modules", fa == fb and fa is not None,
+            present = not CASES[port][3].get("absent")
+            check(f"case {port}: identical frames from both modules", fa == fb and (fa is not None) == present,
                   f"{[x.hex() for x in fa or []]} vs {[x.hex() for x in fb or []]}")
     else:
         raise SystemExit(__doc__)

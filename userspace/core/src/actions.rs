@@ -56,6 +56,63 @@ pub enum Action<'a> {
     Meter(u32),
     /// `OVS_ACTION_ATTR_TRUNC`: truncate to at most this many bytes on the next output.
     Trunc(u32),
+    /// `OVS_ACTION_ATTR_CHECK_PKT_LEN`: run `greater` if the packet is longer than `pkt_len`
+    /// bytes (Ethernet header included; for GSO packets, if a segment would be), `less_equal`
+    /// otherwise, as a clone (then continue with the next action).
+    CheckPktLen {
+        /// The length limit.
+        pkt_len: u16,
+        /// Actions for longer packets.
+        greater: ActionList<'a>,
+        /// Actions for packets of at most `pkt_len` bytes.
+        less_equal: ActionList<'a>,
+    },
+    /// `OVS_ACTION_ATTR_DEC_TTL`: decrement the IPv4 TTL / IPv6 hop limit (non-IP packets pass
+    /// unchanged); when it would reach 0 (TTL ≤ 1) run these actions on the packet instead and
+    /// stop, or drop it (`DropReason::IpTtl`) if the list is empty.
+    DecTtl(ActionList<'a>),
+    /// `OVS_ACTION_ATTR_DROP`: drop the packet (must be the last action); a non-zero value is an
+    /// error code from userspace's translation (`DropReason::ExplicitWithError`).
+    Drop(u32),
+}
+
+/// Why a packet was dropped by its actions, as upstream's `enum ovs_drop_reason` (the kernel
+/// module frees the packet with the matching `SKB_DROP_REASON_SUBSYS_OPENVSWITCH` reason).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DropReason {
+    /// An explicit `drop` action (`OVS_DROP_EXPLICIT`).
+    Explicit,
+    /// An explicit `drop` action with a non-zero error (`OVS_DROP_EXPLICIT_WITH_ERROR`).
+    ExplicitWithError,
+    /// `dec_ttl` found TTL ≤ 1 and had no actions for it (`OVS_DROP_IP_TTL`).
+    IpTtl,
+}
+
+impl DropReason {
+    /// Upstream's value: `SKB_DROP_REASON_SUBSYS_OPENVSWITCH << 16 | index` (Linux 6.12
+    /// `net/openvswitch/drop.h`: LAST_ACTION = 1, ACTION_ERROR, EXPLICIT, EXPLICIT_WITH_ERROR,
+    /// METER, RECURSION_LIMIT, DEFERRED_LIMIT, FRAG_L2_TOO_LONG, FRAG_INVALID_PROTO, CONNTRACK,
+    /// IP_TTL = 11).
+    #[must_use]
+    pub const fn kernel_code(self) -> u32 {
+        const SUBSYS: u32 = 3 << 16;
+        SUBSYS
+            | match self {
+                Self::Explicit => 3,
+                Self::ExplicitWithError => 4,
+                Self::IpTtl => 11,
+            }
+    }
+
+    /// Upstream's name (as drop monitors print it).
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Explicit => "OVS_DROP_EXPLICIT",
+            Self::ExplicitWithError => "OVS_DROP_EXPLICIT_WITH_ERROR",
+            Self::IpTtl => "OVS_DROP_IP_TTL",
+        }
+    }
 }
 
 /// The arguments of a userspace action (`OVS_USERSPACE_ATTR_*`).

@@ -136,4 +136,17 @@ pub trait Packet {
     /// Forgets the flow hash cached with the packet (`skb_clear_hash`): called when a rewrite
     /// changes the 5-tuple.
     fn clear_hash(&mut self);
+
+    /// Whether the packet is at most `max_len` bytes long from the Ethernet header on (for a GSO
+    /// packet: whether every segment it will be cut into is), as upstream `check_pkt_len`
+    /// measures it. The default compares [`Self::len`].
+    fn fits_len(&self, max_len: usize) -> bool {
+        self.len() <= max_len
+    }
+
+    /// The actions dropped the packet for `reason`: an embedder that frees packets with a drop
+    /// reason (the kernel's `kfree_skb_reason`) records it. The default ignores it.
+    fn set_drop_reason(&mut self, reason: crate::actions::DropReason) {
+        let _ = reason;
+    }
 }

@@ -53,6 +53,7 @@ pub struct PacketBuf<'a> {
     tunnel: Option<FlowKey>,
     csum: CsumState,
     hash: Option<u32>,
+    drop_reason: Option<crate::actions::DropReason>,
 }
 
 impl<'a> PacketBuf<'a> {
@@ -77,7 +78,14 @@ impl<'a> PacketBuf<'a> {
             tunnel: None,
             csum: CsumState::None,
             hash: None,
+            drop_reason: None,
         })
+    }
+
+    /// Why the actions dropped this packet, if they did so explicitly (`drop`, `dec_ttl`).
+    #[must_use]
+    pub fn drop_reason(&self) -> Option<crate::actions::DropReason> {
+        self.drop_reason
     }
 
     /// Copies `frame` into `buf` after `headroom` bytes and wraps it.
@@ -342,6 +350,10 @@ impl Packet for PacketBuf<'_> {
 
     fn clear_hash(&mut self) {
         self.hash = None;
+    }
+
+    fn set_drop_reason(&mut self, reason: crate::actions::DropReason) {
+        self.drop_reason = Some(reason);
     }
 }
 

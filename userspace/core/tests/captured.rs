@@ -100,13 +100,25 @@ fn canonical_actions(actions: &[u8]) -> Result<Vec<u8>, String> {
         let a = a.map_err(|e| format!("framing: {e:?}"))?;
         let action = decode_action(a).map_err(|e| format!("decode: {e}"))?;
         let inner = match action {
-            Action::Sample { actions, .. } | Action::Clone(actions) => Some(canonical_actions(actions.0)?),
+            Action::Sample { actions, .. } | Action::Clone(actions) | Action::DecTtl(actions) => {
+                Some(canonical_actions(actions.0)?)
+            }
             _ => None,
         };
-        let action = match (action, inner.as_deref()) {
-            (Action::Sample { probability, .. }, Some(list)) => Action::Sample { probability, actions: ActionList(list) },
-            (Action::Clone(_), Some(list)) => Action::Clone(ActionList(list)),
-            (other, _) => other,
+        let branches = match action {
+            Action::CheckPktLen { greater, less_equal, .. } => {
+                Some((canonical_actions(greater.0)?, canonical_actions(less_equal.0)?))
+            }
+            _ => None,
+        };
+        let action = match (action, inner.as_deref(), branches.as_ref()) {
+            (Action::Sample { probability, .. }, Some(list), _) => Action::Sample { probability, actions: ActionList(list) },
+            (Action::Clone(_), Some(list), _) => Action::Clone(ActionList(list)),
+            (Action::DecTtl(_), Some(list), _) => Action::DecTtl(ActionList(list)),
+            (Action::CheckPktLen { pkt_len, .. }, _, Some((g, le))) => {
+                Action::CheckPktLen { pkt_len, greater: ActionList(g), less_equal: ActionList(le) }
+            }
+            (other, _, _) => other,
         };
         let mut buf = vec![0u8; a.payload.len() + 256];
         let mut w = Writer::new(&mut buf);
@@ -117,15 +129,16 @@ fn canonical_actions(actions: &[u8]) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-/// Attributes that rvs deliberately does not implement (no conntrack, no MPLS, no `check_pkt_len`): ovs-vswitchd
+/// Attributes that rvs deliberately does not implement (no conntrack, no MPLS): ovs-vswitchd
 /// 3.1 probes each one at startup with an `OVS_FLOW_CMD_NEW` request (`dpif_probe_feature`: ct_state/ct_zone/
-/// ct_mark/ct_label and ct_orig_tuple keys, MPLS label depth, ct_clear, check_pkt_len, add_mpls), which
+/// ct_mark/ct_label and ct_orig_tuple keys, MPLS label depth, ct_clear, add_mpls; check_pkt_len too, which rvs
+/// implements), which
 /// openvswitch.ko accepts. rvs must refuse exactly these, as unsupported and naming the attribute, so that
 /// ovs-vswitchd turns the features off. ovs-vswitchd then reads each probe flow back (`OVS_FLOW_CMD_GET`) to check
 /// that the datapath kept it; the kernel's replies describe flows that rvs never creates, so a reply may fall in
 /// this class only when it answers a request for a flow whose creation rvs refused (same key as a refused
 /// `OVS_FLOW_CMD_NEW`). Nothing else the kernel emitted may.
-const NOT_IMPLEMENTED: [&str; 10] = [
+const NOT_IMPLEMENTED: [&str; 9] = [
     "OVS_KEY_ATTR_MPLS",
     "OVS_KEY_ATTR_CT_STATE",
     "OVS_KEY_ATTR_CT_ZONE",
@@ -134,7 +147,6 @@ const NOT_IMPLEMENTED: [&str; 10] = [
     "OVS_KEY_ATTR_CT_ORIG_TUPLE_IPV4",
     "OVS_KEY_ATTR_CT_ORIG_TUPLE_IPV6",
     "OVS_ACTION_ATTR_CT_CLEAR",
-    "OVS_ACTION_ATTR_CHECK_PKT_LEN",
     "OVS_ACTION_ATTR_ADD_MPLS",
 ];
 
@@ -236,10 +248,13 @@ fn flow_keys_masks_and_actions_round_trip() {
             match (reencode_actions(actions), canonical_actions(actions)) {
                 (Ok(again), _) if again == actions => {}
                 // Userspace orders OVS_SAMPLE_ATTR_ACTIONS before OVS_SAMPLE_ATTR_PROBABILITY (ovs-vswitchd's
-                // sample-nesting probe); the kernel (`sample_action_to_attr`) and rvs emit PROBABILITY first. A
-                // request that differs must hold a sample, and mean the same at every depth after re-encoding.
+                // sample-nesting probe); the kernel (`sample_action_to_attr`) and rvs emit PROBABILITY first.
+                // Likewise check_pkt_len: userspace sends IF_GREATER first, the kernel dumps IF_LESS_EQUAL first.
+                // A request that differs must hold one of those, and mean the same at every depth after
+                // re-encoding.
                 (Ok(again), Ok(canon)) if m.request => {
-                    let has_sample = Attrs::new(actions).any(|a| a.unwrap().kind == OVS_ACTION_ATTR_SAMPLE);
+                    let has_sample = Attrs::new(actions)
+                        .any(|a| [OVS_ACTION_ATTR_SAMPLE, rvs_core::ovs_abi::OVS_ACTION_ATTR_CHECK_PKT_LEN].contains(&a.unwrap().kind));
                     if !has_sample || canonical_actions(&again).as_ref() != Ok(&canon) {
                         failures.push(format!("#{i} req actions changed in a round trip:\n  sent {}\n  rvs  {}", hex(actions), hex(&again)));
                     }

@@ -305,12 +305,11 @@ impl<S: Storage> Classifier<S> {
             h.mix(nk, v);
         }
         let hash = h.finish();
-        let entries = self.storage.entries();
         let masked = &*masked;
         table
             .find(hash, slot, |idx| {
                 // The bucket already matched the mask slot: compare the key words only.
-                entries.get(us(idx)).and_then(|e| e.key.get(start..end)).is_some_and(|ek| {
+                self.storage.entry(idx).and_then(|e| e.key.get(start..end)).is_some_and(|ek| {
                     ek.iter().zip(masked).all(|(ew, &v)| ew.load(Ordering::Relaxed) == v)
                 })
             })
@@ -320,12 +319,11 @@ impl<S: Storage> Classifier<S> {
     /// The live flow with this UFID.
     pub fn lookup_ufid(&self, ufid: &Ufid) -> Option<FlowId> {
         let table = View::load(&self.storage, TableKind::Ufid, &self.ufid_pub);
-        let entries = self.storage.entries();
         let want = ufid.words();
         let len = u32::from(ufid.len_u8());
         table
             .find(ufid.hash(), 0, |idx| {
-                entries.get(us(idx)).is_some_and(|e| {
+                self.storage.entry(idx).is_some_and(|e| {
                     let st = e.state.load(Ordering::Acquire);
                     st & 0xff == state::LIVE
                         && (st >> 8) & 0xff == len
@@ -337,7 +335,7 @@ impl<S: Storage> Classifier<S> {
 
     /// The flow `id`, if live.
     pub fn flow(&self, id: FlowId) -> Option<FlowInfo> {
-        let e = self.storage.entries().get(us(id.0))?;
+        let e = self.storage.entry(id.0)?;
         let st = e.state.load(Ordering::Acquire);
         if st & 0xff != state::LIVE {
             return None;
@@ -357,14 +355,17 @@ impl<S: Storage> Classifier<S> {
 
     /// The next live flow at or after `cursor`, advancing it past that flow. Flows inserted or
     /// removed during a dump may or may not be reported (as upstream).
+    ///
+    /// With storage that shrinks ([`Storage::trim_entries`]) dumps must be serialised with the
+    /// writer.
     pub fn dump_next(&self, cursor: &mut DumpCursor) -> Option<FlowId> {
-        let entries = self.storage.entries();
-        let cap = pool::Pool::cap(entries.len());
+        let cap = self.storage.entry_limit();
         while cursor.0 < cap {
             let i = cursor.0;
             cursor.0 = cursor.0.wrapping_add(1);
-            let live = entries
-                .get(us(i))
+            let live = self
+                .storage
+                .entry(i)
                 .is_some_and(|e| e.state.load(Ordering::Acquire) & 0xff == state::LIVE);
             if live {
                 return Some(FlowId(i));

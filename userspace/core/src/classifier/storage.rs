@@ -116,16 +116,51 @@ impl Default for MaskSlot {
 }
 
 /// Where the classifier's memory lives. Implemented by the embedder: [`SliceStorage`] over plain
-/// slices for userspace; the kernel module can implement it over RCU-published `kvmalloc`
-/// arrays.
+/// slices for userspace; the kernel module implements it over chunked `kvmalloc` memory that
+/// grows and shrinks with the number of flows.
+///
+/// Flow records are reached by index ([`Self::entry`]); storage that keeps them in one array
+/// only implements [`Self::entries`], chunked storage overrides [`Self::entry`],
+/// [`Self::entry_limit`] and [`Self::provide_entries`] instead. Records never move: a record's
+/// memory stays where it is while its index is below the limit.
 ///
 /// Two "halves" exist of the mask order array and of each bucket array: one is published and
 /// read, the other is either retired (readers may still be inside it until the next grace
 /// period) or free for the writer to rebuild into. The classifier never writes to a half that
 /// readers may see except through the atomic protocol of the parent module.
 pub trait Storage {
-    /// All flow records. Its length (capped at `u32::MAX - 2`) is the flow capacity.
-    fn entries(&self) -> &[Entry];
+    /// All flow records, for storage that keeps them in one array (its length, capped at
+    /// `u32::MAX - 2`, is the flow capacity). Chunked storage leaves the default (none) and
+    /// overrides the three methods below.
+    fn entries(&self) -> &[Entry] {
+        &[]
+    }
+    /// Flow record `idx`, if it is backed by memory (every index below [`Self::entry_limit`] is).
+    #[inline]
+    fn entry(&self, idx: u32) -> Option<&Entry> {
+        self.entries().get(usize::try_from(idx).ok()?)
+    }
+    /// Number of flow record indices backed now (at most `u32::MAX - 2`).
+    #[inline]
+    fn entry_limit(&self) -> u32 {
+        u32::try_from(self.entries().len()).unwrap_or(u32::MAX).min(u32::MAX - 2)
+    }
+    /// Writer only: back at least `want` flow records (new ones zeroed), e.g. by adding a chunk.
+    /// Returns whether [`Self::entry_limit`] now is at least `want`. The default (one fixed
+    /// array) only checks.
+    fn provide_entries(&self, want: u32) -> bool {
+        self.entry_limit() >= want
+    }
+    /// Writer only: every record at index `keep` or above is free, and has been since a grace
+    /// period (no reader reached through the tables can hold one). The storage may release their
+    /// memory and lower [`Self::entry_limit`] (to `keep` or more). [`Classifier::dump_next`]
+    /// callers must therefore be serialised with the writer (the kernel dumps under its writer
+    /// lock). The default keeps everything.
+    ///
+    /// [`Classifier::dump_next`]: super::Classifier::dump_next
+    fn trim_entries(&self, keep: u32) {
+        let _ = keep;
+    }
     /// All mask records. Its length (capped at 65536) is the mask capacity.
     fn masks(&self) -> &[MaskSlot];
     /// Mask order array `half` (0 or 1), at least as long as [`Self::masks`] to be fully
@@ -135,12 +170,19 @@ pub trait Storage {
     fn buckets(&self, table: TableKind, half: usize) -> &[AtomicU64];
     /// Writer only, called when nobody can be reading bucket array `(table, half)` (it is
     /// unpublished and a grace period has passed since it was retired): make it at least `len`
-    /// entries long (`len` is a power of two), e.g. by replacing the memory. Returns whether it
-    /// now is. The classifier zeroes the first `len` entries itself.
+    /// entries long (`len` is a power of two), e.g. by replacing the memory (growable storage
+    /// should then allocate exactly `len`, so the table also shrinks). Returns whether it now is.
+    /// The classifier zeroes the first `len` entries itself.
     ///
     /// The default implementation only checks the current length (fixed preallocated storage).
     fn provide_buckets(&self, table: TableKind, half: usize, len: usize) -> bool {
         self.buckets(table, half).len() >= len
+    }
+    /// Writer only: bucket array `(table, half)` is unpublished and no reader can be in it any
+    /// more; the storage may free its memory ([`Self::provide_buckets`] is called before it is
+    /// used again). The default keeps it.
+    fn release_buckets(&self, table: TableKind, half: usize) {
+        let _ = (table, half);
     }
 }
 

@@ -38,6 +38,16 @@ pub(crate) fn bucket(hash: u32, owner: u32, idx: u32) -> u64 {
     (high(hash, owner) << 32) | u64::from(idx).wrapping_add(1)
 }
 
+/// The table size for `live` entries: the smallest power of two (at least [`MIN_BUCKETS`])
+/// they fill to at most 3/8.
+fn fitted(live: usize) -> usize {
+    let mut t = MIN_BUCKETS;
+    while live.saturating_mul(8) > t.saturating_mul(3) {
+        t = t.saturating_mul(2);
+    }
+    t
+}
+
 /// Decoded published word: bit 31 = half, low bits = log2 of the size (0 = unpublished).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Published {
@@ -131,15 +141,18 @@ impl TableState {
             return Ok(());
         }
         let live_after = self.live.saturating_add(1);
-        let mut target = if size == 0 { MIN_BUCKETS } else { size };
-        while live_after.saturating_mul(8) > target.saturating_mul(3) {
-            target = target.saturating_mul(2);
+        // The rebuilt table is sized for the live entries alone (at most 3/8 loaded), so a
+        // rebuild that drops many tombstones also shrinks it; if the storage cannot provide that
+        // much, any size down to the smallest where the live entries stay under 3/4 will do.
+        let target = fitted(live_after);
+        let mut floor = MIN_BUCKETS;
+        while live_after.saturating_mul(4) > floor.saturating_mul(3) {
+            floor = floor.saturating_mul(2);
         }
         if self.other_retired.is_none() {
             let other = 1usize.wrapping_sub(self.cur.half);
-            // Try the wanted size, then smaller ones down to the current size.
             let mut t = target;
-            while t >= size.max(MIN_BUCKETS) {
+            while t >= floor {
                 if storage.provide_buckets(self.kind, other, t) {
                     self.rebuild(storage, word, other, t, epoch);
                     return Ok(());
@@ -172,7 +185,7 @@ impl TableState {
                 continue;
             }
             let idx = u32::try_from(v & 0xffff_ffff).unwrap_or(0).wrapping_sub(1);
-            let Some(e) = storage.entries().get(us(idx)) else { continue };
+            let Some(e) = storage.entry(idx) else { continue };
             let hash = match self.kind {
                 TableKind::Flow => e.hash.load(Ordering::Relaxed),
                 TableKind::Ufid => e.ufid_hash.load(Ordering::Relaxed),
@@ -243,14 +256,34 @@ impl TableState {
         false
     }
 
-    /// A grace period that started at `token` has ended.
-    pub(crate) fn grace_done(&mut self, token: u32) {
+    /// Rebuilds into a smaller table when the live entries use less than 1/16 of it (upstream
+    /// only shrinks on flush; rvs also after mass removals), if the other half is available.
+    /// Returns whether it did.
+    pub(crate) fn maybe_shrink<S: Storage>(&mut self, storage: &S, word: &AtomicU32, epoch: u32) -> bool {
+        let size = self.cur.size();
+        if size <= MIN_BUCKETS || self.live.saturating_mul(16) >= size || self.other_retired.is_some() {
+            return false;
+        }
+        let target = fitted(self.live);
+        let other = 1usize.wrapping_sub(self.cur.half);
+        if target >= size || !storage.provide_buckets(self.kind, other, target) {
+            return false;
+        }
+        self.rebuild(storage, word, other, target, epoch);
+        true
+    }
+
+    /// A grace period that started at `token` has ended: the retired half, if old enough, is
+    /// free again and its memory may go back to the storage.
+    pub(crate) fn grace_done<S: Storage>(&mut self, storage: &S, token: u32) {
         if let Some(e) = self.other_retired {
             if epoch_reached(token, e) {
                 self.other_retired = None;
+                storage.release_buckets(self.kind, 1usize.wrapping_sub(self.cur.half));
             }
         }
     }
+
 
     /// Whether anything waits for a grace period.
     pub(crate) fn waiting(&self) -> bool {

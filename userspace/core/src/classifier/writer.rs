@@ -5,7 +5,7 @@
 //! [`Writer`] with [`Classifier::writer`] for each operation.
 
 use super::mask_list::MaskList;
-use super::pool::Pool;
+use super::pool::{EntryRecs, Pool};
 use super::stats::CpuCounters;
 use super::storage::{state, Storage, TableKind};
 use super::table::TableState;
@@ -23,6 +23,9 @@ pub struct WriterState {
     entries: Pool,
     /// Current epoch: records retired now are tagged with it.
     epoch: u32,
+    /// Live flow count at the last failed attempt to give flow records back (fragmented):
+    /// the next attempt waits until the count halves.
+    shrink_mark: u32,
 }
 
 /// Proof that a grace period was started; pass it to [`Writer::grace_done`] once every reader
@@ -46,6 +49,7 @@ impl WriterState {
             masks: MaskList::new(),
             entries: Pool::new(),
             epoch: 0,
+            shrink_mark: u32::MAX,
         }
     }
 
@@ -63,9 +67,8 @@ impl<S: Storage> Writer<'_, S> {
         let slot = self.st.masks.find(storage, mask)?;
         let view = super::table::View::load(storage, TableKind::Flow, &self.cls.flow_pub);
         let masked = mask.apply(key);
-        let entries = storage.entries();
         view.find(mask.hash(key, slot), slot, |idx| {
-            entries.get(us(idx)).is_some_and(|e| {
+            storage.entry(idx).is_some_and(|e| {
                 e.mask.load(Ordering::Relaxed) == slot
                     && e.key.iter().enumerate().all(|(i, w)| w.load(Ordering::Relaxed) == masked.word(i))
             })
@@ -101,9 +104,17 @@ impl<S: Storage> Writer<'_, S> {
                 return Err(Error::UfidExists);
             }
         }
-        let entries = storage.entries();
-        if !self.st.entries.can_alloc(entries) {
-            return Err(if self.st.entries.limbo_len() > 0 { Error::Busy } else { Error::NoSpace });
+        let entries = EntryRecs(storage);
+        if !self.st.entries.can_alloc(&entries) {
+            // Grow the storage, unless a quarter of it only waits for a grace period (then
+            // reclaiming is cheaper than growing, and keeps memory bounded under churn).
+            let limbo = self.st.entries.limbo_len();
+            let fresh = self.st.entries.fresh();
+            let grow = limbo == 0 || limbo.saturating_mul(4) < fresh;
+            if !(grow && fresh < u32::MAX - 2 && storage.provide_entries(fresh.wrapping_add(1))) {
+                return Err(if limbo > 0 { Error::Busy } else { Error::NoSpace });
+            }
+            self.st.shrink_mark = u32::MAX;
         }
         if existing_slot.is_none() {
             self.st.masks.check_add(storage)?;
@@ -122,8 +133,8 @@ impl<S: Storage> Writer<'_, S> {
                 s
             }
         };
-        let Some(idx) = self.st.entries.alloc(entries) else { return Err(Error::NoSpace) };
-        let Some(e) = entries.get(us(idx)) else { return Err(Error::NoSpace) };
+        let Some(idx) = self.st.entries.alloc(&entries) else { return Err(Error::NoSpace) };
+        let Some(e) = storage.entry(idx) else { return Err(Error::NoSpace) };
         // Fill the entry (Relaxed), publish through the buckets (Release).
         let hash = mask.hash(key, slot);
         let masked = mask.apply(key);
@@ -160,7 +171,7 @@ impl<S: Storage> Writer<'_, S> {
     /// Marks entry `idx` dead, drops its mask reference and retires it.
     fn retire_entry(&mut self, idx: u32) {
         let storage = &self.cls.storage;
-        let Some(e) = storage.entries().get(us(idx)) else { return };
+        let Some(e) = storage.entry(idx) else { return };
         let st = e.state.load(Ordering::Relaxed);
         e.state.store((st & !0xff) | state::DEAD, Ordering::Release);
         let epoch = self.st.epoch;
@@ -173,14 +184,14 @@ impl<S: Storage> Writer<'_, S> {
                 self.cls.n_masks.store(self.st.masks.count, Ordering::Relaxed);
             }
         }
-        self.st.entries.retire(storage.entries(), idx, epoch);
+        self.st.entries.retire(&EntryRecs(storage), idx, epoch);
     }
 
     /// Removes flow `id`. Its id (and the embedder's data for it) may be reused only after
     /// the next grace period; [`Writer::grace_done`] reports it.
     pub fn remove(&mut self, id: FlowId) -> Result<(), Error> {
         let storage = &self.cls.storage;
-        let e = storage.entries().get(us(id.0)).ok_or(Error::NotFound)?;
+        let e = storage.entry(id.0).ok_or(Error::NotFound)?;
         let st = e.state.load(Ordering::Relaxed);
         if st & 0xff != state::LIVE {
             return Err(Error::NotFound);
@@ -191,6 +202,9 @@ impl<S: Storage> Writer<'_, S> {
         }
         self.retire_entry(id.0);
         self.cls.n_flows.store(u32::try_from(self.st.flows.live).unwrap_or(u32::MAX), Ordering::Relaxed);
+        let epoch = self.st.epoch;
+        self.st.flows.maybe_shrink(storage, &self.cls.flow_pub, epoch);
+        self.st.ufids.maybe_shrink(storage, &self.cls.ufid_pub, epoch);
         Ok(())
     }
 
@@ -228,10 +242,41 @@ impl<S: Storage> Writer<'_, S> {
     pub fn grace_done(&mut self, token: GraceToken, freed: impl FnMut(FlowId)) {
         let storage = &self.cls.storage;
         let mut freed = freed;
-        self.st.entries.reclaim(storage.entries(), token.0, |i| freed(FlowId(i)));
+        self.st.entries.reclaim(&EntryRecs(storage), token.0, |i| freed(FlowId(i)));
         self.st.masks.grace_done(storage, token.0);
-        self.st.flows.grace_done(token.0);
-        self.st.ufids.grace_done(token.0);
+        self.st.flows.grace_done(storage, token.0);
+        self.st.ufids.grace_done(storage, token.0);
+        // Now that retired halves are free, tables left oversized by removals can shrink.
+        let epoch = self.st.epoch;
+        self.st.flows.maybe_shrink(storage, &self.cls.flow_pub, epoch);
+        self.st.ufids.maybe_shrink(storage, &self.cls.ufid_pub, epoch);
+        self.shrink_entries();
+    }
+
+    /// Gives flow records above the highest live one back to the storage
+    /// ([`Storage::trim_entries`]) when at most a quarter of the records ever handed out are
+    /// live and nothing is in limbo. Record indices are flow ids and never move, so a live flow
+    /// high up keeps everything below it.
+    fn shrink_entries(&mut self) {
+        let storage = &self.cls.storage;
+        let fresh = self.st.entries.fresh();
+        let live = u32::try_from(self.st.flows.live).unwrap_or(u32::MAX);
+        if self.st.entries.limbo_len() != 0 || live.saturating_mul(4) > fresh || (live != 0 && live >= self.st.shrink_mark) {
+            return;
+        }
+        let is_live = |i: u32| storage.entry(i).is_some_and(|e| e.state.load(Ordering::Relaxed) & 0xff == state::LIVE);
+        let top = (0..fresh).rev().find(|&i| is_live(i)).map_or(0, |i| i.wrapping_add(1));
+        if top.saturating_mul(2) > fresh {
+            self.st.shrink_mark = live / 2;
+            return;
+        }
+        let recs = EntryRecs(storage);
+        if self.st.entries.shrink_to(&recs, top, |i| !is_live(i)) {
+            // Records at or above `top` are free since a grace period; insert rewrites every
+            // field of a record it takes, so storage that keeps the memory needs nothing more.
+            storage.trim_entries(top);
+            self.st.shrink_mark = u32::MAX;
+        }
     }
 
     /// Whether anything is retired and waiting for a grace period.

@@ -6,7 +6,8 @@
 //! [`ExecContext`]. Decoding of the stored netlink action list and of `set` payloads belongs to
 //! the codec, through [`ActionSource`]. What is here: the action loop, `trunc` bookkeeping,
 //! `sample`/`clone` nesting (bounded by [`MAX_DEPTH`]), VLAN push/pop ([`vlan`]), header and
-//! metadata rewrites ([`set_field`]) and `hash` ([`hash`]).
+//! metadata rewrites ([`set_field`]), `hash` ([`hash`]), `check_pkt_len` (a nested list chosen
+//! by length), `dec_ttl` ([`ttl`]) and `drop` (with its reason, [`Packet::set_drop_reason`]).
 //!
 //! Packet ownership follows upstream's "last action consumes the skb": every callback that may
 //! consume the packet gets a `last` flag; when it is true the executor will not touch the packet
@@ -21,6 +22,7 @@ pub mod hash;
 pub mod netlink;
 mod rewrite;
 pub mod set_field;
+mod ttl;
 pub mod vlan;
 
 #[cfg(test)]
@@ -30,7 +32,7 @@ mod tests;
 
 use core::fmt;
 
-use crate::actions::{Action, ActionList, Userspace};
+use crate::actions::{Action, ActionList, DropReason, Userspace};
 use crate::key::FlowKey;
 use crate::packet::{Packet, PacketError};
 
@@ -270,6 +272,29 @@ impl<A: ActionSource, C> Exec<'_, '_, A, C> {
                     }
                 }
                 Action::Trunc(max_len) => self.cutlen = Some(max_len),
+                Action::CheckPktLen { pkt_len, greater, less_equal } => {
+                    // As upstream: the chosen list runs as a clone (on the packet itself if last).
+                    let list = if pkt.fits_len(usize::from(pkt_len)) { less_equal } else { greater };
+                    self.nested(pkt, list, depth, last)?;
+                    if last {
+                        return Ok(());
+                    }
+                }
+                Action::DecTtl(expired) => {
+                    if !ttl::dec_ttl(pkt, self.key.key)? {
+                        // TTL ≤ 1: the exception list takes the packet and execution stops here
+                        // (upstream `dec_ttl_exception_handler`); no list means drop.
+                        if self.src.actions(expired).next().is_none() {
+                            pkt.set_drop_reason(DropReason::IpTtl);
+                            return Ok(());
+                        }
+                        return self.nested(pkt, expired, depth, owner);
+                    }
+                }
+                Action::Drop(err) => {
+                    pkt.set_drop_reason(if err == 0 { DropReason::Explicit } else { DropReason::ExplicitWithError });
+                    return Ok(());
+                }
             }
         }
         Ok(())

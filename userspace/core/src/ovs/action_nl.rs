@@ -48,10 +48,10 @@ pub static ACTION_POLICY: [AttrPolicy; 26] = [
     AttrPolicy::unsupported("OVS_ACTION_ATTR_POP_NSH", Len::Flag),
     AttrPolicy::new("OVS_ACTION_ATTR_METER", Len::Exact(4)),
     AttrPolicy::new("OVS_ACTION_ATTR_CLONE", Len::Nested),
-    AttrPolicy::unsupported("OVS_ACTION_ATTR_CHECK_PKT_LEN", Len::Nested),
+    AttrPolicy::new("OVS_ACTION_ATTR_CHECK_PKT_LEN", Len::Nested),
     AttrPolicy::unsupported("OVS_ACTION_ATTR_ADD_MPLS", Len::Exact(8)),
-    AttrPolicy::unsupported("OVS_ACTION_ATTR_DEC_TTL", Len::Nested),
-    AttrPolicy::unsupported("OVS_ACTION_ATTR_DROP", Len::Exact(4)),
+    AttrPolicy::new("OVS_ACTION_ATTR_DEC_TTL", Len::Nested),
+    AttrPolicy::new("OVS_ACTION_ATTR_DROP", Len::Exact(4)),
     AttrPolicy::unsupported("OVS_ACTION_ATTR_PSAMPLE", Len::Nested),
 ];
 
@@ -69,6 +69,20 @@ pub static SAMPLE_POLICY: [AttrPolicy; 3] = [
     AttrPolicy::invalid("OVS_SAMPLE_ATTR_UNSPEC"),
     AttrPolicy::new("OVS_SAMPLE_ATTR_PROBABILITY", Len::Exact(4)),
     AttrPolicy::new("OVS_SAMPLE_ATTR_ACTIONS", Len::Nested),
+];
+
+/// Policy of `OVS_CHECK_PKT_LEN_ATTR_*`.
+pub static CHECK_PKT_LEN_POLICY: [AttrPolicy; 4] = [
+    AttrPolicy::invalid("OVS_CHECK_PKT_LEN_ATTR_UNSPEC"),
+    AttrPolicy::new("OVS_CHECK_PKT_LEN_ATTR_PKT_LEN", Len::Exact(2)),
+    AttrPolicy::new("OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_GREATER", Len::Nested),
+    AttrPolicy::new("OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_LESS_EQUAL", Len::Nested),
+];
+
+/// Policy of `OVS_DEC_TTL_ATTR_*`.
+pub static DEC_TTL_POLICY: [AttrPolicy; 2] = [
+    AttrPolicy::invalid("OVS_DEC_TTL_ATTR_UNSPEC"),
+    AttrPolicy::new("OVS_DEC_TTL_ATTR_ACTION", Len::Nested),
 ];
 
 /// Upstream name of action type `ty`.
@@ -139,6 +153,30 @@ pub fn decode_action(a: Attr<'_>) -> Result<Action<'_>, CodecError> {
         OVS_ACTION_ATTR_HASH => Action::Hash { alg: ne32(p.get(..4).unwrap_or(&[])), basis: ne32(p.get(4..).unwrap_or(&[])) },
         OVS_ACTION_ATTR_METER => Action::Meter(ne32(p)),
         OVS_ACTION_ATTR_TRUNC => Action::Trunc(ne32(p)),
+        OVS_ACTION_ATTR_CHECK_PKT_LEN => {
+            let c = policy::parse(p, "OVS_CHECK_PKT_LEN_ATTR", &CHECK_PKT_LEN_POLICY)?;
+            let missing = |n| CodecError::new(n, ErrorKind::Missing);
+            let len = c.get(OVS_CHECK_PKT_LEN_ATTR_PKT_LEN).ok_or(missing("OVS_CHECK_PKT_LEN_ATTR_PKT_LEN"))?;
+            let pkt_len = len.try_into().map(u16::from_ne_bytes).unwrap_or(0);
+            let greater = c
+                .get(OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_GREATER)
+                .ok_or(missing("OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_GREATER"))?;
+            let less_equal = c
+                .get(OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_LESS_EQUAL)
+                .ok_or(missing("OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_LESS_EQUAL"))?;
+            check_nested_list("OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_GREATER", greater)?;
+            check_nested_list("OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_LESS_EQUAL", less_equal)?;
+            Action::CheckPktLen { pkt_len, greater: ActionList(greater), less_equal: ActionList(less_equal) }
+        }
+        OVS_ACTION_ATTR_DEC_TTL => {
+            let d = policy::parse(p, "OVS_DEC_TTL_ATTR", &DEC_TTL_POLICY)?;
+            let list = d
+                .get(OVS_DEC_TTL_ATTR_ACTION)
+                .ok_or(CodecError::new("OVS_DEC_TTL_ATTR_ACTION", ErrorKind::Missing))?;
+            check_nested_list("OVS_DEC_TTL_ATTR_ACTION", list)?;
+            Action::DecTtl(ActionList(list))
+        }
+        OVS_ACTION_ATTR_DROP => Action::Drop(ne32(p)),
         // Everything else failed the policy check (unknown or unsupported).
         ty => return Err(CodecError::new(pol.name, ErrorKind::Unknown { ty })),
     })
@@ -202,10 +240,15 @@ fn validate_list(actions: &[u8], ctx: Ctx<'_>, depth: u32) -> Result<(), CodecEr
     if depth > MAX_DEPTH {
         return Err(CodecError::new(SET, ErrorKind::TooDeep));
     }
+    let mut dropped = false;
     for a in Attrs::new(actions) {
         let a = a.map_err(|e| CodecError::from_nla(SET, e))?;
         let name = action_name(a.kind);
         let bad = |kind| Err(CodecError::new(name, kind));
+        // Upstream: "drop" must be the last action of its list (EINVAL otherwise).
+        if dropped {
+            return Err(CodecError::new("OVS_ACTION_ATTR_DROP", ErrorKind::BadValue));
+        }
         match decode_action(a)? {
             Action::Output(port) if port >= DP_MAX_PORTS => return bad(ErrorKind::BadValue),
             Action::Userspace(u) if u.pid == 0 => {
@@ -224,6 +267,12 @@ fn validate_list(actions: &[u8], ctx: Ctx<'_>, depth: u32) -> Result<(), CodecEr
             Action::SetMasked(p) => validate_set(p, true, ctx)?,
             Action::Sample { actions, .. } => validate_list(actions.0, ctx, depth.saturating_add(1))?,
             Action::Clone(list) => validate_list(list.0, ctx, depth.saturating_add(1))?,
+            Action::CheckPktLen { greater, less_equal, .. } => {
+                validate_list(greater.0, ctx, depth.saturating_add(1))?;
+                validate_list(less_equal.0, ctx, depth.saturating_add(1))?;
+            }
+            Action::DecTtl(list) => validate_list(list.0, ctx, depth.saturating_add(1))?,
+            Action::Drop(_) => dropped = true,
             _ => {}
         }
     }
@@ -309,6 +358,22 @@ pub fn encode_action(w: &mut Writer<'_>, a: &Action<'_>) -> Result<(), CodecErro
         }
         Action::Meter(m) => w.put_u32(OVS_ACTION_ATTR_METER, m).map_err(nla("OVS_ACTION_ATTR_METER")),
         Action::Trunc(n) => w.put_u32(OVS_ACTION_ATTR_TRUNC, n).map_err(nla("OVS_ACTION_ATTR_TRUNC")),
+        Action::CheckPktLen { pkt_len, greater, less_equal } => {
+            // Upstream's dump order: length, less-or-equal list, greater list.
+            let e = nla("OVS_ACTION_ATTR_CHECK_PKT_LEN");
+            let n = w.begin_nest_noflag(OVS_ACTION_ATTR_CHECK_PKT_LEN).map_err(&e)?;
+            w.put(OVS_CHECK_PKT_LEN_ATTR_PKT_LEN, &pkt_len.to_ne_bytes()).map_err(&e)?;
+            w.put(OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_LESS_EQUAL, less_equal.0).map_err(&e)?;
+            w.put(OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_GREATER, greater.0).map_err(&e)?;
+            w.end_nest(n).map_err(&e)
+        }
+        Action::DecTtl(list) => {
+            let e = nla("OVS_ACTION_ATTR_DEC_TTL");
+            let n = w.begin_nest_noflag(OVS_ACTION_ATTR_DEC_TTL).map_err(&e)?;
+            w.put(OVS_DEC_TTL_ATTR_ACTION, list.0).map_err(&e)?;
+            w.end_nest(n).map_err(&e)
+        }
+        Action::Drop(err) => w.put_u32(OVS_ACTION_ATTR_DROP, err).map_err(nla("OVS_ACTION_ATTR_DROP")),
     }
 }
 

@@ -93,7 +93,7 @@ fn structural_errors() {
         (attr(60, &[]), CodecError::new("OVS_ACTION_ATTR", ErrorKind::Unknown { ty: 60 })),
         (attr(0, &[]), CodecError::new("OVS_ACTION_ATTR_UNSPEC", ErrorKind::Unknown { ty: 0 })),
         (attr(OVS_ACTION_ATTR_CT, &[]), CodecError::new("OVS_ACTION_ATTR_CT", ErrorKind::Unsupported)),
-        (u32a(OVS_ACTION_ATTR_DROP, 0), CodecError::new("OVS_ACTION_ATTR_DROP", ErrorKind::Unsupported)),
+        (attr(OVS_ACTION_ATTR_ADD_MPLS, &[0; 8]), CodecError::new("OVS_ACTION_ATTR_ADD_MPLS", ErrorKind::Unsupported)),
         (attr(OVS_ACTION_ATTR_PUSH_MPLS, &[0; 8]), CodecError::new("OVS_ACTION_ATTR_PUSH_MPLS", ErrorKind::Unsupported)),
         (nest(OVS_ACTION_ATTR_USERSPACE, &[]), CodecError::new("OVS_USERSPACE_ATTR_PID", ErrorKind::Missing)),
         (nest(OVS_ACTION_ATTR_USERSPACE, &[u32a(1, 0)]), CodecError::new("OVS_USERSPACE_ATTR_PID", ErrorKind::BadValue)),
@@ -248,4 +248,92 @@ fn be16_helper_used_for_push_vlan() {
     assert_eq!(wire.len(), 8);
     let a = [attr(OVS_ACTION_ATTR_PUSH_VLAN, &[0x88, 0xa8, 0x20, 0x05])].concat();
     assert_eq!(collect(&a), [Action::PushVlan { tpid: 0x88a8, tci: 0x2005 }]);
+}
+
+#[test]
+fn check_pkt_len_dec_ttl_and_drop_codec() {
+    let out = |p| u32a(OVS_ACTION_ATTR_OUTPUT, p);
+    let cpl = nest(
+        OVS_ACTION_ATTR_CHECK_PKT_LEN,
+        &[
+            attr(OVS_CHECK_PKT_LEN_ATTR_PKT_LEN, &1500u16.to_ne_bytes()),
+            nest(OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_LESS_EQUAL, &[out(2)]),
+            nest(OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_GREATER, &[out(3), out(4)]),
+        ],
+    );
+    let dec = nest(OVS_ACTION_ATTR_DEC_TTL, &[nest(OVS_DEC_TTL_ATTR_ACTION, &[out(9)])]);
+    let wire = [cpl, dec, u32a(OVS_ACTION_ATTR_DROP, 0)].concat();
+    validate_actions(&wire, &tcp_flow()).unwrap();
+    let acts = collect(&wire);
+    let Action::CheckPktLen { pkt_len, greater, less_equal } = acts[0] else { panic!("{:?}", acts[0]) };
+    assert_eq!(pkt_len, 1500);
+    assert_eq!(collect(greater.0), [Action::Output(3), Action::Output(4)]);
+    assert_eq!(collect(less_equal.0), [Action::Output(2)]);
+    let Action::DecTtl(exc) = acts[1] else { panic!("{:?}", acts[1]) };
+    assert_eq!(collect(exc.0), [Action::Output(9)]);
+    assert_eq!(acts[2], Action::Drop(0));
+    // Byte-exact re-encoding (upstream's dump order for check_pkt_len).
+    assert_eq!(encode(&acts), wire);
+    // An empty exception list and empty branches are fine.
+    let empty = [
+        nest(OVS_ACTION_ATTR_DEC_TTL, &[nest(OVS_DEC_TTL_ATTR_ACTION, &[])]),
+        nest(
+            OVS_ACTION_ATTR_CHECK_PKT_LEN,
+            &[
+                attr(OVS_CHECK_PKT_LEN_ATTR_PKT_LEN, &64u16.to_ne_bytes()),
+                nest(OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_GREATER, &[]),
+                nest(OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_LESS_EQUAL, &[]),
+            ],
+        ),
+    ]
+    .concat();
+    validate_actions(&empty, &tcp_flow()).unwrap();
+}
+
+#[test]
+fn check_pkt_len_dec_ttl_and_drop_errors() {
+    let flow = tcp_flow();
+    let out = |p| u32a(OVS_ACTION_ATTR_OUTPUT, p);
+    let err = |wire: &[u8]| validate_actions(wire, &flow).unwrap_err();
+    // drop must be the last action.
+    let e = err(&[u32a(OVS_ACTION_ATTR_DROP, 0), out(1)].concat());
+    assert_eq!(e.attr, "OVS_ACTION_ATTR_DROP");
+    // ... also inside a nested list.
+    let e = err(&nest(OVS_ACTION_ATTR_CLONE, &[u32a(OVS_ACTION_ATTR_DROP, 1), out(1)]));
+    assert_eq!(e.attr, "OVS_ACTION_ATTR_DROP");
+    assert_eq!(err(&attr(OVS_ACTION_ATTR_DROP, &[0, 0])).attr, "OVS_ACTION_ATTR_DROP");
+    // check_pkt_len needs all three attributes.
+    let no_len = nest(
+        OVS_ACTION_ATTR_CHECK_PKT_LEN,
+        &[nest(OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_GREATER, &[]), nest(OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_LESS_EQUAL, &[])],
+    );
+    assert_eq!(err(&no_len).attr, "OVS_CHECK_PKT_LEN_ATTR_PKT_LEN");
+    let no_gt = nest(
+        OVS_ACTION_ATTR_CHECK_PKT_LEN,
+        &[attr(OVS_CHECK_PKT_LEN_ATTR_PKT_LEN, &[1, 0]), nest(OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_LESS_EQUAL, &[])],
+    );
+    assert_eq!(err(&no_gt).attr, "OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_GREATER");
+    let bad_len = nest(
+        OVS_ACTION_ATTR_CHECK_PKT_LEN,
+        &[
+            u32a(OVS_CHECK_PKT_LEN_ATTR_PKT_LEN, 1),
+            nest(OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_GREATER, &[]),
+            nest(OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_LESS_EQUAL, &[]),
+        ],
+    );
+    assert_eq!(err(&bad_len).attr, "OVS_CHECK_PKT_LEN_ATTR_PKT_LEN");
+    // Nested lists are validated (a bad output port inside a branch).
+    let bad_inner = nest(
+        OVS_ACTION_ATTR_CHECK_PKT_LEN,
+        &[
+            attr(OVS_CHECK_PKT_LEN_ATTR_PKT_LEN, &[1, 0]),
+            nest(OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_GREATER, &[out(u32::MAX)]),
+            nest(OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_LESS_EQUAL, &[]),
+        ],
+    );
+    assert_eq!(err(&bad_inner).attr, "OVS_ACTION_ATTR_OUTPUT");
+    // dec_ttl needs its action list.
+    assert_eq!(err(&nest(OVS_ACTION_ATTR_DEC_TTL, &[])).attr, "OVS_DEC_TTL_ATTR_ACTION");
+    let bad_dec = nest(OVS_ACTION_ATTR_DEC_TTL, &[nest(OVS_DEC_TTL_ATTR_ACTION, &[out(u32::MAX)])]);
+    assert_eq!(err(&bad_dec).attr, "OVS_ACTION_ATTR_OUTPUT");
 }

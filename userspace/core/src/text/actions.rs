@@ -170,6 +170,20 @@ pub fn write_action(w: &mut impl Write, a: &Action<'_>) -> fmt::Result {
         },
         Action::Meter(m) => write!(w, "meter({m})"),
         Action::Trunc(n) => write!(w, "trunc({n})"),
+        Action::CheckPktLen { pkt_len, greater, less_equal } => {
+            write!(w, "check_pkt_len(size={pkt_len},gt(")?;
+            write_list(w, greater, true)?;
+            w.write_str("),le(")?;
+            write_list(w, less_equal, true)?;
+            w.write_str("))")
+        }
+        Action::DecTtl(list) => {
+            w.write_str("dec_ttl(le_1(")?;
+            write_list(w, list, true)?;
+            w.write_str("))")
+        }
+        // As ovs-dpctl: the error code is not printed.
+        Action::Drop(_) => w.write_str("drop"),
     }
 }
 
@@ -282,7 +296,9 @@ fn parse_one(l: &mut Lexer<'_>, w: &mut Writer<'_>, depth: u32) -> Result<(), Te
         Ok(u32::try_from(v).unwrap_or(0))
     };
     let a = match name {
-        "drop" if depth == 0 && start == 0 => return Ok(()),
+        // A list that is just "drop" is the empty list; elsewhere "drop" is the explicit action.
+        "drop" if depth == 0 && start == 0 && l.at_end() => return Ok(()),
+        "drop" => Action::Drop(0),
         "pop_vlan" => Action::PopVlan,
         "recirc" => Action::Recirc(num(l)?),
         "meter" => Action::Meter(num(l)?),
@@ -375,6 +391,35 @@ fn parse_one(l: &mut Lexer<'_>, w: &mut Writer<'_>, depth: u32) -> Result<(), Te
             l.expect(")", "expected )").map_err(perr)?;
             return w.end_nest(n).map_err(e).map_err(codec);
         }
+        "check_pkt_len" => {
+            l.expect("(size=", "expected (size=").map_err(perr)?;
+            let (tok, vat) = l.value().map_err(perr)?;
+            let size = u16::try_from(parse_num(tok, vat, 0xffff).map_err(perr)?).unwrap_or(0);
+            let e = |e| CodecError::from_nla("OVS_ACTION_ATTR_CHECK_PKT_LEN", e);
+            let n = w.begin_nest_noflag(OVS_ACTION_ATTR_CHECK_PKT_LEN).map_err(e).map_err(codec)?;
+            w.put(OVS_CHECK_PKT_LEN_ATTR_PKT_LEN, &size.to_ne_bytes()).map_err(e).map_err(codec)?;
+            for (prefix, ty) in [
+                (",gt(", OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_GREATER),
+                ("),le(", OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_LESS_EQUAL),
+            ] {
+                l.expect(prefix, "expected gt(...),le(...)").map_err(perr)?;
+                let inner = w.begin_nest_noflag(ty).map_err(e).map_err(codec)?;
+                parse_nested_list(l, w, depth.saturating_add(1))?;
+                w.end_nest(inner).map_err(e).map_err(codec)?;
+            }
+            l.expect("))", "expected ))").map_err(perr)?;
+            return w.end_nest(n).map_err(e).map_err(codec);
+        }
+        "dec_ttl" => {
+            l.expect("(le_1(", "expected (le_1(").map_err(perr)?;
+            let e = |e| CodecError::from_nla("OVS_ACTION_ATTR_DEC_TTL", e);
+            let n = w.begin_nest_noflag(OVS_ACTION_ATTR_DEC_TTL).map_err(e).map_err(codec)?;
+            let inner = w.begin_nest_noflag(OVS_DEC_TTL_ATTR_ACTION).map_err(e).map_err(codec)?;
+            parse_nested_list(l, w, depth.saturating_add(1))?;
+            w.end_nest(inner).map_err(e).map_err(codec)?;
+            l.expect("))", "expected ))").map_err(perr)?;
+            return w.end_nest(n).map_err(e).map_err(codec);
+        }
         "sample" => {
             l.expect("(sample=", "expected (sample=").map_err(perr)?;
             let p = parse_probability(l).map_err(perr)?;
@@ -391,6 +436,20 @@ fn parse_one(l: &mut Lexer<'_>, w: &mut Writer<'_>, depth: u32) -> Result<(), Te
         _ => return Err(perr(ParseError { offset: at, msg: "unknown action" })),
     };
     encode_action(w, &a).map_err(codec)
+}
+
+/// A nested list as printed by [`write_list`] with `drop` for the empty list: `drop` alone is
+/// the empty list here too.
+fn parse_nested_list(l: &mut Lexer<'_>, w: &mut Writer<'_>, depth: u32) -> Result<(), TextError> {
+    l.skip_ws();
+    if l.eat("drop") {
+        l.skip_ws();
+        if l.peek() == Some(b')') {
+            return Ok(());
+        }
+        return Err(perr(l.err("expected ) after drop")));
+    }
+    parse_list(l, w, depth)
 }
 
 fn parse_list(l: &mut Lexer<'_>, w: &mut Writer<'_>, depth: u32) -> Result<(), TextError> {
@@ -459,9 +518,29 @@ mod tests {
             "recirc(0x1)",
             "hash(l4(0)),hash(sym_l4(42))",
             "meter(0),trunc(100)",
+            "check_pkt_len(size=200,gt(4),le(5)),6",
+            "check_pkt_len(size=1500,gt(drop),le(set(ipv4(ttl=63)),2))",
+            "dec_ttl(le_1(userspace(pid=7))),2",
+            "dec_ttl(le_1(drop)),2",
+            "2,drop",
         ] {
             assert_eq!(round(t), t);
         }
+        // `drop` inside a list is the explicit action; alone it is the empty list.
+        let wire = written(|w| parse_actions("2,drop", w).unwrap());
+        let acts: std::vec::Vec<_> = ActionList(&wire).iter().map(Result::unwrap).collect();
+        assert_eq!(acts, [Action::Output(2), Action::Drop(0)]);
+        assert!(written(|w| parse_actions("drop", w).unwrap()).is_empty());
+        let wire = written(|w| parse_actions("check_pkt_len(size=100,gt(1),le(drop))", w).unwrap());
+        match ActionList(&wire).iter().next().unwrap().unwrap() {
+            Action::CheckPktLen { pkt_len, greater, less_equal } => {
+                assert_eq!(pkt_len, 100);
+                assert_eq!(greater.iter().map(Result::unwrap).collect::<std::vec::Vec<_>>(), [Action::Output(1)]);
+                assert!(less_equal.is_empty());
+            }
+            a => panic!("{a:?}"),
+        }
+        crate::ovs::validate_actions(&wire, &FlowKey::ZERO).unwrap();
         // sample=100% and the rounding of odd probabilities.
         assert_eq!(round("sample(sample=100%,actions(1))"), "sample(sample=100.0%,actions(1))");
         assert_eq!(round("sample(sample=33.33333%,actions(1))"), "sample(sample=33.3%,actions(1))");

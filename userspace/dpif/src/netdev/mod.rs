@@ -10,6 +10,10 @@
 //! - misses and `userspace` actions go to in-process upcall handlers ([`upcall`]) through the
 //!   same [`crate::Dpif::recv_set`]/[`crate::UpcallHandler`] API as the kernel datapath.
 //!
+//! A netdev port whose device disappears (a VM's tap when the VM exits) is detached by its own
+//! poll thread, as the kernel datapath's netdevice notifier does; a device re-created under the
+//! same name is a new device and needs a new `port_add`.
+//!
 //! The datapath lives as long as the [`UserspaceDpif`] that created it (or until `destroy`).
 //! Other processes reach it through [`crate::remote`] (`rvs-dpctl --datapath-type=userspace`).
 //! Meters live in [`meter`]. Not supported: tunnel ports, conntrack; GSO frames sent to userspace as upcalls are
@@ -140,6 +144,29 @@ impl Datapath {
         self.publish_ports(map.without(no));
         p.shutdown();
         Ok(())
+    }
+
+    /// Removes `port` because its device disappeared (called by the port's own poll thread); a
+    /// no-op if the port was already deleted or its number now belongs to another port.
+    pub fn detach_gone(&self, port: &Arc<Port>) {
+        // Not a blocking lock: `del_port`/`shutdown` hold `port_ctl` while they join this very
+        // thread; they set `stop` first, so waiting for either the lock or `stop` cannot deadlock.
+        let _g = loop {
+            if port.stop.load(Ordering::Acquire) {
+                return;
+            }
+            match self.port_ctl.try_lock() {
+                Ok(g) => break g,
+                Err(std::sync::TryLockError::Poisoned(p)) => break p.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => std::thread::sleep(std::time::Duration::from_millis(1)),
+            }
+        };
+        let (map, _) = self.port_snapshot();
+        if !map.get(port.no).is_some_and(|p| Arc::ptr_eq(p, port)) {
+            return;
+        }
+        self.publish_ports(map.without(port.no));
+        port.shutdown();
     }
 
     fn port_info(&self, p: &Port) -> PortInfo {

@@ -32,6 +32,8 @@ pub const MAX_FRAME: usize = 65536 + 256;
 pub const HEADROOM: usize = 64;
 /// Maximum recirculation depth.
 const MAX_RECIRC: u32 = 4;
+/// How often an idle netdev port checks that its device still exists (milliseconds).
+const DEVICE_CHECK_MS: u64 = 200;
 /// Nested `clone`/`sample` copies per packet.
 const CLONES: usize = 8;
 
@@ -359,17 +361,30 @@ pub fn poll_port(dp: Arc<Datapath>, port: Arc<Port>) {
     let mut eng = Engine::new(dp.clone());
     let mut rx = RxBatch::new(if port.is_tap { 8 } else { BATCH }, MAX_FRAME, HEADROOM);
     let mut meta = Vec::with_capacity(BATCH);
+    let mut last_check = sys::monotonic_ms();
     while !port.stop.load(Ordering::Acquire) {
         let r = if port.is_tap { rx.read_tap(port.fd(), &mut meta) } else { rx.recv(port.fd(), &mut meta) };
         let n = match r {
             Ok(n) => n,
             Err(_) => {
                 port.stats.rx_errors.fetch_add(1, Ordering::Relaxed);
+                last_check = 0;
                 std::thread::sleep(std::time::Duration::from_millis(10));
                 0
             }
         };
         if n == 0 {
+            // An idle (or failing) netdev port: is its device still there? A socket bound to a
+            // device that was unregistered receives nothing ever again (the device of a VM's tap
+            // goes when the VM exits), so the port is detached, as the kernel datapath does.
+            let now = sys::monotonic_ms();
+            if !port.is_tap && now.saturating_sub(last_check) >= DEVICE_CHECK_MS {
+                last_check = now;
+                if !port.device_present() {
+                    dp.detach_gone(&port);
+                    break;
+                }
+            }
             let _ = sys::poll_in(port.fd(), 100);
             continue;
         }

@@ -112,6 +112,17 @@ impl Port {
         self.fd.as_raw_fd()
     }
 
+    /// Whether the device this port was opened on still exists: its name still resolves to the
+    /// same ifindex (a device re-created under the same name is a new device, with a new index,
+    /// that this port's socket is not bound to).
+    pub fn device_present(&self) -> bool {
+        match sys::ifindex(&self.name) {
+            Ok(i) => i == self.ifindex,
+            // Only a definite "no such device" means gone (not, say, running out of descriptors).
+            Err(e) => e.raw_os_error() != Some(libc::ENODEV),
+        }
+    }
+
     /// Stops and joins the poll thread.
     pub fn shutdown(&self) {
         self.stop.store(true, Ordering::Release);

@@ -70,13 +70,18 @@ fn setsockopt_int(fd: RawFd, level: libc::c_int, opt: libc::c_int, v: libc::c_in
     .map(|_| ())
 }
 
-/// The ifindex of device `name` (`ENODEV` if none).
+/// The ifindex of device `name` (`ENODEV` if none, another error if it could not be asked).
 pub fn ifindex(name: &str) -> io::Result<i32> {
     let c = std::ffi::CString::new(name).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
     // SAFETY: `c` is a valid NUL-terminated string.
     let i = unsafe { libc::if_nametoindex(c.as_ptr()) };
     if i == 0 {
-        return Err(io::Error::from_raw_os_error(libc::ENODEV));
+        // errno tells "no such device" (ENODEV) from a failure to ask (no socket available...).
+        let e = io::Error::last_os_error();
+        return Err(match e.raw_os_error() {
+            Some(0) | None => io::Error::from_raw_os_error(libc::ENODEV),
+            _ => e,
+        });
     }
     i32::try_from(i).map_err(|_| io::Error::from_raw_os_error(libc::ERANGE))
 }

@@ -14,6 +14,7 @@ use crate::packet_buf::{CsumState, PacketBuf};
 mod control;
 mod set;
 mod set_prop;
+mod ttl_len;
 mod vlan;
 
 // ---------------------------------------------------------------------------------------------

@@ -16,6 +16,8 @@ pub(crate) struct Mem {
     pub usage: Vec<AtomicU64>,
 }
 
+mod grow;
+
 fn zeroed<T: Default>(n: usize) -> Vec<T> {
     (0..n).map(|_| T::default()).collect()
 }
@@ -540,12 +542,26 @@ mod model {
 /// emulated by quiescent-state counters (each lookup is one read-side section).
 #[test]
 fn concurrent_readers_never_see_torn_entries() {
+    let mem = Mem::new(512, 16);
+    concurrent_churn(mem.storage(), &mem.usage);
+}
+
+/// The same with storage that grows, shrinks and poisons what it releases: the tables are
+/// rebuilt larger and smaller and flow records given back and regrown every round.
+#[test]
+fn concurrent_readers_survive_growth_and_shrinking() {
+    let g = grow::Grow::new(4096, 16);
+    concurrent_churn(&g, g.usage);
+    assert!(g.trims.load(Ordering::Relaxed) > 0, "records were trimmed");
+    assert!(g.releases.load(Ordering::Relaxed) > 0, "bucket arrays were released");
+}
+
+fn concurrent_churn<S: Storage + Sync>(storage: S, usage: &[AtomicU64]) {
     const READERS: usize = 2;
     const CHURN: u32 = 200;
-    let mem = Mem::new(512, 16);
-    let (cls, mut st) = Classifier::new(mem.storage()).unwrap();
+    let (cls, mut st) = Classifier::new(storage).unwrap();
     // Embedder data per flow id: which packet it was installed for (+1; 0 = none).
-    let tags: Vec<AtomicU64> = zeroed(512);
+    let tags: Vec<AtomicU64> = zeroed(4096);
     let quiescent: Vec<AtomicU64> = zeroed(READERS);
     let stop = AtomicBool::new(false);
     let total_churn_hits = AtomicU64::new(0);
@@ -612,7 +628,7 @@ fn concurrent_readers_never_see_torn_entries() {
             });
         }
         // The writer.
-        let c = CpuCounters::new(&mem.usage);
+        let c = CpuCounters::new(usage);
         for round in 0..40 {
             let mut ids = Vec::new();
             for (j, k) in churn.iter().enumerate() {
