@@ -78,6 +78,17 @@ pub trait Dpif: Send + std::fmt::Debug {
 
     /// Runs actions on a packet.
     fn execute(&mut self, e: &Execute<'_>) -> Result<()>;
+    /// Installs a flow, then runs `exec` (a miss's packet, typically with the flow's actions),
+    /// as cheaply as the datapath allows: the kernel datapath sends both requests in one
+    /// `sendmsg` and waits only for the put's acknowledgement, so an `exec` failure is not
+    /// reported. Returns the put's result.
+    fn flow_put_execute(&mut self, put: &FlowPut<'_>, exec: Option<&Execute<'_>>) -> Result<()> {
+        let r = self.flow_put(put);
+        if let Some(e) = exec {
+            let _ = self.execute(e);
+        }
+        r
+    }
     /// Opens `n_handlers` upcall handlers and directs the datapath's upcalls to them
     /// (replacing any previous set).
     fn recv_set(&mut self, n_handlers: usize) -> Result<Vec<Box<dyn UpcallHandler>>>;

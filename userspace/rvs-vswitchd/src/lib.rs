@@ -17,6 +17,7 @@
 //! - [`unixctl`], [`commands`]: the control socket and its commands; [`vlog`]: logging;
 //!   [`daemon`]: detach, pidfile, signals; [`odp`]: datapath encodings and text forms;
 //!   [`netdev`]: device status and tap devices.
+//! - [`telemetry`]: NetFlow, sFlow and ingress policing.
 //! - [`brcompat`]: brctl compatibility, the daemon side of rvs.ko's `brcompat=1` relay.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
@@ -40,6 +41,7 @@ pub mod patch;
 pub mod pipeline;
 pub mod tunnel;
 pub mod unixctl;
+pub mod telemetry;
 pub mod upcall;
 pub mod vlan;
 pub mod xlate;

@@ -152,6 +152,9 @@ fn run(args: Args) -> Result<(), String> {
             }
         }
         let status = vs.reconcile(&cfg);
+        for e in rvs_vswitchd::telemetry::reconfigure(&vs, &db.replica, &cfg) {
+            warn!("telemetry", "{e}");
+        }
         ofmgrs.reconcile(&cfg);
         let mut ops = status_ops(&cfg, &db.replica, &status);
         ops.extend(of_status_ops(&ofmgrs, &cfg, &db));

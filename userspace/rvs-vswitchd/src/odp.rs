@@ -46,6 +46,11 @@ impl ActionBuf {
         }
     }
 
+    /// Puts already encoded actions in front of the list.
+    pub fn prepend(&mut self, encoded: &[u8]) {
+        self.bytes.splice(0..0, encoded.iter().copied());
+    }
+
     /// The encoded list (empty = drop).
     pub fn bytes(&self) -> &[u8] {
         &self.bytes

@@ -151,6 +151,12 @@ impl Bridge {
         true
     }
 
+    /// Makes the revalidator re-translate this bridge's flows (something translation reads
+    /// outside [`BridgeConfig`] changed, e.g. telemetry).
+    pub fn bump_generation(&self) {
+        self.config_gen.fetch_add(1, Ordering::AcqRel);
+    }
+
     /// Changes when translation of some flow might change (configuration, MAC table,
     /// OpenFlow pipeline), its own or those of the bridges its patch ports lead to, since
     /// translation continues there.
@@ -178,6 +184,8 @@ pub struct Switch {
     bridges: RwLock<BTreeMap<String, Arc<Bridge>>>,
     index: RwLock<HashMap<(DatapathTypeEq, PortNo), Arc<Bridge>>>,
     backers: RwLock<Vec<(DatapathTypeEq, Weak<Backer>)>>,
+    /// NetFlow, sFlow and policing state ([`crate::telemetry`]).
+    pub telemetry: crate::telemetry::Telemetry,
 }
 
 impl std::hash::Hash for DatapathTypeEq {

@@ -132,6 +132,7 @@ impl Backer {
             }
         };
         let handlers = dpif.recv_set(n_handlers.max(1))?;
+        switch.telemetry.set_upcall_pid(ty, handlers.first().map(|h| h.pid()));
         let backer = Arc::new(Backer {
             ty,
             name: name.clone(),
@@ -221,11 +222,13 @@ pub fn translate(ty: DatapathType, sw: &Switch, key: rvs_core::key::FlowKey, may
     let mut x = Xlate::new(key, may_learn, trace);
     x.note(|| format!("bridge(\"{}\")", cfg.name));
     xlate_pipeline(&mut x, &br, &cfg);
+    sw.telemetry.xlate_finish(ty, &br, &cfg, &mut x);
     Some((x, br))
 }
 
 fn handle_upcall(ty: DatapathType, dpif: &mut dyn Dpif, sw: &Switch, up: &Upcall, c: &Counters) {
     if up.kind != UpcallKind::Miss {
+        sw.telemetry.action_upcall(ty, sw, up);
         return;
     }
     c.upcalls.fetch_add(1, Ordering::Relaxed);
@@ -262,7 +265,9 @@ fn handle_upcall(ty: DatapathType, dpif: &mut dyn Dpif, sw: &Switch, up: &Upcall
     let ufid = odp::ufid(&mkey, &mask);
     let actions = x.actions.bytes();
     let put = FlowPut { key: &kb, mask: Some(&mb), actions, ufid: Some(&ufid), flags: PutFlags { create: true, ..Default::default() } };
-    match dpif.flow_put(&put) {
+    // The miss's packet runs with the same actions, in the same datapath round trip as the put.
+    let exec = (!actions.is_empty()).then_some(Execute { packet: &up.packet, key: &up.key, actions, mru: up.mru, probe: false });
+    match dpif.flow_put_execute(&put, exec.as_ref()) {
         Ok(()) => {
             c.flows_installed.fetch_add(1, Ordering::Relaxed);
             crate::dbg_log!("upcall", "installed {}, actions:{}", odp::format_match(&mkey, &mask), odp::format_actions(actions));
@@ -273,7 +278,7 @@ fn handle_upcall(ty: DatapathType, dpif: &mut dyn Dpif, sw: &Switch, up: &Upcall
             crate::warn!("upcall", "installing {}: {e}", odp::format_match(&mkey, &mask));
         }
     }
-    execute_only(dpif, up, actions);
+    sw.telemetry.miss_packet(ty, sw, &key, &ufid, up.packet.len());
 }
 
 /// Executes `actions` on the upcall's packet.
@@ -331,6 +336,7 @@ fn revalidator_loop(ty: DatapathType, mut dpif: Box<dyn Dpif>, sw: &Switch, stop
                 None => FlowId::Key(&f.key),
             };
             let verdict = revalidate_one(ty, sw, f, &changed, &id_bytes, &mut packets, &mut first_seen, now, now_ms);
+            sw.telemetry.flow_dumped(ty, sw, f, matches!(verdict, Verdict::Delete(_)), now_ms);
             match verdict {
                 Verdict::Keep => {}
                 Verdict::Delete(why) => {
@@ -359,6 +365,7 @@ fn revalidator_loop(ty: DatapathType, mut dpif: Box<dyn Dpif>, sw: &Switch, stop
                 }
             }
         }
+        sw.telemetry.dump_done(ty, sw);
         packets.retain(|k, _| live_ids.contains(k));
         first_seen.retain(|k, _| live_ids.contains(k));
     }

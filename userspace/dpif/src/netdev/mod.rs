@@ -16,10 +16,11 @@
 //!
 //! The datapath lives as long as the [`UserspaceDpif`] that created it (or until `destroy`).
 //! Other processes reach it through [`crate::remote`] (`rvs-dpctl --datapath-type=userspace`).
-//! Not supported: tunnel ports, meters, conntrack; GSO frames sent to userspace as upcalls are
+//! Meters live in [`meter`]. Not supported: tunnel ports, conntrack; GSO frames sent to userspace as upcalls are
 //! not segmented first.
 
 pub mod flow_table;
+pub mod meter;
 pub mod offload;
 pub mod pmd;
 pub mod port;
@@ -65,6 +66,8 @@ pub struct Datapath {
     upcalls: RwLock<Arc<UpcallSet>>,
     features: AtomicU32,
     destroyed: AtomicBool,
+    /// Meters (the `meter` action).
+    pub meters: meter::MeterTable,
 }
 
 impl Datapath {
@@ -219,6 +222,7 @@ impl UserspaceDpif {
             upcalls: RwLock::new(Arc::new(UpcallSet::default())),
             features: AtomicU32::new(0),
             destroyed: AtomicBool::new(false),
+            meters: meter::MeterTable::default(),
         });
         let spec = PortSpec { name: name.to_string(), port_type: PortType::Internal, port_no: Some(LOCAL_PORT), dst_port: None };
         dp.add_port(&spec).map_err(|e| match e {
@@ -388,19 +392,20 @@ impl Dpif for UserspaceDpif {
     }
 
     fn meter_features(&mut self) -> Result<MeterFeatures> {
-        Ok(MeterFeatures { max_meters: 0, max_bands: 0 })
+        Ok(meter::MeterTable::features())
     }
 
-    fn meter_set(&mut self, _m: &MeterConfig) -> Result<()> {
-        Err(DpifError::Unsupported("the userspace datapath has no meters".into()))
+    fn meter_set(&mut self, m: &MeterConfig) -> Result<()> {
+        self.check_live()?;
+        self.dp.meters.set(m, sys::monotonic_ms())
     }
 
-    fn meter_get(&mut self, _id: u32) -> Result<MeterStats> {
-        Err(DpifError::Unsupported("the userspace datapath has no meters".into()))
+    fn meter_get(&mut self, id: u32) -> Result<MeterStats> {
+        self.dp.meters.get(id)
     }
 
-    fn meter_del(&mut self, _id: u32) -> Result<MeterStats> {
-        Err(DpifError::Unsupported("the userspace datapath has no meters".into()))
+    fn meter_del(&mut self, id: u32) -> Result<MeterStats> {
+        self.dp.meters.del(id)
     }
 
     fn destroy(&mut self) -> Result<()> {

@@ -340,9 +340,9 @@ impl<'a> ExecContext<PacketBuf<'a>> for Ctx<'a, '_> {
         (x >> 32) as u32
     }
 
-    fn meter(&mut self, _pkt: &PacketBuf<'a>, _key: &FlowKey, _meter_id: u32) -> bool {
-        // No meters in the userspace datapath (meter_set refuses them): never drop.
-        false
+    fn meter(&mut self, pkt: &PacketBuf<'a>, _key: &FlowKey, meter_id: u32) -> bool {
+        let len = u32::try_from(pkt.data().len()).unwrap_or(u32::MAX);
+        self.dp.meters.execute(meter_id, len, super::sys::monotonic_ms())
     }
 
     fn update_key(&mut self, pkt: &PacketBuf<'a>, key: &mut FlowKey) -> Result<(), ExecError> {

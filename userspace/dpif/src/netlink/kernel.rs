@@ -348,6 +348,19 @@ impl Dpif for KernelDpif {
         Ok(())
     }
 
+    fn flow_put_execute(&mut self, put: &FlowPut<'_>, exec: Option<&Execute<'_>>) -> Result<()> {
+        let Some(e) = exec else { return self.flow_put(put) };
+        let (_, flags) = flow::put_command(put);
+        let put_bytes = ms("flow put", flow::put_request(self.dp_ifindex, put))?;
+        let exec_bytes = ms("execute", packet::execute_request(self.dp_ifindex, e))?;
+        let (flow_fam, packet_fam) = (self.flow_fam(), self.ctl.fam.packet);
+        let reqs = [(flow_fam, NlmF::from_bits_truncate(flags) | NlmF::ACK, put_bytes.as_slice()), (packet_fam, NlmF::empty(), exec_bytes.as_slice())];
+        let seqs = tr(|| "flow put + execute".into(), self.sock().send_many(&reqs))?;
+        let seq = seqs.first().copied().unwrap_or(0);
+        tr(|| "flow put".into(), self.sock().wait_ack(seq))?;
+        Ok(())
+    }
+
     fn execute(&mut self, e: &Execute<'_>) -> Result<()> {
         let bytes = ms("execute", packet::execute_request(self.dp_ifindex, e))?;
         let fam = self.ctl.fam.packet;

@@ -207,18 +207,45 @@ impl GenlSocket {
     }
 
     fn send(&mut self, nl_type: u16, flags: NlmF, payload: Vec<u8>) -> Result<u32, TransportError> {
-        self.seq = self.seq.wrapping_add(1);
-        let msg = NlmsghdrBuilder::default()
-            .nl_type(nl_type)
-            .nl_flags(flags | NlmF::REQUEST)
-            .nl_seq(self.seq)
-            .nl_payload(NlPayload::Payload(Buffer::from(payload.as_slice())))
-            .build()
-            .map_err(|e| TransportError::Malformed(e.to_string()))?;
+        let seqs = self.send_many(&[(nl_type, flags, payload.as_slice())])?;
+        Ok(seqs.first().copied().unwrap_or(self.seq))
+    }
+
+    /// Sends several requests in one datagram (one `sendmsg`); the kernel handles them in order.
+    /// Returns their sequence numbers.
+    pub fn send_many(&mut self, reqs: &[(u16, NlmF, &[u8])]) -> Result<Vec<u32>, TransportError> {
         let mut c = Cursor::new(Vec::new());
-        msg.to_bytes(&mut c).map_err(|e| TransportError::Malformed(e.to_string()))?;
+        let mut seqs = Vec::with_capacity(reqs.len());
+        for (nl_type, flags, payload) in reqs {
+            self.seq = self.seq.wrapping_add(1);
+            let msg = NlmsghdrBuilder::default()
+                .nl_type(*nl_type)
+                .nl_flags(*flags | NlmF::REQUEST)
+                .nl_seq(self.seq)
+                .nl_payload(NlPayload::Payload(Buffer::from(*payload)))
+                .build()
+                .map_err(|e| TransportError::Malformed(e.to_string()))?;
+            msg.to_bytes(&mut c).map_err(|e| TransportError::Malformed(e.to_string()))?;
+            seqs.push(self.seq);
+        }
         self.sock.send(c.get_ref(), Msg::empty())?;
-        Ok(self.seq)
+        Ok(seqs)
+    }
+
+    /// Waits for the acknowledgement of request `seq` (skipping stale messages, such as the
+    /// error of an earlier request sent without `NLM_F_ACK`); returns its reply payload, if any.
+    pub fn wait_ack(&mut self, seq: u32) -> Result<Option<Vec<u8>>, TransportError> {
+        let mut reply = None;
+        loop {
+            for m in self.recv(false)?.unwrap_or_default() {
+                match m {
+                    Received::Data { seq: s, payload, .. } if s == seq => reply = Some(payload),
+                    Received::Done { seq: s } if s == seq => return Ok(reply),
+                    Received::Error { seq: s, err } if s == seq => return Err(err),
+                    _ => {} // stale or unrelated
+                }
+            }
+        }
     }
 
     /// Receives one datagram. `Ok(None)` if non-blocking and nothing is queued.
@@ -240,17 +267,7 @@ impl GenlSocket {
     /// message's payload if the kernel sent one (requests with `NLM_F_ECHO`, or GETs).
     pub fn transact(&mut self, nl_type: u16, flags: NlmF, payload: Vec<u8>) -> Result<Option<Vec<u8>>, TransportError> {
         let seq = self.send(nl_type, flags | NlmF::ACK, payload)?;
-        let mut reply = None;
-        loop {
-            for m in self.recv(false)?.unwrap_or_default() {
-                match m {
-                    Received::Data { seq: s, payload, .. } if s == seq => reply = Some(payload),
-                    Received::Done { seq: s } if s == seq => return Ok(reply),
-                    Received::Error { seq: s, err } if s == seq => return Err(err),
-                    _ => {} // stale or unrelated
-                }
-            }
-        }
+        self.wait_ack(seq)
     }
 
     /// Runs a dump and returns every entry's payload.
