@@ -17,6 +17,7 @@
 #    The rate is frames/s at the sink behind port 2 over SECS s (after 1 s of warm-up), the same end-to-end path in
 #    both daemons (neither has a "time N lookups" command the other shares; ofproto/trace is a different, slower
 #    path). Table 0's lookup counter (dump-tables) is reported next to it.
+# PERF_DIR=DIR records `perf record -g` of each daemon over each phase into DIR/SWITCH-PHASE-ROUND.data.
 # Each round measures rvs then OVS; the best round of each counts. Ratios: install time ovs/rvs (goal >= 2),
 # lookup rate rvs/ovs (goal >= 1). The machine's other load moves the absolute numbers; compare the ratios.
 set -u
@@ -42,6 +43,7 @@ NSS="ofbench-ref ofbench-rgen ofbench-rsink ofbench-ogen ofbench-osink"
 stop_pid() { [ -s "$1" ] && kill "$(cat "$1")" 2>/dev/null; i=0; while [ -e "$1" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done; }
 cleanup() {
     [ -n "${BLAST:-}" ] && kill "$BLAST" 2>/dev/null
+    [ -n "${PERF:-}" ] && kill -INT "$PERF" 2>/dev/null
     stop_pid "$W/rvs/rvs-vswitchd.pid"
     stop_pid "$W/ovs/vswitchd.pid"; stop_pid "$W/ovs/ovsdb.pid"
     for n in $NSS; do ip netns del $n 2>/dev/null; done
@@ -121,15 +123,30 @@ lookup() {
 
 echo "OpenFlow benchmark: $N flows from a controller (OF1.3, punix), then lookups; rvs-vswitchd vs ovs-vswitchd $(ovs-vswitchd --version | awk 'NR==1 {print $NF}'), datapath_type=netdev, $ROUNDS rounds"
 RI=""; OI=""; RL=""; OL=""
+# perf_start SWITCH PHASE / perf_stop: optional profiles (PERF_DIR).
+PERF=""
+perf_start() {
+    [ -n "${PERF_DIR:-}" ] || return 0
+    mkdir -p "$PERF_DIR"
+    pf=$([ "$1" = rvs ] && echo "$W/rvs/rvs-vswitchd.pid" || echo "$W/ovs/vswitchd.pid")
+    perf record -q -F 499 -g -o "$PERF_DIR/$1-$2-$round.data" -p "$(cat "$pf")" >/dev/null 2>&1 &
+    PERF=$!
+    sleep 0.3
+}
+perf_stop() { [ -n "$PERF" ] && kill -INT "$PERF" 2>/dev/null && wait "$PERF"; PERF=""; }
 for round in $(seq 1 "$ROUNDS"); do
     for s in rvs ovs; do
+        perf_start $s install
         out=$("$CLIENT" "unix:$W/$s/$BR.ctl" "$N" 2>&1)
         st=$?
+        perf_stop
         echo "round $round $s install: $out"
         if [ $st != 0 ]; then echo "FAIL: $s install"; tail -20 "$W/$s/vswitchd.log"; exit 1; fi
         t=$(echo "$out" | awk '{ for (i = 1; i < NF; i++) if ($i == "install_s") print $(i + 1) }')
         sleep 1
+        perf_start $s lookup
         set -- $(lookup "$(echo $s | cut -c1)")
+        perf_stop
         echo "round $round $s lookup: forwarded $1 frames/s (each an upcall), table 0 lookups $2/s, generator offered $3 pps"
         if [ $s = rvs ]; then RI="$RI $t"; RL="$RL $1"; else OI="$OI $t"; OL="$OL $1"; fi
     done

@@ -112,9 +112,7 @@ fn run(target: &str, n: usize) -> Result<(), String> {
     }
     let t = Instant::now();
     let mut bytes = Vec::with_capacity(n * 112);
-    let mut xid = 0x1000_0000u32;
-    for i in 0..n {
-        xid += 1;
+    for (xid, i) in (0x1000_0001u32..).zip(0..n) {
         let m = OfMessage { version: Version::OF13, xid, msg: Message::FlowMod(flow(i)) };
         bytes.extend_from_slice(&encode(&m).map_err(|e| format!("encode flow {i}: {e}"))?);
     }
