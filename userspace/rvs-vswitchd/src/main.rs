@@ -137,6 +137,7 @@ fn run(args: Args) -> Result<(), String> {
     let mut qos = rvs_vswitchd::qos::QosManager::default();
     while !vs.exiting.load(Ordering::Acquire) {
         let changed = db.run(Duration::from_millis(200));
+        rvs_vswitchd::lacp::tick(&vs);
         let reconnected = std::mem::take(&mut db.reconnected);
         ofmgrs.tick();
         if !db.connected() {

@@ -50,6 +50,15 @@ impl TcError {
     }
 }
 
+/// One qdisc or class of a request: its handle, its parent, and (to create it) its kind and
+/// `TCA_OPTIONS` payload.
+struct Obj {
+    handle: u32,
+    parent: u32,
+    kind: Option<&'static str>,
+    options: Option<Vec<u8>>,
+}
+
 /// An rtnetlink socket for tc requests.
 pub struct TcSocket {
     sock: NlSocket,
@@ -71,8 +80,9 @@ impl TcSocket {
         Ok(TcSocket { sock, seq: 1, buf: vec![0; 32 * 1024] })
     }
 
-    fn request(&mut self, what: &str, ty: Rtm, flags: NlmF, ifindex: i32, handle: u32, parent: u32, kind: Option<&str>, options: Option<Vec<u8>>) -> Result<(), TcError> {
+    fn request(&mut self, what: &str, ty: Rtm, flags: NlmF, ifindex: i32, obj: Obj) -> Result<(), TcError> {
         let bad = |e: String| TcError::Malformed(e);
+        let Obj { handle, parent, kind, options } = obj;
         let mut attrs = RtBuffer::new();
         if let Some(k) = kind {
             let mut b = k.as_bytes().to_vec();
@@ -130,7 +140,7 @@ impl TcSocket {
     /// Deletes the root qdisc of `ifindex` (back to the device's default); a device without
     /// one is not an error.
     pub fn del_root(&mut self, ifindex: i32) -> Result<(), TcError> {
-        match self.request("deleting the root qdisc", Rtm::Delqdisc, NlmF::empty(), ifindex, 0, TC_H_ROOT, None, None) {
+        match self.request("deleting the root qdisc", Rtm::Delqdisc, NlmF::empty(), ifindex, Obj { handle: 0, parent: TC_H_ROOT, kind: None, options: None }) {
             Err(e) if matches!(e.errno(), Some(libc::ENOENT | libc::EINVAL | libc::ENODEV)) => Ok(()),
             r => r,
         }
@@ -139,11 +149,11 @@ impl TcSocket {
     /// Replaces whatever root qdisc `ifindex` has with the HTB tree of `spec`.
     pub fn install_htb(&mut self, ifindex: i32, spec: &HtbSpec) -> Result<(), TcError> {
         self.del_root(ifindex)?;
-        self.request("adding the htb root qdisc", Rtm::Newqdisc, NlmF::CREATE | NlmF::EXCL, ifindex, QDISC_HANDLE, TC_H_ROOT, Some("htb"), Some(htb::qdisc_options()))?;
-        self.request("adding htb class 1:fffe", Rtm::Newtclass, NlmF::CREATE | NlmF::EXCL, ifindex, ROOT_CLASS, QDISC_HANDLE, Some("htb"), Some(htb::class_options(&spec.root)))?;
+        self.request("adding the htb root qdisc", Rtm::Newqdisc, NlmF::CREATE | NlmF::EXCL, ifindex, Obj { handle: QDISC_HANDLE, parent: TC_H_ROOT, kind: Some("htb"), options: Some(htb::qdisc_options()) })?;
+        self.request("adding htb class 1:fffe", Rtm::Newtclass, NlmF::CREATE | NlmF::EXCL, ifindex, Obj { handle: ROOT_CLASS, parent: QDISC_HANDLE, kind: Some("htb"), options: Some(htb::class_options(&spec.root)) })?;
         for (q, c) in &spec.queues {
             let h = HtbSpec::queue_handle(*q);
-            self.request(&format!("adding htb class 1:{:x} (queue {q})", h & 0xffff), Rtm::Newtclass, NlmF::CREATE | NlmF::EXCL, ifindex, h, ROOT_CLASS, Some("htb"), Some(htb::class_options(c)))?;
+            self.request(&format!("adding htb class 1:{:x} (queue {q})", h & 0xffff), Rtm::Newtclass, NlmF::CREATE | NlmF::EXCL, ifindex, Obj { handle: h, parent: ROOT_CLASS, kind: Some("htb"), options: Some(htb::class_options(c)) })?;
         }
         Ok(())
     }
