@@ -1,7 +1,7 @@
 #!/bin/sh
 # Bridge IPFIX scenario (run by ipfix-kernel.sh with IPFIX_DP_TYPE=system; IPFIX_DP_TYPE=netdev runs it on the
 # userspace datapath): rvs-vswitchd with its embedded database configured with Debian's ovs-vsctl, two netns hosts
-# ipxh1 (10.79.0.1, port ipxv1) and ipxh2 (10.79.0.2, port ipxv2) on bridge ipxbr0, and an independent IPFIX
+# qosxh1 (10.79.0.1, port qosxv1) and qosxh2 (10.79.0.2, port qosxv2) on bridge qosxbr0, and an independent IPFIX
 # collector (tests/telemetry/ipfix_collector.py) that decodes templates and data records. Checks:
 # - Bridge ipfix = IPFIX(targets 127.0.0.1:PORT, sampling=1, obs_domain_id=42, obs_point_id=7): the collector
 #   receives the template, and a 10-packet ping gives >= 10 data records 10.79.0.1 -> 10.79.0.2 ICMP with input /
@@ -18,7 +18,7 @@ bin=${RVS_BIN:-$RVS_REPO/userspace/target/release}
 for b in rvs-vswitchd rvs-appctl; do
     [ -x "$bin/$b" ] || { echo "build first: (cd userspace && cargo build --release -p rvs-vswitchd -p rvs-appctl)"; exit 1; }
 done
-work=$(mktemp -d /tmp/rvs-ipfix.XXXXXX)
+work=$(mktemp -d /tmp/qos-ipfix.XXXXXX)
 chmod 755 "$work"
 export RVS_RUN_DIR=$work
 V="ovs-vsctl --db=unix:$work/db.sock --timeout=20"
@@ -33,7 +33,7 @@ cleanup() {
         sleep 1
     fi
     cleanup_netns
-    ip link del ipxv1 2>/dev/null; ip link del ipxv2 2>/dev/null
+    ip link del qosxv1 2>/dev/null; ip link del qosxv2 2>/dev/null
     if [ "$RVS_FAILED" != 0 ] && [ -f "$work/vswitchd.log" ]; then
         echo "--- rvs-vswitchd log (last 30 lines)"; tail -n 30 "$work/vswitchd.log"
         echo "--- collector (last 10)"; tail -n 10 "$work/ipfix.jsonl"
@@ -60,25 +60,25 @@ count() {
 }
 
 "$bin/rvs-vswitchd" --db-file="$work/conf.db" --detach --pidfile --log-file="$work/vswitchd.log" || { fail "start"; finish; }
-check "add-br ipxbr0 (datapath_type=$DPT)" $V add-br ipxbr0 -- set bridge ipxbr0 datapath_type=$DPT
-netns_host ipxh1 10.79.0.1/24 ipxv1
-netns_host ipxh2 10.79.0.2/24 ipxv2
-for h in ipxh1 ipxh2; do ip netns exec $h sysctl -qw net.ipv6.conf.all.disable_ipv6=1; done
-check "add-port ipxv1 ipxv2" $V add-port ipxbr0 ipxv1 -- add-port ipxbr0 ipxv2
-of1=$($V get interface ipxv1 ofport); of2=$($V get interface ipxv2 ofport)
-mac1=$(ip netns exec ipxh1 cat /sys/class/net/eth0/address); mac2=$(ip netns exec ipxh2 cat /sys/class/net/eth0/address)
-check "hosts reach each other" ip netns exec ipxh1 ping -c 2 -i 0.2 -W 2 10.79.0.2
+check "add-br qosxbr0 (datapath_type=$DPT)" $V add-br qosxbr0 -- set bridge qosxbr0 datapath_type=$DPT
+netns_host qosxh1 10.79.0.1/24 qosxv1
+netns_host qosxh2 10.79.0.2/24 qosxv2
+for h in qosxh1 qosxh2; do ip netns exec $h sysctl -qw net.ipv6.conf.all.disable_ipv6=1; done
+check "add-port qosxv1 qosxv2" $V add-port qosxbr0 qosxv1 -- add-port qosxbr0 qosxv2
+of1=$($V get interface qosxv1 ofport); of2=$($V get interface qosxv2 ofport)
+mac1=$(ip netns exec qosxh1 cat /sys/class/net/eth0/address); mac2=$(ip netns exec qosxh2 cat /sys/class/net/eth0/address)
+check "hosts reach each other" ip netns exec qosxh1 ping -c 2 -i 0.2 -W 2 10.79.0.2
 
 : > "$work/ipfix.jsonl"
 python3 "$RVS_REPO/tests/telemetry/ipfix_collector.py" $PORT "$work/ipfix.jsonl" &
 COLL="$COLL $!"
 sleep 0.5
-check "create IPFIX (sampling 1, domain 42, point 7)" $V -- set bridge ipxbr0 ipfix=@i -- --id=@i create ipfix \
+check "create IPFIX (sampling 1, domain 42, point 7)" $V -- set bridge qosxbr0 ipfix=@i -- --id=@i create ipfix \
     targets=\"127.0.0.1:$PORT\" sampling=1 obs_domain_id=42 obs_point_id=7
 sleep 2.5
-check "log says IPFIX is on" grep -q "bridge ipxbr0: IPFIX 1/1 to 127.0.0.1:$PORT (domain 42, point 7)" "$work/vswitchd.log"
-check "10-packet ping with IPFIX on" ip netns exec ipxh1 ping -c 10 -i 0.1 -W 2 10.79.0.2
-ip netns exec ipxh1 python3 -c '
+check "log says IPFIX is on" grep -q "bridge qosxbr0: IPFIX 1/1 to 127.0.0.1:$PORT (domain 42, point 7)" "$work/vswitchd.log"
+check "10-packet ping with IPFIX on" ip netns exec qosxh1 ping -c 10 -i 0.1 -W 2 10.79.0.2
+ip netns exec qosxh1 python3 -c '
 import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("10.79.0.1", 4321))
 for _ in range(5):
@@ -98,19 +98,19 @@ check "UDP records carry ports 4321 -> 9" \
 check "sequence numbers count the data records sent before each message" \
     q "sorted(x['seq'] for x in d) == list(range(len(d)))"
 
-check "sampling=4" $V set ipfix ipxbr0 sampling=4
+check "sampling=4" $V set ipfix qosxbr0 sampling=4
 sleep 2.5
 : > "$work/ipfix.jsonl"
-check "200-packet ping" ip netns exec ipxh1 ping -q -c 200 -i 0.01 -W 2 10.79.0.2
+check "200-packet ping" ip netns exec qosxh1 ping -q -c 200 -i 0.01 -W 2 10.79.0.2
 sleep 1.5
 n=$(count); echo "IPFIX: $n of 200 requests sampled at 1/4"
 check "about a quarter sampled (20..90)" test "$n" -ge 20 -a "$n" -le 90
 check "sampled records say interval 4" q "d and all(x['samplingPacketInterval'] == 4 for x in d)"
 
-check "clear Bridge ipfix" $V clear bridge ipxbr0 ipfix
+check "clear Bridge ipfix" $V clear bridge qosxbr0 ipfix
 sleep 2.5
 : > "$work/ipfix.jsonl"
-check "ping with IPFIX off" ip netns exec ipxh1 ping -c 10 -i 0.1 -W 2 10.79.0.2
+check "ping with IPFIX off" ip netns exec qosxh1 ping -c 10 -i 0.1 -W 2 10.79.0.2
 sleep 1
 n=$(count)
 check "no records once IPFIX is cleared ($n)" test "$n" -eq 0
