@@ -138,6 +138,9 @@ impl BondState {
             None | Some("off" | "active" | "passive") => {}
             Some(l) => warnings.push(format!("unknown lacp \"{l}\": the bond runs without LACP")),
         }
+        if let Some(id) = port.bond.lacp_system_id.as_deref().filter(|s| crate::lacp::parse_mac(s).is_none()) {
+            warnings.push(format!("lacp-system-id \"{id}\" is not a MAC address: using one derived from the bridge and port names"));
+        }
         match port.bond.detect_mode.as_deref() {
             None | Some("carrier") | Some("miimon") => {}
             Some(o) => warnings.push(format!("unknown bond-detect-mode \"{o}\": using carrier")),
@@ -276,9 +279,10 @@ mod tests {
         let mut st = BondState::default();
         let mut p = port(Some("balance-tcp"));
         p.bond.lacp = Some("sometimes".into());
+        p.bond.lacp_system_id = Some("xx".into());
         let (b, w) = st.build("br0", &p, &[(1, "a".into())], &|_| true);
         assert_eq!(b.mode, BondMode::BalanceSlb);
-        assert_eq!(w.len(), 2, "{w:?}");
+        assert_eq!(w.len(), 3, "{w:?}");
         assert!(BondMode::parse(Some("bogus")).1.is_some());
     }
 }

@@ -146,9 +146,18 @@ impl TcSocket {
         }
     }
 
-    /// Replaces whatever root qdisc `ifindex` has with the HTB tree of `spec`.
+    /// Replaces whatever root qdisc `ifindex` has with the HTB tree of `spec`; if any part is
+    /// refused, the device is left with its default qdisc rather than half a tree.
     pub fn install_htb(&mut self, ifindex: i32, spec: &HtbSpec) -> Result<(), TcError> {
         self.del_root(ifindex)?;
+        let r = self.build_htb(ifindex, spec);
+        if r.is_err() {
+            let _ = self.del_root(ifindex);
+        }
+        r
+    }
+
+    fn build_htb(&mut self, ifindex: i32, spec: &HtbSpec) -> Result<(), TcError> {
         self.request("adding the htb root qdisc", Rtm::Newqdisc, NlmF::CREATE | NlmF::EXCL, ifindex, Obj { handle: QDISC_HANDLE, parent: TC_H_ROOT, kind: Some("htb"), options: Some(htb::qdisc_options()) })?;
         self.request("adding htb class 1:fffe", Rtm::Newtclass, NlmF::CREATE | NlmF::EXCL, ifindex, Obj { handle: ROOT_CLASS, parent: QDISC_HANDLE, kind: Some("htb"), options: Some(htb::class_options(&spec.root)) })?;
         for (q, c) in &spec.queues {
