@@ -17,6 +17,10 @@
 #    The rate is frames/s at the sink behind port 2 over SECS s (after 1 s of warm-up), the same end-to-end path in
 #    both daemons (neither has a "time N lookups" command the other shares; ofproto/trace is a different, slower
 #    path). Table 0's lookup counter (dump-tables) is reported next to it.
+# Findings (2-core host shared with builds, so rounds vary by 2-3x; 2026-11-21, 3 rounds): install rvs 0.37-0.97 s,
+# ovs 1.12-1.81 s (best ratio 3.0x); lookup rvs ~11-12.6k upcalls/s, ovs 33-65k (0.2x). Profiles (PERF_DIR) put the
+# OpenFlow classifier at ~2% of rvs's CPU in the lookup phase: the cost is the upcall path (PMD -> handler queue and
+# thread hand-off, megaflow put, the revalidator dumping the growing flow table each second), not src/pipeline.
 # PERF_DIR=DIR records `perf record -g` of each daemon over each phase into DIR/SWITCH-PHASE-ROUND.data.
 # Each round measures rvs then OVS; the best round of each counts. Ratios: install time ovs/rvs (goal >= 2),
 # lookup rate rvs/ovs (goal >= 1). The machine's other load moves the absolute numbers; compare the ratios.
