@@ -1,7 +1,10 @@
-/* blast: a minimal 64-byte-frame traffic generator for tools/bench/userspace-dp.sh.
- * Usage: blast IFACE DST_MAC SECONDS
- * Sends identical 60-byte (64 on the wire with FCS) Ethernet/IPv4/UDP frames on IFACE from an AF_PACKET raw socket
- * with sendmmsg batches of 64, for SECONDS seconds; prints "sent N pps R". pktgen is not in the host kernel. */
+/* blast: a minimal 64-byte-frame traffic generator for tools/bench/userspace-dp.sh and of-flows.sh.
+ * Usage: blast IFACE DST_MAC SECONDS [SPORTS DPORTS]
+ * Sends 60-byte (64 on the wire with FCS) Ethernet/IPv4/UDP frames 10.66.0.1 -> 10.66.0.2 on IFACE from an AF_PACKET
+ * raw socket with sendmmsg batches of 64, for SECONDS seconds; prints "sent N pps R". pktgen is not in the host
+ * kernel. Without SPORTS/DPORTS every frame is identical (source port 1234, destination port 9); with them, frame k
+ * has UDP source port 1 + k % SPORTS and destination port 1 + (k / SPORTS) % DPORTS (UDP checksum 0: none), so
+ * SPORTS * DPORTS frames go by before a port pair repeats. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <linux/if_packet.h>
@@ -24,8 +27,8 @@ static double now(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 4) {
-        fprintf(stderr, "usage: blast IFACE DST_MAC SECONDS\n");
+    if (argc != 4 && argc != 6) {
+        fprintf(stderr, "usage: blast IFACE DST_MAC SECONDS [SPORTS DPORTS]\n");
         return 2;
     }
     unsigned char f[60] = {0};
@@ -55,15 +58,33 @@ int main(int argc, char **argv) {
     memcpy(sll.sll_addr, f, 6);
     if (!sll.sll_ifindex) { perror("if_nametoindex"); return 1; }
     if (bind(fd, (struct sockaddr *)&sll, sizeof sll) < 0) { perror("bind"); return 1; }
-    struct iovec iov = {f, sizeof f};
+    unsigned long sports = argc == 6 ? strtoul(argv[4], NULL, 0) : 0, dports = argc == 6 ? strtoul(argv[5], NULL, 0) : 0;
+    if (argc == 6 && (sports < 1 || sports > 65535 || dports < 1 || dports > 65535)) {
+        fprintf(stderr, "blast: SPORTS and DPORTS must be 1..65535\n");
+        return 2;
+    }
+    static unsigned char frames[BATCH][60];
+    struct iovec iov[BATCH];
     struct mmsghdr msgs[BATCH];
     memset(msgs, 0, sizeof msgs);
-    for (int i = 0; i < BATCH; i++) { msgs[i].msg_hdr.msg_iov = &iov; msgs[i].msg_hdr.msg_iovlen = 1; }
+    for (int i = 0; i < BATCH; i++) {
+        memcpy(frames[i], f, sizeof f);
+        iov[i].iov_base = frames[i]; iov[i].iov_len = sizeof f;
+        msgs[i].msg_hdr.msg_iov = &iov[i]; msgs[i].msg_hdr.msg_iovlen = 1;
+    }
     double t0 = now(), end = t0 + atof(argv[3]);
-    unsigned long long sent = 0;
+    unsigned long long sent = 0, k = 0;
     while (now() < end) {
+        if (sports) {
+            for (int i = 0; i < BATCH; i++, k++) {
+                unsigned sp = 1 + k % sports, dp = 1 + (k / sports) % dports;
+                unsigned char *u = frames[i] + 34;
+                u[0] = sp >> 8; u[1] = sp & 0xff; u[2] = dp >> 8; u[3] = dp & 0xff;
+            }
+        }
         int r = sendmmsg(fd, msgs, BATCH, 0);
         if (r > 0) sent += r;
+        /* Frames not sent are rewritten with the next port pairs: a pair is skipped, never sent twice early. */
     }
     double dt = now() - t0;
     printf("sent %llu pps %.0f\n", sent, sent / dt);

@@ -8,10 +8,14 @@ use rvs_openflow::codec::{frame_len, HEADER_LEN};
 /// Largest read done at once.
 const CHUNK: usize = 64 * 1024;
 
-/// A receive buffer that yields whole messages.
+/// A receive buffer that yields whole messages. Messages are taken from a read offset, so
+/// taking one costs its own length, not the rest of the buffer's; the consumed prefix is
+/// dropped when the buffer empties or before the next read.
 #[derive(Debug, Default)]
 pub struct FrameBuf {
     buf: Vec<u8>,
+    /// Start of the bytes not yet taken.
+    start: usize,
 }
 
 /// The stream carried a header whose length is shorter than a header: it cannot be framed.
@@ -27,11 +31,21 @@ impl FrameBuf {
 
     /// Appends bytes received.
     pub fn extend(&mut self, bytes: &[u8]) {
+        self.compact();
         self.buf.extend_from_slice(bytes);
+    }
+
+    /// Drops the bytes already taken.
+    fn compact(&mut self) {
+        if self.start > 0 {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
     }
 
     /// Reads once from `r` into the buffer; returns the byte count (0: end of stream).
     pub fn fill(&mut self, r: &mut impl Read) -> io::Result<usize> {
+        self.compact();
         let old = self.buf.len();
         self.buf.resize(old.saturating_add(CHUNK), 0);
         let res = r.read(self.buf.get_mut(old..).unwrap_or_default());
@@ -42,20 +56,24 @@ impl FrameBuf {
 
     /// Takes the next complete message out of the buffer, if one has fully arrived.
     pub fn next_frame(&mut self) -> Result<Option<Vec<u8>>, FrameError> {
-        let Some(len) = frame_len(&self.buf) else { return Ok(None) };
+        let avail = self.buf.get(self.start..).unwrap_or_default();
+        let Some(len) = frame_len(avail) else { return Ok(None) };
         if len < HEADER_LEN {
             return Err(FrameError(len));
         }
-        if self.buf.len() < len {
-            return Ok(None);
+        let Some(frame) = avail.get(..len) else { return Ok(None) };
+        let frame = frame.to_vec();
+        self.start = self.start.saturating_add(len);
+        if self.start >= self.buf.len() {
+            self.buf.clear();
+            self.start = 0;
         }
-        let rest = self.buf.split_off(len);
-        Ok(Some(std::mem::replace(&mut self.buf, rest)))
+        Ok(Some(frame))
     }
 
     /// Bytes buffered that do not yet form a whole message.
     pub fn pending(&self) -> usize {
-        self.buf.len()
+        self.buf.len().saturating_sub(self.start)
     }
 }
 
@@ -90,6 +108,26 @@ mod tests {
         assert_eq!(f.next_frame().unwrap().as_deref(), Some(&b[..]));
         assert_eq!(f.next_frame().unwrap(), None);
         assert_eq!(f.fill(&mut r).unwrap(), 0);
+    }
+
+    #[test]
+    fn message_split_after_a_taken_one() {
+        let a = [4u8, 2, 0, 10, 0, 0, 0, 1, 0xaa, 0xbb];
+        let b = [4u8, 14, 0, 12, 0, 0, 0, 2, 1, 2, 3, 4];
+        let mut f = FrameBuf::new();
+        let mut first = a.to_vec();
+        first.extend_from_slice(&b[..5]);
+        let mut r = &first[..];
+        f.fill(&mut r).unwrap();
+        assert_eq!(f.next_frame().unwrap().as_deref(), Some(&a[..]));
+        assert_eq!(f.next_frame().unwrap(), None);
+        assert_eq!(f.pending(), 5, "only the start of the second message is left");
+        let mut r = &b[5..];
+        assert_eq!(f.fill(&mut r).unwrap(), 7);
+        assert_eq!(f.pending(), b.len());
+        assert_eq!(f.next_frame().unwrap().as_deref(), Some(&b[..]));
+        assert_eq!(f.pending(), 0);
+        assert_eq!(f.next_frame().unwrap(), None);
     }
 
     #[test]

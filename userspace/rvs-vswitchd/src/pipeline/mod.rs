@@ -187,7 +187,9 @@ pub struct Meter {
 #[derive(Debug)]
 pub struct Pipeline {
     tables: Vec<Table>,
-    rules: HashMap<RuleId, Rule>,
+    /// Boxed: a rule is large (its match twice, as given and in classifier form), and growing
+    /// the map then moves pointers, not rules (what dominated installing 100k flows).
+    rules: HashMap<RuleId, Box<Rule>>,
     groups: BTreeMap<u32, Group>,
     meters: BTreeMap<u32, Meter>,
     next_id: u64,
@@ -251,7 +253,7 @@ impl Pipeline {
 
     /// Rule `id`.
     pub fn rule(&self, id: RuleId) -> Option<&Rule> {
-        self.rules.get(&id)
+        self.rules.get(&id).map(|r| &**r)
     }
 
     /// Number of rules in all tables.
@@ -290,12 +292,12 @@ impl Pipeline {
                 self.default_normal = None;
             }
         }
-        self.rules.insert(rule.id, rule);
+        self.rules.insert(rule.id, Box::new(rule));
         self.bump();
     }
 
     /// Removes rule `id`, returning it.
-    fn remove_rule(&mut self, id: RuleId) -> Option<Rule> {
+    fn remove_rule(&mut self, id: RuleId) -> Option<Box<Rule>> {
         let r = self.rules.remove(&id)?;
         if let Some(t) = self.tables.get_mut(usize::from(r.table_id)) {
             t.cls.remove(&r.cls, r.priority, r.id);
@@ -445,7 +447,7 @@ impl Pipeline {
 
     /// Every rule, by table then priority (highest first).
     pub fn rules_sorted(&self) -> Vec<&Rule> {
-        let mut v: Vec<&Rule> = self.rules.values().collect();
+        let mut v: Vec<&Rule> = self.rules.values().map(|r| &**r).collect();
         v.sort_by(|a, b| a.table_id.cmp(&b.table_id).then(b.priority.cmp(&a.priority)).then(a.id.cmp(&b.id)));
         v
     }
