@@ -186,6 +186,8 @@ pub struct Switch {
     backers: RwLock<Vec<(DatapathTypeEq, Weak<Backer>)>>,
     /// NetFlow, sFlow and policing state ([`crate::telemetry`]).
     pub telemetry: crate::telemetry::Telemetry,
+    /// Datapath meter IDs in use (OpenFlow meters and policing).
+    pub meter_ids: crate::pipeline::meters::MeterIds,
 }
 
 impl std::hash::Hash for DatapathTypeEq {
