@@ -62,7 +62,7 @@ sleep 1
 m=$(blast 3); echo "$DPT: metered at 4000: $m kbit/s"
 check "$DPT: metered rate $m kbit/s within 60..130 % of 4000" within 4000 "$m"
 flows=$("$A" dpif/dump-flows $BR); echo "$flows" | sed 's/^/    /'
-check "$DPT: the datapath flow has meter() before its output" sh -c "echo '$flows' | grep 'udp\|proto=17' | grep -q 'actions:meter([0-9]*),'"
+check "$DPT: the datapath flow has meter() before its output" sh -c "echo '$flows' | grep 'eth_type(0x0800)' | grep -q 'actions:meter([0-9]*),[0-9]'"
 $O dump-meters $BR; $O meter-stats $BR
 check "$DPT: dump-meters shows meter 1" sh -c "$O dump-meters $BR | grep -q 'meter=1 kbps burst'"
 check "$DPT: dump-meters shows its drop band" sh -c "$O dump-meters $BR | grep -q 'type=drop rate=4000 burst_size=1000'"
