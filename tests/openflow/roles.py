@@ -4,7 +4,10 @@ controller framework): role requests master/slave/equal with generation ids, a s
 flow-mod refused with OFPBRC_IS_SLAVE, and with the default asynchronous configuration the master gets the
 packet-ins and the slave none. Prints "ok NAME" / "not ok NAME: why" lines for tests/openflow/roles-host.sh.
 
-    roles.py HOST PORT PING_CMD..."""
+    roles.py HOST PORT NETNS
+
+Traffic: NETNS pings an address nobody has (a fresh one per phase, so each phase's ARP requests are new); with
+secure fail mode and a table-miss flow to CONTROLLER every ARP request becomes a packet-in."""
 import socket
 import struct
 import subprocess
@@ -47,9 +50,8 @@ class Conn:
 
     def _read_one(self, deadline):
         while len(self.buf) < 8 or len(self.buf) < struct.unpack("!H", self.buf[2:4])[0]:
-            left = deadline - time.time()
-            if left <= 0:
-                return None
+            # Past the deadline, still take what already waits in the socket.
+            left = max(deadline - time.time(), 0.05)
             self.s.settimeout(left)
             try:
                 d = self.s.recv(65536)
@@ -98,11 +100,12 @@ class Conn:
     def role(self, role, gen):
         return self.transact(ROLE_REQ, struct.pack("!I4xQ", role, gen))
 
-    def packet_ins(self):
+    def packet_ins(self, until):
+        """Packet-ins received up to time `until`."""
         n = sum(1 for m in self.pending if m[0] == PACKET_IN)
         self.pending = [m for m in self.pending if m[0] != PACKET_IN]
         while True:
-            m = self._read_one(time.time() + 0.5)
+            m = self._read_one(until)
             if m is None:
                 return n
             if m[0] == PACKET_IN:
@@ -114,6 +117,17 @@ def flow_mod(priority, actions_to_controller):
     inst = struct.pack("!HH4x", 4, 8 + len(out)) + out
     match = struct.pack("!HH4x", 1, 4)
     return struct.pack("!QQBBHHHIIIH2x", 0x5a, 0, 0, 0, 0, 0, priority, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0) + match + inst
+
+
+def traffic(ns, last_octet, a, b):
+    """Drops earlier packet-ins, makes NETNS ARP for 10.57.0.LAST_OCTET (three requests, one a second), and returns
+    the packet-ins A and B got for them."""
+    a.packet_ins(time.time() + 0.2)
+    b.packet_ins(time.time() + 0.2)
+    subprocess.run(["ip", "netns", "exec", ns, "ping", "-c", "1", "-W", "1", "10.57.0.%d" % last_octet],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    until = time.time() + 3
+    return a.packet_ins(until), b.packet_ins(until)
 
 
 def role_of(m):
@@ -129,7 +143,7 @@ def error_of(m):
 
 
 def main():
-    host, port, ping = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+    host, port, ns = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     a = Conn("A", host, port)
     b = Conn("B", host, port)
     report("two connections said hello", True)
@@ -143,8 +157,7 @@ def main():
     report("slave B's flow-mod refused with OFPBRC_IS_SLAVE", e == (ET_BAD_REQUEST, BRC_IS_SLAVE), e)
     m = a.transact(FLOW_MOD, flow_mod(0, True))
     report("master A's flow-mod (table-miss to CONTROLLER) accepted", m is None, m)
-    subprocess.run(ping, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    na, nb = a.packet_ins(), b.packet_ins()
+    na, nb = traffic(ns, 20, a, b)
     report("master A gets the packet-ins (%d)" % na, na > 0, na)
     report("slave B gets no packet-in (%d)" % nb, nb == 0, nb)
     e = error_of(b.role(MASTER, 9))
@@ -158,16 +171,14 @@ def main():
     report("A was demoted to slave", r == (SLAVE, 11), r)
     e = error_of(a.transact(FLOW_MOD, flow_mod(1, False)))
     report("demoted A's flow-mod refused with OFPBRC_IS_SLAVE", e == (ET_BAD_REQUEST, BRC_IS_SLAVE), e)
-    subprocess.run(ping, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    na, nb = a.packet_ins(), b.packet_ins()
+    na, nb = traffic(ns, 21, a, b)
     report("now B gets the packet-ins (%d) and A none (%d)" % (nb, na), nb > 0 and na == 0, (na, nb))
     r = role_of(a.role(EQUAL, 0))
     report("A becomes equal", r is not None and r[0] == EQUAL, r)
     m = a.transact(FLOW_MOD, flow_mod(1, False))
     report("equal A's flow-mod accepted", m is None, m)
-    subprocess.run(ping, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    # Priority 1 drops everything now, so send something that still misses: nothing. Packet-ins stop for both.
-    na, nb = a.packet_ins(), b.packet_ins()
+    # A's priority-1 flow with no actions drops everything now: no packet-ins for anyone.
+    na, nb = traffic(ns, 22, a, b)
     report("after A's drop-all flow no packet-ins (A %d, B %d)" % (na, nb), na == 0 and nb == 0, (na, nb))
     r = role_of(b.role(NOCHANGE, 0))
     report("B is still master beside an equal A", r is not None and r[0] == MASTER, r)
