@@ -264,6 +264,7 @@ impl Switch {
             next.insert(name, br);
         }
         changed.extend(bridges.keys().cloned());
+        let removed: Vec<Arc<Bridge>> = bridges.values().cloned().collect();
         *bridges = next;
         crate::patch::link(&bridges);
         let mut index = HashMap::new();
@@ -274,6 +275,10 @@ impl Switch {
             }
         }
         *self.index.write().unwrap_or_else(|p| p.into_inner()) = index;
+        drop(bridges);
+        for b in removed {
+            crate::pipeline::meters::release(self, &b);
+        }
         changed
     }
 }

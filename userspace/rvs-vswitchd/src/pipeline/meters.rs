@@ -142,6 +142,23 @@ fn install(switch: &Switch, br: &Bridge, ty: DatapathType, id: u32, mm: &MeterMo
     Ok(())
 }
 
+/// Deletes the datapath meters of bridge `br`'s OpenFlow meters (the bridge is going away).
+pub fn release(switch: &Switch, br: &Bridge) {
+    let ty = br.config().dp_type.0;
+    let mut p = br.pipeline.write().unwrap_or_else(|p| p.into_inner());
+    let held: Vec<(u32, u32)> = p.meters().filter_map(|(id, m)| m.dp_id.map(|d| (id, d))).collect();
+    for (id, dp) in held {
+        if let Some(bk) = switch.backer(ty) {
+            let mut d = bk.dpif.lock().unwrap_or_else(|p| p.into_inner());
+            if let Err(e) = d.meter_del(dp) {
+                crate::dbg_log!("pipeline", "bridge {}: deleting datapath meter {dp}: {e}", br.name);
+            }
+        }
+        switch.meter_ids.free(ty, dp);
+        p.set_meter_dp_id(id, None);
+    }
+}
+
 /// Puts the datapath's counters (packets and bytes in, per-band drops) into meter statistics
 /// replies of bridge `br`'s pipeline `p`.
 pub fn fill_stats(switch: &Switch, br: &Bridge, p: &Pipeline, replies: &mut [MultipartReply]) {
@@ -181,6 +198,26 @@ mod tests {
         assert_eq!(c, MeterConfig { id: 1, kbps: false, bands: vec![DpBand { rate: 100, burst: 10 }] });
         let e = dp_config(1, meter_flags::KBPS, &[band(MeterBandKind::DscpRemark { prec_level: 1 }, 100, 0)]);
         assert_eq!(e, Err(MeterModFailed::BadBand.into()));
+    }
+
+    #[test]
+    fn a_removed_bridge_gives_its_meter_ids_back() {
+        use crate::ofproto::BridgeConfig;
+        let aging = |_: &str| (std::time::Duration::from_secs(300), 100);
+        let sw = Switch::new();
+        sw.publish(vec![BridgeConfig { name: "br0".into(), ..Default::default() }], &aging);
+        let br = sw.bridge("br0").unwrap();
+        let ty = br.config().dp_type.0;
+        let id = sw.meter_ids.alloc_low(ty).unwrap();
+        {
+            let mut p = br.pipeline.write().unwrap();
+            let mm = MeterMod { command: MeterModCommand::Add, flags: meter_flags::KBPS, meter_id: 1, bands: vec![band(MeterBandKind::Drop, 100, 0)] };
+            p.meter_mod(&mm).unwrap();
+            p.set_meter_dp_id(1, Some(id));
+        }
+        sw.publish(vec![], &aging);
+        assert_eq!(br.pipeline.read().unwrap().meter(1).unwrap().dp_id, None);
+        assert_eq!(sw.meter_ids.alloc_low(ty), Some(id), "the ID is free again");
     }
 
     #[test]
