@@ -188,6 +188,8 @@ pub struct Switch {
     pub telemetry: crate::telemetry::Telemetry,
     /// Datapath meter IDs in use (OpenFlow meters and policing).
     pub meter_ids: crate::pipeline::meters::MeterIds,
+    /// LACP state of the bonds that run it ([`crate::lacp`]).
+    pub lacp: crate::lacp::Lacp,
 }
 
 impl std::hash::Hash for DatapathTypeEq {
