@@ -186,6 +186,8 @@ pub struct Switch {
     backers: RwLock<Vec<(DatapathTypeEq, Weak<Backer>)>>,
     /// NetFlow, sFlow and policing state ([`crate::telemetry`]).
     pub telemetry: crate::telemetry::Telemetry,
+    /// Datapath meter IDs in use (OpenFlow meters and policing).
+    pub meter_ids: crate::pipeline::meters::MeterIds,
     /// LACP state of the bonds that run it ([`crate::lacp`]).
     pub lacp: crate::lacp::Lacp,
 }
@@ -264,6 +266,7 @@ impl Switch {
             next.insert(name, br);
         }
         changed.extend(bridges.keys().cloned());
+        let removed: Vec<Arc<Bridge>> = bridges.values().cloned().collect();
         *bridges = next;
         crate::patch::link(&bridges);
         let mut index = HashMap::new();
@@ -274,6 +277,10 @@ impl Switch {
             }
         }
         *self.index.write().unwrap_or_else(|p| p.into_inner()) = index;
+        drop(bridges);
+        for b in removed {
+            crate::pipeline::meters::release(self, &b);
+        }
         changed
     }
 }

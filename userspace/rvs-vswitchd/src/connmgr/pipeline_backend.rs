@@ -63,13 +63,18 @@ impl Backend for PipelineBackend {
         self.modify(|p| p.group_mod(gm))
     }
     fn meter_mod(&self, mm: &MeterMod) -> Result<(), OfpError> {
-        self.modify(|p| p.meter_mod(mm))
+        let br = self.bridge()?;
+        self.modify(|p| pipeline::meters::meter_mod(&self.switch, &br, p, mm))
     }
     fn table_mod(&self, tm: &TableMod) -> Result<(), OfpError> {
         self.modify(|p| p.table_mod(tm))
     }
     fn stats(&self, req: &MultipartRequest, now: Instant) -> Result<Vec<MultipartReply>, OfpError> {
-        self.bridge()?.pipeline.read().unwrap_or_else(|p| p.into_inner()).stats(req, now)
+        let br = self.bridge()?;
+        let p = br.pipeline.read().unwrap_or_else(|p| p.into_inner());
+        let mut replies = p.stats(req, now)?;
+        pipeline::meters::fill_stats(&self.switch, &br, &p, &mut replies);
+        Ok(replies)
     }
     fn packet_out(&self, po: &PacketOut) -> Result<(), OfpError> {
         pipeline::packet_out(&self.switch, &self.bridge, po)

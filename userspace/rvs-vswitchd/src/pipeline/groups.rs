@@ -1,6 +1,6 @@
 //! Group-mod, meter-mod and table-mod: the group table (all/select/indirect/fast-failover,
-//! chaining without loops), the meter table (configuration and statistics; the datapath does not
-//! enforce meter rates yet), and table configuration. Deleting a group or meter removes the flows
+//! chaining without loops), the meter table (configuration and statistics; the datapath meters
+//! that enforce them are [`super::meters`]'s), and table configuration. Deleting a group or meter removes the flows
 //! that use it (their flow-removed messages wait in [`Pipeline::take_removed`]).
 
 use std::time::Instant;
@@ -148,15 +148,15 @@ impl Pipeline {
                     return Err(MeterModFailed::MeterExists.into());
                 }
                 check(mm)?;
-                self.meters.insert(mm.meter_id, Meter { flags: mm.flags, bands: mm.bands.clone(), created: Instant::now() });
+                self.meters.insert(mm.meter_id, Meter { flags: mm.flags, bands: mm.bands.clone(), created: Instant::now(), dp_id: None });
             }
             MeterModCommand::Modify => {
                 if !self.meters.contains_key(&mm.meter_id) {
                     return Err(MeterModFailed::UnknownMeter.into());
                 }
                 check(mm)?;
-                let created = self.meters.get(&mm.meter_id).map_or_else(Instant::now, |m| m.created);
-                self.meters.insert(mm.meter_id, Meter { flags: mm.flags, bands: mm.bands.clone(), created });
+                let (created, dp_id) = self.meters.get(&mm.meter_id).map_or_else(|| (Instant::now(), None), |m| (m.created, m.dp_id));
+                self.meters.insert(mm.meter_id, Meter { flags: mm.flags, bands: mm.bands.clone(), created, dp_id });
             }
             MeterModCommand::Delete => {
                 let ids: Vec<u32> = if mm.meter_id == meter::ALL {

@@ -6,7 +6,7 @@
 //!   revalidator watches, and the default `priority=0 actions=NORMAL` flow of a bridge without
 //!   a controller ([`Pipeline::set_default_normal`]).
 //! - [`flow_mod`]: flow-mod semantics and validation; [`groups`]: group-mod, meter-mod,
-//!   table-mod; [`stats`]: multipart replies; [`fields`]: OXM fields in the classifier key.
+//!   table-mod; [`meters`]: the datapath meters behind OpenFlow meters; [`stats`]: multipart replies; [`fields`]: OXM fields in the classifier key.
 //! - [`xlate`]: running the tables on a packet's flow (translation into datapath actions);
 //!   [`packet_out`]: packet-out; [`packet_in`]: packet-in data; [`events`]: packet-in and
 //!   flow-removed notifications.
@@ -16,6 +16,7 @@ pub mod events;
 pub mod fields;
 pub mod flow_mod;
 pub mod groups;
+pub mod meters;
 pub mod packet_in;
 pub mod packet_out;
 pub mod stats;
@@ -172,7 +173,7 @@ pub struct Group {
     pub bucket_stats: Vec<(u64, u64)>,
 }
 
-/// A meter (configuration only: the datapath does not enforce meters yet).
+/// A meter: its OpenFlow configuration and the datapath meter that enforces it ([`meters`]).
 #[derive(Debug, Clone)]
 pub struct Meter {
     /// `meter_flags` bits.
@@ -181,6 +182,8 @@ pub struct Meter {
     pub bands: Vec<MeterBand>,
     /// When added.
     pub created: Instant,
+    /// The datapath meter installed for it (`None` until [`meters::meter_mod`] installed one).
+    pub dp_id: Option<u32>,
 }
 
 /// A bridge's OpenFlow tables.
@@ -269,6 +272,14 @@ impl Pipeline {
     /// Meter `id`.
     pub fn meter(&self, id: u32) -> Option<&Meter> {
         self.meters.get(&id)
+    }
+
+    /// Records the datapath meter that enforces meter `id` (translation then emits it).
+    pub fn set_meter_dp_id(&mut self, id: u32, dp_id: Option<u32>) {
+        if let Some(m) = self.meters.get_mut(&id) {
+            m.dp_id = dp_id;
+            self.bump();
+        }
     }
 
     fn alloc_id(&mut self) -> RuleId {

@@ -15,7 +15,8 @@
 //!   the handler then has the packet and the exact translation in hand and no second upcall
 //!   kind is needed. The price is one upcall per packet for controller-bound flows — what a
 //!   controller that wants every packet pays anyway.
-//! - Meters are accepted but not enforced by the datapath (noted in traces).
+//! - The meter instruction becomes the datapath `meter(ID)` action of the meter's datapath
+//!   meter ([`super::meters`]), ahead of the rule's actions.
 //! - The packet-in's data is the packet as the actions before `output:CONTROLLER` left it
 //!   ([`super::packet_in`]).
 
@@ -136,7 +137,13 @@ fn run_tables(x: &mut Xlate, c: &mut Ctx<'_>, start: u8) {
         let mut goto = None;
         for i in insts {
             match i {
-                Instruction::Meter(m) => x.note(|| format!("meter {m}: not enforced by the datapath")),
+                Instruction::Meter(m) => match c.pl.meter(*m).and_then(|mt| mt.dp_id) {
+                    Some(dp) => {
+                        x.actions.push(&rvs_core::actions::Action::Meter(dp));
+                        x.note(|| format!("meter {m}: meter({dp})"));
+                    }
+                    None => x.note(|| format!("meter {m}: no datapath meter")),
+                },
                 Instruction::ApplyActions(a) => {
                     if !do_actions(x, c, a) {
                         return;

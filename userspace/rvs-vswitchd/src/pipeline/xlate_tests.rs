@@ -285,3 +285,22 @@ fn packet_in_data_has_the_modifications() {
     assert_eq!(pi.data[18 + 8], 63, "TTL decremented");
     assert_eq!(pi.total_len as usize, pi.data.len());
 }
+
+#[test]
+fn meter_instruction_becomes_the_datapath_meter_first() {
+    use rvs_openflow::msg::{meter_flags, MeterBand, MeterBandKind, MeterMod, MeterModCommand};
+    let (br, cfg) = bridge(FailMode::Secure);
+    let band = MeterBand { kind: MeterBandKind::Drop, rate: 2000, burst_size: 0 };
+    let mm = MeterMod { command: MeterModCommand::Add, flags: meter_flags::KBPS, meter_id: 1, bands: vec![band] };
+    br.pipeline.write().unwrap().meter_mod(&mm).unwrap();
+    add(&br, 0, 10, Match::new().with(Field::InPort, 1), vec![Instruction::ApplyActions(vec![out(2)]), Instruction::Meter(1)]);
+    let (a, x) = run(&br, &cfg, pkt(11));
+    assert_eq!(a, "12", "no datapath meter installed: nothing to emit");
+    assert!(x.trace.iter().flatten().any(|t| t.contains("no datapath meter")), "{:?}", x.trace);
+    br.pipeline.write().unwrap().set_meter_dp_id(1, Some(5));
+    let (a, _) = run(&br, &cfg, pkt(11));
+    assert_eq!(a, "meter(5),12", "the meter runs before the apply-actions");
+    let mm2 = MeterMod { command: MeterModCommand::Modify, bands: vec![MeterBand { rate: 10, ..band }], ..mm };
+    br.pipeline.write().unwrap().meter_mod(&mm2).unwrap();
+    assert_eq!(br.pipeline.read().unwrap().meter(1).unwrap().dp_id, Some(5), "modify keeps the datapath meter");
+}

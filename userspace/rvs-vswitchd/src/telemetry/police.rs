@@ -9,8 +9,8 @@
 //! rvs's userspace datapath runs the same meter code as rvs.ko. A datapath that refuses the
 //! meter gets an error logged for the interface instead of silently not policing.
 //!
-//! Meter IDs are taken from the top of the datapath's meter space downwards ([`ID_TOP`]) so that
-//! the low IDs stay free for OpenFlow meters.
+//! Meter IDs come from [`crate::pipeline::meters::MeterIds`], from the top of the datapath's
+//! meter space downwards ([`ID_TOP`]), while OpenFlow meters take them from the bottom.
 
 use std::collections::HashMap;
 
@@ -78,12 +78,11 @@ pub fn reconcile(
             }
         }
     }
+    let ids = &vs.switch.meter_ids;
     let mut next = HashMap::new();
-    let mut used: Vec<u32> = Vec::new();
     // Keep the IDs of ports that stay policed.
     for (k, (id, p)) in current {
         if want.contains_key(k) {
-            used.push(*id);
             next.insert(*k, (*id, *p));
         }
     }
@@ -97,6 +96,7 @@ pub fn reconcile(
                 crate::dbg_log!("telemetry", "deleting policing meter {id}: {e}");
             }
         }
+        ids.free(k.0 .0, *id);
     }
     let mut keys: Vec<_> = want.keys().copied().collect();
     keys.sort_by_key(|k| (matches!(k.0 .0, rvs_dpif::DatapathType::System), k.1));
@@ -105,14 +105,19 @@ pub fn reconcile(
         let id = match next.get(&k) {
             Some((id, _)) => *id,
             None => {
-                let Some(id) = (0..=ID_TOP).rev().find(|i| !used.contains(i)) else {
+                let Some(id) = ids.alloc_high(k.0 .0) else {
                     errors.push(format!("{name}: no free meter ID for ingress policing"));
                     continue;
                 };
                 id
             }
         };
-        let Some(bk) = vs.backer(k.0 .0) else { continue };
+        let Some(bk) = vs.backer(k.0 .0) else {
+            if !next.contains_key(&k) {
+                ids.free(k.0 .0, id);
+            }
+            continue;
+        };
         let mut d = bk.dpif.lock().unwrap_or_else(|p| p.into_inner());
         // Setting an existing meter replaces its bands (and resets its bucket), so only when new.
         if current.get(&k).map(|(_, p)| p) != Some(pol) {
@@ -123,11 +128,11 @@ pub fn reconcile(
                 Err(e) => {
                     errors.push(format!("{name}: cannot police ingress (meter {id} on {}): {e}", bk.name));
                     next.remove(&k);
+                    ids.free(k.0 .0, id);
                     continue;
                 }
             }
         }
-        used.push(id);
         next.insert(k, (id, *pol));
     }
     next
