@@ -300,7 +300,15 @@ fn revalidator_loop(ty: DatapathType, mut dpif: Box<dyn Dpif>, sw: &Switch, stop
         std::thread::sleep(Duration::from_millis(50));
         let now = Instant::now();
         for b in sw.bridges() {
-            b.macs.lock().unwrap_or_else(|p| p.into_inner()).expire(now);
+            let max_idle = match b.config().max_idle_ms {
+                0 => DEFAULT_MAX_IDLE_MS,
+                n => n,
+            };
+            let mut m = b.macs.lock().unwrap_or_else(|p| p.into_inner());
+            // A flow that looked a MAC up lives at most max-idle without being re-translated
+            // (active flows are re-translated every pass, at least once a second).
+            m.watch_ttl = Duration::from_millis(max_idle) + Duration::from_secs(5);
+            m.expire(now);
         }
         let gens: BTreeMap<String, (u64, u64, u64)> = sw.bridges().iter().map(|b| (b.name.clone(), b.generation())).collect();
         let kicked = kick.swap(false, Ordering::AcqRel);
