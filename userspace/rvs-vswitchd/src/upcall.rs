@@ -208,9 +208,7 @@ fn handler_loop(ty: DatapathType, mut h: Box<dyn UpcallHandler>, mut dpif: Box<d
             crate::warn!("upcall", "receiving upcalls: {e}");
             continue;
         }
-        for up in batch.drain(..) {
-            handle_upcall(ty, dpif.as_mut(), sw, &up, c);
-        }
+        handle_batch(ty, dpif.as_mut(), sw, &batch, c);
     }
 }
 
@@ -226,22 +224,69 @@ pub fn translate(ty: DatapathType, sw: &Switch, key: rvs_core::key::FlowKey, may
     Some((x, br))
 }
 
-fn handle_upcall(ty: DatapathType, dpif: &mut dyn Dpif, sw: &Switch, up: &Upcall, c: &Counters) {
+/// A miss translated into a megaflow, waiting for its batch's put + execute.
+struct Install<'a> {
+    up: &'a Upcall,
+    key: rvs_core::key::FlowKey,
+    mkey: rvs_core::key::FlowKey,
+    mask: rvs_core::key::FlowKey,
+    kb: Vec<u8>,
+    mb: Vec<u8>,
+    ufid: [u8; 16],
+    actions: Vec<u8>,
+}
+
+/// Handles a batch of upcalls: each miss is translated in order, then the megaflows of the
+/// batch are installed (each with its packet executed) in one datapath round trip.
+fn handle_batch(ty: DatapathType, dpif: &mut dyn Dpif, sw: &Switch, ups: &[Upcall], c: &Counters) {
+    let installs: Vec<Install<'_>> = ups.iter().filter_map(|up| prepare(ty, dpif, sw, up, c)).collect();
+    if installs.is_empty() {
+        return;
+    }
+    let ops: Vec<(FlowPut<'_>, Option<Execute<'_>>)> = installs
+        .iter()
+        .map(|i| {
+            let put = FlowPut { key: &i.kb, mask: Some(&i.mb), actions: &i.actions, ufid: Some(&i.ufid), flags: PutFlags { create: true, ..Default::default() } };
+            // The miss's packet runs with the same actions, in the same datapath round trip as the put.
+            let exec = (!i.actions.is_empty()).then_some(Execute { packet: &i.up.packet, key: &i.up.key, actions: &i.actions, mru: i.up.mru, probe: false });
+            (put, exec)
+        })
+        .collect();
+    let results = dpif.flow_put_execute_batch(&ops);
+    for (i, r) in installs.iter().zip(results) {
+        match r {
+            Ok(()) => {
+                c.flows_installed.fetch_add(1, Ordering::Relaxed);
+                crate::dbg_log!("upcall", "installed {}, actions:{}", odp::format_match(&i.mkey, &i.mask), odp::format_actions(&i.actions));
+            }
+            Err(e) if e.errno() == Some(libc::EEXIST) => {}
+            Err(e) => {
+                c.put_errors.fetch_add(1, Ordering::Relaxed);
+                crate::warn!("upcall", "installing {}: {e}", odp::format_match(&i.mkey, &i.mask));
+            }
+        }
+        sw.telemetry.miss_packet(ty, sw, &i.key, &i.ufid, i.up.packet.len());
+    }
+}
+
+/// Translates one upcall; returns the megaflow to install, if any (slow-path misses are
+/// executed here, other upcalls go to telemetry).
+fn prepare<'a>(ty: DatapathType, dpif: &mut dyn Dpif, sw: &Switch, up: &'a Upcall, c: &Counters) -> Option<Install<'a>> {
     if up.kind != UpcallKind::Miss {
         sw.telemetry.action_upcall(ty, sw, up);
-        return;
+        return None;
     }
     c.upcalls.fetch_add(1, Ordering::Relaxed);
     let key = match key_nl::decode_key(&up.key) {
         Ok(k) => k,
         Err(e) => {
             crate::warn!("upcall", "undecodable upcall key: {e}");
-            return;
+            return None;
         }
     };
     let Some((x, br)) = translate(ty, sw, key, true, false) else {
         crate::dbg_log!("upcall", "miss on port {} that belongs to no bridge", key.in_port());
-        return;
+        return None;
     };
     if !x.rules.is_empty() {
         let len = u64::try_from(up.packet.len()).unwrap_or(u64::MAX);
@@ -252,33 +297,18 @@ fn handle_upcall(ty: DatapathType, dpif: &mut dyn Dpif, sw: &Switch, up: &Upcall
     publish_packet_ins(&br, &x, &up.packet);
     if x.slow_path {
         execute_only(dpif, up, x.actions.bytes());
-        return;
+        return None;
     }
     let (mkey, mask) = x.megaflow();
     let (kb, mb) = match (odp::encode_key(&mkey), odp::encode_mask(&mkey, &mask)) {
         (Ok(k), Ok(m)) => (k, m),
         (Err(e), _) | (_, Err(e)) => {
             crate::warn!("upcall", "{e}");
-            return;
+            return None;
         }
     };
     let ufid = odp::ufid(&mkey, &mask);
-    let actions = x.actions.bytes();
-    let put = FlowPut { key: &kb, mask: Some(&mb), actions, ufid: Some(&ufid), flags: PutFlags { create: true, ..Default::default() } };
-    // The miss's packet runs with the same actions, in the same datapath round trip as the put.
-    let exec = (!actions.is_empty()).then_some(Execute { packet: &up.packet, key: &up.key, actions, mru: up.mru, probe: false });
-    match dpif.flow_put_execute(&put, exec.as_ref()) {
-        Ok(()) => {
-            c.flows_installed.fetch_add(1, Ordering::Relaxed);
-            crate::dbg_log!("upcall", "installed {}, actions:{}", odp::format_match(&mkey, &mask), odp::format_actions(actions));
-        }
-        Err(e) if e.errno() == Some(libc::EEXIST) => {}
-        Err(e) => {
-            c.put_errors.fetch_add(1, Ordering::Relaxed);
-            crate::warn!("upcall", "installing {}: {e}", odp::format_match(&mkey, &mask));
-        }
-    }
-    sw.telemetry.miss_packet(ty, sw, &key, &ufid, up.packet.len());
+    Some(Install { up, key, mkey, mask, kb, mb, ufid, actions: x.actions.bytes().to_vec() })
 }
 
 /// Executes `actions` on the upcall's packet.

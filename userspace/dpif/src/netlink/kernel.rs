@@ -361,6 +361,75 @@ impl Dpif for KernelDpif {
         Ok(())
     }
 
+    fn flow_put_execute_batch(&mut self, ops: &[(FlowPut<'_>, Option<Execute<'_>>)]) -> Vec<Result<()>> {
+        /// A datagram grows until it holds this much (or one request, whatever its size):
+        /// well under the default socket send buffer.
+        const DATAGRAM: usize = 64 * 1024;
+        let mut results: Vec<Option<Result<()>>> = ops.iter().map(|_| None).collect();
+        // (index in ops, its put's sequence number) of the puts sent.
+        let mut sent: Vec<(usize, u32)> = Vec::with_capacity(ops.len());
+        let (flow_fam, packet_fam) = (self.flow_fam(), self.ctl.fam.packet);
+        let mut i = 0;
+        while i < ops.len() {
+            // Encode requests until the datagram is full; encoding errors fail only their op.
+            let mut bufs: Vec<(usize, u16, NlmF, Vec<u8>)> = Vec::new();
+            let mut size = 0;
+            while i < ops.len() && (bufs.is_empty() || size < DATAGRAM) {
+                let (put, exec) = &ops[i];
+                let (_, flags) = flow::put_command(put);
+                let put_bytes = ms("flow put", flow::put_request(self.dp_ifindex, put));
+                let exec_bytes = exec.as_ref().map(|e| ms("execute", packet::execute_request(self.dp_ifindex, e))).transpose();
+                match (put_bytes, exec_bytes) {
+                    (Ok(p), Ok(e)) => {
+                        size += p.len() + e.as_ref().map_or(0, Vec::len);
+                        bufs.push((i, flow_fam, NlmF::from_bits_truncate(flags) | NlmF::ACK, p));
+                        if let Some(e) = e {
+                            bufs.push((i, packet_fam, NlmF::empty(), e));
+                        }
+                    }
+                    (Err(e), _) | (_, Err(e)) => results[i] = Some(Err(e)),
+                }
+                i += 1;
+            }
+            if bufs.is_empty() {
+                continue;
+            }
+            let reqs: Vec<(u16, NlmF, &[u8])> = bufs.iter().map(|(_, t, f, b)| (*t, *f, b.as_slice())).collect();
+            match self.sock().send_many(&reqs) {
+                Ok(seqs) => {
+                    for ((idx, t, _, _), seq) in bufs.iter().zip(seqs) {
+                        if *t == flow_fam {
+                            sent.push((*idx, seq));
+                        }
+                    }
+                }
+                Err(e) => {
+                    let e = DpifError::from_transport("flow put + execute", e);
+                    for (idx, t, _, _) in &bufs {
+                        if *t == flow_fam {
+                            results[*idx] = Some(Err(DpifError::batch(&e)));
+                        }
+                    }
+                }
+            }
+        }
+        let seqs: Vec<u32> = sent.iter().map(|(_, s)| *s).collect();
+        match self.sock().wait_acks(&seqs) {
+            Ok(acks) => {
+                for ((idx, _), r) in sent.iter().zip(acks) {
+                    results[*idx] = Some(r.map_err(|e| DpifError::from_transport("flow put", e)));
+                }
+            }
+            Err(e) => {
+                let e = DpifError::from_transport("flow put", e);
+                for (idx, _) in &sent {
+                    results[*idx] = Some(Err(DpifError::batch(&e)));
+                }
+            }
+        }
+        results.into_iter().map(|r| r.unwrap_or(Ok(()))).collect()
+    }
+
     fn execute(&mut self, e: &Execute<'_>) -> Result<()> {
         let bytes = ms("execute", packet::execute_request(self.dp_ifindex, e))?;
         let fam = self.ctl.fam.packet;

@@ -248,6 +248,30 @@ impl GenlSocket {
         }
     }
 
+    /// Waits for the acknowledgements of every request in `seqs` (sent with `NLM_F_ACK`);
+    /// returns each one's outcome, in the order of `seqs`. Messages for other sequence
+    /// numbers are skipped, as in [`GenlSocket::wait_ack`].
+    pub fn wait_acks(&mut self, seqs: &[u32]) -> Result<Vec<Result<(), TransportError>>, TransportError> {
+        let mut out: Vec<Option<Result<(), TransportError>>> = seqs.iter().map(|_| None).collect();
+        let mut left = seqs.len();
+        while left > 0 {
+            for m in self.recv(false)?.unwrap_or_default() {
+                let (s, r) = match m {
+                    Received::Done { seq } => (seq, Ok(())),
+                    Received::Error { seq, err } => (seq, Err(err)),
+                    Received::Data { .. } => continue,
+                };
+                if let Some(i) = seqs.iter().position(|&q| q == s) {
+                    if out[i].is_none() {
+                        out[i] = Some(r);
+                        left -= 1;
+                    }
+                }
+            }
+        }
+        Ok(out.into_iter().map(|r| r.unwrap_or(Ok(()))).collect())
+    }
+
     /// Receives one datagram. `Ok(None)` if non-blocking and nothing is queued.
     pub fn recv(&mut self, nonblock: bool) -> Result<Option<Vec<Received>>, TransportError> {
         let flags = if nonblock { Msg::DONTWAIT | Msg::TRUNC } else { Msg::TRUNC };
