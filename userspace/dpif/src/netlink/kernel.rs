@@ -365,13 +365,11 @@ impl Dpif for KernelDpif {
         /// A datagram grows until it holds this much (or one request, whatever its size):
         /// well under the default socket send buffer.
         const DATAGRAM: usize = 64 * 1024;
-        let mut results: Vec<Option<Result<()>>> = ops.iter().map(|_| None).collect();
-        // (index in ops, its put's sequence number) of the puts sent.
-        let mut sent: Vec<(usize, u32)> = Vec::with_capacity(ops.len());
+        let mut results: Vec<Result<()>> = Vec::with_capacity(ops.len());
         let (flow_fam, packet_fam) = (self.flow_fam(), self.ctl.fam.packet);
         let mut i = 0;
         while i < ops.len() {
-            // Encode requests until the datagram is full; encoding errors fail only their op.
+            // One datagram: encode requests until it is full (an encoding error fails only its op).
             let mut bufs: Vec<(usize, u16, NlmF, Vec<u8>)> = Vec::new();
             let mut size = 0;
             while i < ops.len() && (bufs.is_empty() || size < DATAGRAM) {
@@ -382,52 +380,43 @@ impl Dpif for KernelDpif {
                 match (put_bytes, exec_bytes) {
                     (Ok(p), Ok(e)) => {
                         size += p.len() + e.as_ref().map_or(0, Vec::len);
-                        bufs.push((i, flow_fam, NlmF::from_bits_truncate(flags) | NlmF::ACK, p));
+                        bufs.push((i, flow_fam, NlmF::from_bits_truncate(flags), p));
                         if let Some(e) = e {
                             bufs.push((i, packet_fam, NlmF::empty(), e));
                         }
+                        results.push(Ok(()));
                     }
-                    (Err(e), _) | (_, Err(e)) => results[i] = Some(Err(e)),
+                    (Err(e), _) | (_, Err(e)) => results.push(Err(e)),
                 }
                 i += 1;
             }
-            if bufs.is_empty() {
-                continue;
-            }
+            // Only the datagram's last put asks for an acknowledgement: the others answer only
+            // if they fail, and the kernel handles them in order, before the last.
+            let Some(last) = bufs.iter().rposition(|b| b.1 == flow_fam) else { continue };
+            bufs[last].2 |= NlmF::ACK;
             let reqs: Vec<(u16, NlmF, &[u8])> = bufs.iter().map(|(_, t, f, b)| (*t, *f, b.as_slice())).collect();
-            match self.sock().send_many(&reqs) {
-                Ok(seqs) => {
-                    for ((idx, t, _, _), seq) in bufs.iter().zip(seqs) {
-                        if *t == flow_fam {
-                            sent.push((*idx, seq));
-                        }
+            let sent = self.sock().send_many(&reqs).and_then(|seqs| {
+                let puts: Vec<(usize, u32)> = bufs.iter().zip(seqs).filter(|(b, _)| b.1 == flow_fam).map(|(b, s)| (b.0, s)).collect();
+                let seqs: Vec<u32> = puts.iter().map(|p| p.1).collect();
+                Ok((puts, self.sock().wait_last_ack(&seqs)?))
+            });
+            match sent {
+                Ok((puts, acks)) => {
+                    for ((idx, _), r) in puts.iter().zip(acks) {
+                        results[*idx] = r.map_err(|e| DpifError::from_transport("flow put", e));
                     }
                 }
                 Err(e) => {
                     let e = DpifError::from_transport("flow put + execute", e);
                     for (idx, t, _, _) in &bufs {
                         if *t == flow_fam {
-                            results[*idx] = Some(Err(DpifError::batch(&e)));
+                            results[*idx] = Err(DpifError::batch(&e));
                         }
                     }
                 }
             }
         }
-        let seqs: Vec<u32> = sent.iter().map(|(_, s)| *s).collect();
-        match self.sock().wait_acks(&seqs) {
-            Ok(acks) => {
-                for ((idx, _), r) in sent.iter().zip(acks) {
-                    results[*idx] = Some(r.map_err(|e| DpifError::from_transport("flow put", e)));
-                }
-            }
-            Err(e) => {
-                let e = DpifError::from_transport("flow put", e);
-                for (idx, _) in &sent {
-                    results[*idx] = Some(Err(DpifError::batch(&e)));
-                }
-            }
-        }
-        results.into_iter().map(|r| r.unwrap_or(Ok(()))).collect()
+        results
     }
 
     fn execute(&mut self, e: &Execute<'_>) -> Result<()> {
