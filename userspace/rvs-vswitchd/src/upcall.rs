@@ -11,12 +11,14 @@
 //!   dpif handle): a miss is translated through the bridge's OpenFlow tables
 //!   ([`crate::pipeline::xlate_pipeline`]; a bridge without controller reaches NORMAL through
 //!   its default flow), its megaflow installed with a UFID derived from the megaflow, and the
-//!   packet executed with the same actions. Translations that send to a controller install
+//!   packet executed with the same actions; a handler receives up to 64 upcalls at once and
+//!   installs their megaflows in one datapath round trip. Translations that send to a controller install
 //!   nothing (slow path) and publish packet-ins; the miss packet is credited to the rules;
 //! - a revalidator thread: every second (or at once after a configuration or MAC-table change)
 //!   it dumps the flows, deletes those idle longer than `max-idle` (default 10 s) or whose
 //!   bridge/port is gone, refreshes MAC-table entries of flows that saw traffic, and
-//!   re-translates flows when their bridge's generation moved — modifying flows whose actions
+//!   re-translates flows when their bridge's generation moved (a MAC-table change moves it only
+//!   if some translation looked the changed address up, see [`crate::mac_learning`]) — modifying flows whose actions
 //!   changed and deleting those that would now need a different mask; the traffic of active
 //!   flows is credited to the OpenFlow rules their translation goes through, and OpenFlow rule
 //!   timeouts are enforced (flow-removed events published). Flows found in a
