@@ -53,7 +53,7 @@ fn extract_skb(skb: &mut Skb, md: &Metadata) -> Option<FlowKey> {
     let md = Metadata { hw_vlan: skb.hw_vlan(), ..*md };
     let (key, offs) = extract(skb.linear(), &md);
     let nh = usize::from(offs.network?);
-    skb.set_headers(Some(nh), offs.transport.map(usize::from), skb_protocol(&key, md.hw_vlan.is_some()));
+    skb.set_headers_proto(Some(nh), offs.transport.map(usize::from), skb_protocol(&key, md.hw_vlan.is_some()));
     Some(key)
 }
 

@@ -189,7 +189,6 @@ pub(crate) mod ffi {
         pub(crate) fn rvs_skb_set_mark(skb: *mut SkBuff, v: u32);
         pub(crate) fn rvs_skb_priority(skb: *const SkBuff) -> u32;
         pub(crate) fn rvs_skb_set_priority(skb: *mut SkBuff, v: u32);
-        pub(crate) fn rvs_skb_set_protocol(skb: *mut SkBuff, proto: u16);
         pub(crate) fn rvs_skb_ip_summed(skb: *const SkBuff) -> c_int;
         pub(crate) fn rvs_skb_csum_add(skb: *mut SkBuff, delta: u16);
         pub(crate) fn rvs_skb_vlan(skb: *const SkBuff, tpid: *mut u16, tci: *mut u16) -> bool;
@@ -199,7 +198,6 @@ pub(crate) mod ffi {
         pub(crate) fn rvs_skb_hash_raw(skb: *const SkBuff) -> u32;
         pub(crate) fn rvs_skb_upcall_hash(skb: *mut SkBuff) -> u64;
         pub(crate) fn rvs_skb_clear_hash(skb: *mut SkBuff);
-        pub(crate) fn rvs_skb_set_headers(skb: *mut SkBuff, network: c_int, transport: c_int);
         pub(crate) fn rvs_skb_is_gso(skb: *const SkBuff) -> bool;
         pub(crate) fn rvs_skb_clone(skb: *mut SkBuff) -> *mut SkBuff;
         pub(crate) fn rvs_kfree_skb(skb: *mut SkBuff);

@@ -142,7 +142,8 @@ impl Skb {
         unsafe { core::slice::from_raw_parts(info.data, len) }
     }
 
-    /// [`Self::set_headers`] in one C call.
+    /// Records the header offsets found by extraction, sets the skb's mac/network/transport headers and protocol
+    /// (one C call).
     pub(crate) fn set_headers_proto(&mut self, network: Option<usize>, transport: Option<usize>, eth_type: u16) {
         self.network = network;
         self.transport = transport;
@@ -182,22 +183,6 @@ impl Skb {
         let (mut tpid, mut tci) = (0u16, 0u16);
         // SAFETY: Valid skb; out-pointers are local.
         unsafe { ffi::rvs_skb_vlan(self.skb, &mut tpid, &mut tci) }.then_some((tpid, tci))
-    }
-
-    /// Records the header offsets found by extraction, sets the skb's mac/network/transport headers and protocol.
-    pub(crate) fn set_headers(&mut self, network: Option<usize>, transport: Option<usize>, eth_type: u16) {
-        self.network = network;
-        self.transport = transport;
-        if self.skb.is_null() {
-            return;
-        }
-        let n = network.and_then(|v| i32::try_from(v).ok()).unwrap_or(-1);
-        let t = transport.and_then(|v| i32::try_from(v).ok()).unwrap_or(-1);
-        // SAFETY: Valid skb; the offsets lie within the frame (extraction found headers there).
-        unsafe {
-            ffi::rvs_skb_set_headers(self.skb, n, t);
-            ffi::rvs_skb_set_protocol(self.skb, eth_type);
-        }
     }
 
     /// `skb_get_hash`.
@@ -358,7 +343,7 @@ impl Packet for Skb {
 
     fn push_vlan(&mut self, tpid: u16, tci: u16) -> Result<(), PacketError> {
         let before = self.len();
-        // SAFETY: Valid skb with its mac header at `data` (set by `set_headers`).
+        // SAFETY: Valid skb with its mac header at `data` (set by `set_headers_proto`).
         if unsafe { ffi::rvs_skb_vlan_push(self.skb, tpid, tci) } != 0 {
             return Err(PacketError::NoMemory);
         }

@@ -68,11 +68,6 @@ void rvs_skb_set_priority(struct sk_buff *skb, u32 v)
 	skb->priority = v;
 }
 
-void rvs_skb_set_protocol(struct sk_buff *skb, u16 proto_host)
-{
-	skb->protocol = htons(proto_host);
-}
-
 int rvs_skb_ip_summed(const struct sk_buff *skb)
 {
 	return skb->ip_summed;
@@ -132,7 +127,7 @@ void rvs_skb_clear_hash(struct sk_buff *skb)
 	skb_clear_hash(skb);
 }
 
-void rvs_skb_set_headers(struct sk_buff *skb, int network, int transport)
+static void rvs_skb_set_headers(struct sk_buff *skb, int network, int transport)
 {
 	skb_reset_mac_header(skb);
 	if (network >= 0)
