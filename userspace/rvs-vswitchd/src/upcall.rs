@@ -194,21 +194,30 @@ impl Backer {
 }
 
 fn handler_loop(ty: DatapathType, mut h: Box<dyn UpcallHandler>, mut dpif: Box<dyn Dpif>, sw: &Switch, stop: &AtomicBool, c: &Counters) {
-    let mut batch = Vec::with_capacity(64);
+    const BATCH: usize = 64;
+    let mut batch = Vec::with_capacity(BATCH);
+    // After a full batch more upcalls are likely queued: receive again without polling first.
+    let mut full = false;
     while !stop.load(Ordering::Acquire) {
-        match h.wait(200) {
-            Ok(true) => {}
-            Ok(false) => continue,
-            Err(e) => {
-                crate::warn!("upcall", "waiting for upcalls: {e}");
-                std::thread::sleep(Duration::from_millis(100));
-                continue;
+        if !full {
+            match h.wait(200) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) => {
+                    crate::warn!("upcall", "waiting for upcalls: {e}");
+                    std::thread::sleep(Duration::from_millis(100));
+                    continue;
+                }
             }
         }
         batch.clear();
-        if let Err(e) = h.recv_batch(64, &mut batch) {
-            crate::warn!("upcall", "receiving upcalls: {e}");
-            continue;
+        match h.recv_batch(BATCH, &mut batch) {
+            Ok(n) => full = n >= BATCH,
+            Err(e) => {
+                full = false;
+                crate::warn!("upcall", "receiving upcalls: {e}");
+                continue;
+            }
         }
         handle_batch(ty, dpif.as_mut(), sw, &batch, c);
     }
