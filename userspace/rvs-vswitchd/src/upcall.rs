@@ -539,6 +539,52 @@ mod tests {
         }
     }
 
+    /// A NORMAL bridge: learning a source address nobody looked up leaves its megaflows alone;
+    /// learning the destination a flooding megaflow looked up makes the revalidator narrow it.
+    #[test]
+    fn only_mac_changes_a_flow_looked_up_revalidate_it() {
+        let sw = Switch::new();
+        let mut cfg = BridgeConfig { name: "br0".into(), dp_type: DatapathTypeEq(TY), fail_mode: crate::ofproto::FailMode::Standalone, ..Default::default() };
+        for i in 1..=3u32 {
+            let p = OfPort { ofport: i, name: format!("p{i}"), port_name: format!("p{i}"), dp_port: i + 10, iface_type: String::new(), vlan: PortVlan::from_columns(None, &[], None).0 };
+            cfg.by_dp.insert(p.dp_port, i);
+            cfg.ports.insert(i, p);
+        }
+        sw.publish(vec![cfg], &|_| (Duration::from_secs(300), 100));
+        let br = sw.bridge("br0").unwrap();
+        let pkt = |in_dp: u32, src: [u8; 6], dst: [u8; 6]| {
+            let mut k = FlowKey::ZERO;
+            k.set_in_port(in_dp);
+            k.set_eth_src(src);
+            k.set_eth_dst(dst);
+            k.set_eth_type(0x0800);
+            k
+        };
+        let (h1, h2, h3) = ([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2], [2, 0, 0, 0, 0, 3]);
+        // h2 on p1 sends to the unknown h1: flooded to p2 and p3.
+        let (x, _) = translate(TY, &sw, pkt(11, h2, h1), true, false).unwrap();
+        assert_eq!(odp::format_actions(x.actions.bytes()), "12,13");
+        let (mk, m) = x.megaflow();
+        let f = rvs_dpif::Flow {
+            ufid: Some(odp::ufid(&mk, &m)),
+            key: odp::encode_key(&mk).unwrap(),
+            mask: odp::encode_mask(&mk, &m).unwrap(),
+            actions: x.actions.bytes().to_vec(),
+            stats: rvs_dpif::FlowStats { used_ms: rvs_dpif::monotonic_ms(), ..Default::default() },
+        };
+        let g = br.generation();
+        // h3 appears on p2 (to the broadcast address): nobody looked h3 up.
+        translate(TY, &sw, pkt(12, h3, [0xff; 6]), true, false).unwrap();
+        assert_eq!(br.generation(), g, "a new source address revalidates nothing");
+        // h1 appears on p3: the flooding flow looked h1 up.
+        translate(TY, &sw, pkt(13, h1, [0xff; 6]), true, false).unwrap();
+        assert_ne!(br.generation(), g);
+        let (mut packets, mut first) = (HashMap::new(), HashMap::new());
+        let id = f.ufid.unwrap().to_vec();
+        let v = revalidate_one(TY, &sw, &f, &["br0".to_string()], &id, &mut packets, &mut first, Instant::now(), rvs_dpif::monotonic_ms());
+        assert!(matches!(v, Verdict::Modify(ref a) if odp::format_actions(a) == "13"), "now forwarded to h1's port only");
+    }
+
     /// Datapath traffic reaches the OpenFlow rule; a flow-mod that sends the traffic to the
     /// controller removes the megaflow; one that changes the output modifies it.
     #[test]
