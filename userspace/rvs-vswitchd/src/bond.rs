@@ -12,8 +12,9 @@
 //! A member is enabled while its device is up with carrier (`other_config:bond-detect-mode`
 //! `carrier`, the default; `miimon` reads the same state). The reconciler re-reads carriers on
 //! every pass (every two seconds and after each database change) and publishes the new state, which
-//! revalidates the flows. LACP and `balance-tcp` are not implemented: `lacp=active|passive` gets a
-//! warning and the bond runs without it; `balance-tcp` falls back to `balance-slb`.
+//! revalidates the flows. With `lacp=active|passive` a member is
+//! also enabled only while LACP has it in sync with the partner ([`crate::lacp`]).
+//! `balance-tcp` is not implemented and falls back to `balance-slb`.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -42,7 +43,7 @@ impl BondMode {
         match s {
             None | Some("active-backup") => (BondMode::ActiveBackup, None),
             Some("balance-slb") => (BondMode::BalanceSlb, None),
-            Some("balance-tcp") => (BondMode::BalanceSlb, Some("bond_mode balance-tcp needs LACP, which rvs does not implement: using balance-slb".into())),
+            Some("balance-tcp") => (BondMode::BalanceSlb, Some("bond_mode balance-tcp is not implemented: using balance-slb".into())),
             Some(o) => (BondMode::ActiveBackup, Some(format!("unknown bond_mode \"{o}\": using active-backup"))),
         }
     }
@@ -69,6 +70,9 @@ pub struct Bond {
     pub enabled: Vec<u32>,
     /// The active member.
     pub active: Option<u32>,
+    /// Runs LACP: the partner knows the members form one link, so every enabled member takes
+    /// every frame (as Open vSwitch admits them on LACP bonds).
+    pub lacp: bool,
 }
 
 impl Bond {
@@ -81,6 +85,9 @@ impl Bond {
     pub fn accepts(&self, member: u32, multicast: bool) -> bool {
         if !self.enabled.contains(&member) {
             return false;
+        }
+        if self.lacp {
+            return true;
         }
         match self.mode {
             BondMode::ActiveBackup => self.active == Some(member),
@@ -128,8 +135,11 @@ impl BondState {
         let (mode, w) = BondMode::parse(port.bond.mode.as_deref());
         warnings.extend(w);
         match port.bond.lacp.as_deref() {
-            None | Some("off") => {}
-            Some(l) => warnings.push(format!("lacp={l}: LACP is not implemented, the bond runs without it")),
+            None | Some("off" | "active" | "passive") => {}
+            Some(l) => warnings.push(format!("unknown lacp \"{l}\": the bond runs without LACP")),
+        }
+        if let Some(id) = port.bond.lacp_system_id.as_deref().filter(|s| crate::lacp::parse_mac(s).is_none()) {
+            warnings.push(format!("lacp-system-id \"{id}\" is not a MAC address: using one derived from the bridge and port names"));
         }
         match port.bond.detect_mode.as_deref() {
             None | Some("carrier") | Some("miimon") => {}
@@ -154,7 +164,7 @@ impl BondState {
                 }
             }
         }
-        (Bond { name: port.name.clone(), mode, members, enabled, active }, warnings)
+        (Bond { name: port.name.clone(), mode, members, enabled, active, lacp: false }, warnings)
     }
 
     /// Forgets bonds not in `keep` (bridge, port).
@@ -178,7 +188,8 @@ pub fn show(vs: &Vswitchd, which: Option<&str>) -> Result<String, String> {
             let _ = writeln!(out, "bridge: {}", cfg.name);
             let _ = writeln!(out, "bond_mode: {}", bond.mode.name());
             let _ = writeln!(out, "bond-detect-mode: carrier");
-            let _ = writeln!(out, "lacp_status: off");
+            let lacp = if vs.switch.lacp.has(&cfg.name, &bond.name) { "negotiated by LACP (lacp/show)" } else { "off" };
+            let _ = writeln!(out, "lacp_status: {lacp}");
             match bond.active {
                 Some(a) => {
                     let _ = writeln!(out, "active member: {}", bond.member_name(a));
@@ -238,6 +249,9 @@ mod tests {
         assert_eq!(b.active, Some(3), "failover");
         let (b, _) = st.build("br0", &port(None), &m, &|_| true);
         assert_eq!(b.active, Some(3), "sticky: a's return does not take over");
+        let (mut b, _) = st.build("br0", &port(None), &m, &|n| n != "a");
+        b.lacp = true;
+        assert!(b.accepts(3, true) && !b.accepts(2, true), "LACP: every enabled member takes every frame, disabled ones none");
         let (b, _) = st.build("br0", &port(None), &m, &|_| false);
         assert_eq!((b.active, b.output_member([2; 6], 0)), (None, None));
         assert!(!b.accepts(3, false));
@@ -264,10 +278,11 @@ mod tests {
     fn unsupported_settings_warn() {
         let mut st = BondState::default();
         let mut p = port(Some("balance-tcp"));
-        p.bond.lacp = Some("active".into());
+        p.bond.lacp = Some("sometimes".into());
+        p.bond.lacp_system_id = Some("xx".into());
         let (b, w) = st.build("br0", &p, &[(1, "a".into())], &|_| true);
         assert_eq!(b.mode, BondMode::BalanceSlb);
-        assert_eq!(w.len(), 2, "{w:?}");
+        assert_eq!(w.len(), 3, "{w:?}");
         assert!(BondMode::parse(Some("bogus")).1.is_some());
     }
 }

@@ -287,6 +287,7 @@ impl Vswitchd {
         *ofmap = next_ofmap;
         drop(ofmap);
         self.bonds.lock().unwrap_or_else(|p| p.into_inner()).retain(&bond_keys);
+        self.switch.lacp.retain(&bond_keys);
         let aging = |name: &str| {
             let b = cfg.bridges.iter().find(|b| b.name == name);
             let age = b.and_then(|b| other_u64(b, "mac-aging-time")).map_or(mac_learning::DEFAULT_AGING, Duration::from_secs);
@@ -336,8 +337,13 @@ impl Vswitchd {
                 bundle_of_port.insert(&p.uuid, members[0].0);
                 continue;
             }
-            let usable = |n: &str| netdev::status(n).is_some_and(|d| d.admin_up && d.link_up);
-            let (bond, warnings): (Bond, Vec<String>) = state.build(&b.name, p, &members, &usable);
+            let lacp_on = crate::lacp::configure_bond(&self.switch.lacp, b, p, bc, &members);
+            let of_of = |n: &str| members.iter().find(|(_, m)| m == n).map_or(0, |(o, _)| *o);
+            let usable = |n: &str| {
+                netdev::status(n).is_some_and(|d| d.admin_up && d.link_up) && (!lacp_on || self.switch.lacp.may_enable(&b.name, &p.name, of_of(n)))
+            };
+            let (mut bond, warnings): (Bond, Vec<String>) = state.build(&b.name, p, &members, &usable);
+            bond.lacp = lacp_on;
             for w in warnings {
                 self.warn_once(&mut msgs, format!("bridge {}: bond {}: {w}", b.name, p.name));
             }

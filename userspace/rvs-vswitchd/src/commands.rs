@@ -28,6 +28,7 @@ pub fn version() -> String {
 pub fn register(s: &Server, vs: &Arc<Vswitchd>) {
     s.register("version", "", 0, 0, |_| Ok(version() + "\n"));
     crate::bond::register(s, vs);
+    crate::lacp::register(s, vs);
     let v = vs.clone();
     s.register("exit", "[--cleanup]", 0, 1, move |a| {
         match a.first().map(String::as_str) {

@@ -54,6 +54,12 @@ pub struct BondCfg {
     pub lacp: Option<String>,
     /// `other_config:bond-detect-mode`.
     pub detect_mode: Option<String>,
+    /// `other_config:lacp-time` (`fast` or `slow`).
+    pub lacp_time: Option<String>,
+    /// `other_config:lacp-system-id`.
+    pub lacp_system_id: Option<String>,
+    /// `other_config:lacp-system-priority`.
+    pub lacp_system_priority: Option<String>,
 }
 
 /// A mirror row (ports by Port row UUID).
@@ -286,10 +292,14 @@ impl Config {
 
 /// The bond columns of Port row `p`.
 fn read_bond(p: &Map<String, Value>) -> BondCfg {
+    let mut oc = string_map(p.get("other_config"));
     BondCfg {
         mode: opt_str(p.get("bond_mode")).map(str::to_string),
         lacp: opt_str(p.get("lacp")).map(str::to_string),
-        detect_mode: string_map(p.get("other_config")).remove("bond-detect-mode"),
+        detect_mode: oc.remove("bond-detect-mode"),
+        lacp_time: oc.remove("lacp-time"),
+        lacp_system_id: oc.remove("lacp-system-id"),
+        lacp_system_priority: oc.remove("lacp-system-priority"),
     }
 }
 

@@ -21,7 +21,7 @@ use serde_json::{json, Map, Value};
 /// Database name.
 pub const DB: &str = "Open_vSwitch";
 /// Tables the daemon monitors.
-pub const TABLES: &[&str] = &["Open_vSwitch", "Bridge", "Port", "Interface", "Controller", "Mirror", "NetFlow", "sFlow", "SSL"];
+pub const TABLES: &[&str] = &["Open_vSwitch", "Bridge", "Port", "Interface", "Controller", "Mirror", "NetFlow", "sFlow", "IPFIX", "QoS", "Queue", "SSL"];
 const MONITOR_ID: &str = "rvs-vswitchd";
 
 /// One table: row UUID → columns.

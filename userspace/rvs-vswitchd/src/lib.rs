@@ -18,6 +18,8 @@
 //!   [`daemon`]: detach, pidfile, signals; [`odp`]: datapath encodings and text forms;
 //!   [`netdev`]: device status and tap devices.
 //! - [`telemetry`]: NetFlow, sFlow and ingress policing.
+//! - [`lacp`]: LACP (802.3ad) for bonds.
+//! - [`qos`]: egress QoS (linux-htb queues programmed with tc over rtnetlink).
 //! - [`brcompat`]: brctl compatibility, the daemon side of rvs.ko's `brcompat=1` relay.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
@@ -41,6 +43,8 @@ pub mod patch;
 pub mod pipeline;
 pub mod tunnel;
 pub mod unixctl;
+pub mod lacp;
+pub mod qos;
 pub mod telemetry;
 pub mod upcall;
 pub mod vlan;

@@ -134,8 +134,10 @@ fn run(args: Args) -> Result<(), String> {
 
     let mut last = Instant::now() - Duration::from_secs(10);
     let mut last_cfg: Option<Config> = None;
+    let mut qos = rvs_vswitchd::qos::QosManager::default();
     while !vs.exiting.load(Ordering::Acquire) {
         let changed = db.run(Duration::from_millis(200));
+        rvs_vswitchd::lacp::tick(&vs);
         let reconnected = std::mem::take(&mut db.reconnected);
         ofmgrs.tick();
         if !db.connected() {
@@ -154,6 +156,9 @@ fn run(args: Args) -> Result<(), String> {
         let status = vs.reconcile(&cfg);
         for e in rvs_vswitchd::telemetry::reconfigure(&vs, &db.replica, &cfg) {
             warn!("telemetry", "{e}");
+        }
+        for e in qos.reconcile(&db.replica, &cfg) {
+            warn!("qos", "{e}");
         }
         ofmgrs.reconcile(&cfg);
         let mut ops = status_ops(&cfg, &db.replica, &status);

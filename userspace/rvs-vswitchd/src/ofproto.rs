@@ -186,6 +186,8 @@ pub struct Switch {
     backers: RwLock<Vec<(DatapathTypeEq, Weak<Backer>)>>,
     /// NetFlow, sFlow and policing state ([`crate::telemetry`]).
     pub telemetry: crate::telemetry::Telemetry,
+    /// LACP state of the bonds that run it ([`crate::lacp`]).
+    pub lacp: crate::lacp::Lacp,
 }
 
 impl std::hash::Hash for DatapathTypeEq {

@@ -230,6 +230,9 @@ pub fn translate(ty: DatapathType, sw: &Switch, key: rvs_core::key::FlowKey, may
     let cfg = br.config();
     let mut x = Xlate::new(key, may_learn, trace);
     x.note(|| format!("bridge(\"{}\")", cfg.name));
+    if crate::lacp::xlate(sw, ty, &cfg, &mut x) {
+        return Some((x, br));
+    }
     xlate_pipeline(&mut x, &br, &cfg);
     sw.telemetry.xlate_finish(ty, &br, &cfg, &mut x);
     Some((x, br))
@@ -284,6 +287,9 @@ fn handle_batch(ty: DatapathType, dpif: &mut dyn Dpif, sw: &Switch, ups: &[Upcal
 /// executed here, other upcalls go to telemetry).
 fn prepare<'a>(ty: DatapathType, dpif: &mut dyn Dpif, sw: &Switch, up: &'a Upcall, c: &Counters) -> Option<Install<'a>> {
     if up.kind != UpcallKind::Miss {
+        if crate::lacp::action_upcall(ty, sw, up) {
+            return;
+        }
         sw.telemetry.action_upcall(ty, sw, up);
         return None;
     }

@@ -1,6 +1,7 @@
 //! Flow telemetry and ingress policing, configured per bridge / interface from the database:
 //! NetFlow v5 export ([`netflow`]), sFlow v5 packet sampling and counter polling ([`sflow`]),
-//! and `Interface.ingress_policing_rate/burst` as datapath meters ([`police`]).
+//! IPFIX export of sampled packets ([`ipfix`]), and `Interface.ingress_policing_rate/burst` as
+//! datapath meters ([`police`]).
 //!
 //! [`Telemetry`] holds the live state. It sits in [`crate::ofproto::Switch`] so every upcall
 //! handler and the revalidator reach it, and it is rebuilt from the database replica after each
@@ -16,6 +17,7 @@
 //! - the backer, when it sets up its upcall sockets ([`Telemetry::set_upcall_pid`]): the
 //!   netlink port the `userspace` action names.
 
+pub mod ipfix;
 pub mod netflow;
 pub mod police;
 pub mod sflow;
@@ -46,6 +48,8 @@ struct State {
     netflow: HashMap<String, Arc<netflow::Exporter>>,
     /// Bridge name → sFlow agent.
     sflow: HashMap<String, Arc<sflow::Agent>>,
+    /// Bridge name → IPFIX exporter.
+    ipfix: HashMap<String, Arc<ipfix::Exporter>>,
     /// Policed datapath ports → meter.
     meters: police::Meters,
 }
@@ -57,6 +61,8 @@ pub struct BridgeTelemetryCfg {
     pub netflow: Option<netflow::NetflowCfg>,
     /// The `sFlow` row, if any.
     pub sflow: Option<sflow::SflowCfg>,
+    /// The `IPFIX` row, if any.
+    pub ipfix: Option<ipfix::IpfixCfg>,
 }
 
 fn row_ref<'a>(r: &'a Replica, row: &Map<String, Value>, col: &str, table: &str) -> Option<&'a Map<String, Value>> {
@@ -90,7 +96,13 @@ pub fn read_bridges(r: &Replica, cfg: &Config) -> BTreeMap<String, BridgeTelemet
             header: opt_int(s.get("header")).and_then(|v| usize::try_from(v).ok()).filter(|v| *v > 0).unwrap_or(sflow::DEFAULT_HEADER),
             agent: opt_str(s.get("agent")).map(str::to_string),
         });
-        out.insert(b.name.clone(), BridgeTelemetryCfg { netflow, sflow });
+        let ipfix = row_ref(r, row, "ipfix", "IPFIX").map(|x| ipfix::IpfixCfg {
+            targets: strings(x.get("targets")),
+            sampling: opt_int(x.get("sampling")).and_then(|v| u32::try_from(v).ok()).filter(|v| *v > 0).unwrap_or(ipfix::DEFAULT_SAMPLING),
+            obs_domain_id: opt_int(x.get("obs_domain_id")).and_then(|v| u32::try_from(v).ok()).unwrap_or(0),
+            obs_point_id: opt_int(x.get("obs_point_id")).and_then(|v| u32::try_from(v).ok()).unwrap_or(0),
+        });
+        out.insert(b.name.clone(), BridgeTelemetryCfg { netflow, sflow, ipfix });
     }
     out
 }
@@ -105,6 +117,7 @@ pub fn reconfigure(vs: &crate::bridge::Vswitchd, r: &Replica, cfg: &Config) -> V
     let mut st = tel.state.write().unwrap_or_else(|p| p.into_inner());
     let mut netflow = HashMap::new();
     let mut sflow = HashMap::new();
+    let mut ipfix = HashMap::new();
     for (name, w) in &wanted {
         if let Some(n) = &w.netflow {
             let e = match st.netflow.get(name) {
@@ -130,13 +143,28 @@ pub fn reconfigure(vs: &crate::bridge::Vswitchd, r: &Replica, cfg: &Config) -> V
             };
             sflow.insert(name.clone(), a);
         }
+        if let Some(x) = &w.ipfix {
+            let e = match st.ipfix.get(name) {
+                Some(e) if e.cfg == *x => e.clone(),
+                _ => {
+                    let (e, errs) = ipfix::Exporter::new(x.clone());
+                    errors.extend(errs.into_iter().map(|m| format!("bridge {name}: {m}")));
+                    crate::info!("telemetry", "bridge {name}: IPFIX 1/{} to {} (domain {}, point {})", x.sampling, x.targets.join(", "), x.obs_domain_id, x.obs_point_id);
+                    Arc::new(e)
+                }
+            };
+            ipfix.insert(name.clone(), e);
+        }
     }
     let names = |m: &HashMap<String, Arc<netflow::Exporter>>| m.keys().cloned().collect::<std::collections::BTreeSet<_>>();
     let changed = names(&st.netflow) != names(&netflow)
         || st.sflow.iter().any(|(n, a)| sflow.get(n).is_none_or(|b| !Arc::ptr_eq(a, b)))
-        || sflow.len() != st.sflow.len();
+        || sflow.len() != st.sflow.len()
+        || st.ipfix.iter().any(|(n, a)| ipfix.get(n).is_none_or(|b| !Arc::ptr_eq(a, b)))
+        || ipfix.len() != st.ipfix.len();
     st.netflow = netflow;
     st.sflow = sflow;
+    st.ipfix = ipfix;
     let meters = police::reconcile(vs, r, cfg, &st.meters, &mut errors);
     let changed = changed || meters != st.meters;
     st.meters = meters;
@@ -171,6 +199,11 @@ impl Telemetry {
         };
     }
 
+    /// The netlink port `userspace` actions of the `ty` datapath send to, once known.
+    pub fn upcall_pid(&self, ty: DatapathType) -> Option<u32> {
+        self.upcall_pids.read().unwrap_or_else(|p| p.into_inner()).get(&DatapathTypeEq(ty)).copied()
+    }
+
     /// Completes a translation: un-wildcards NetFlow's fields, puts the input port's policing
     /// meter and the bridge's sFlow `sample` action in front of the actions.
     pub fn xlate_finish(&self, ty: DatapathType, br: &Bridge, cfg: &BridgeConfig, x: &mut Xlate) {
@@ -192,6 +225,18 @@ impl Telemetry {
                 let out_if = sflow::output_ifindex(&outs.iter().filter_map(|p| cfg.port_by_dp(*p).map(|o| o.name.as_str())).collect::<Vec<_>>());
                 a.push_sample_action(&mut prefix, pid, out_if);
                 x.note(|| format!("sFlow: sample 1/{}", a.cfg.sampling));
+            }
+        }
+        if let Some(e) = st.ipfix.get(&br.name) {
+            let pid = self.upcall_pids.read().unwrap_or_else(|p| p.into_inner()).get(&DatapathTypeEq(ty)).copied();
+            if let Some(pid) = pid {
+                let outs = outputs(x.actions.bytes());
+                let out = match outs.as_slice() {
+                    [p] => cfg.by_dp.get(p).copied().unwrap_or(ipfix::OUT_NONE),
+                    _ => ipfix::OUT_NONE,
+                };
+                e.push_sample_action(&mut prefix, pid, out);
+                x.note(|| format!("IPFIX: sample 1/{}", e.cfg.sampling));
             }
         }
         if !prefix.bytes().is_empty() {
@@ -260,8 +305,18 @@ impl Telemetry {
         }
     }
 
-    /// Handles a `userspace` action upcall (an sFlow sample); other upcalls are ignored.
+    /// Handles a `userspace` action upcall (an sFlow or IPFIX sample); other upcalls are ignored.
     pub fn action_upcall(&self, ty: DatapathType, sw: &Switch, up: &Upcall) {
+        if let Some(c) = up.userdata.as_deref().and_then(ipfix::Cookie::decode) {
+            let Ok(key) = rvs_core::ovs::key_nl::decode_key(&up.key) else { return };
+            let Some(br) = sw.bridge_of(ty, key.in_port()) else { return };
+            let st = self.state.read().unwrap_or_else(|p| p.into_inner());
+            let Some(e) = st.ipfix.get(&br.name) else { return };
+            let cfg = br.config();
+            let in_port = cfg.by_dp.get(&key.in_port()).copied().unwrap_or(0);
+            e.packet_sample(&up.packet, up.len, in_port, c.output);
+            return;
+        }
         let Some(cookie) = up.userdata.as_deref().and_then(sflow::Cookie::decode) else { return };
         let Ok(key) = rvs_core::ovs::key_nl::decode_key(&up.key) else { return };
         let Some(br) = sw.bridge_of(ty, key.in_port()) else { return };
