@@ -288,7 +288,7 @@ fn handle_batch(ty: DatapathType, dpif: &mut dyn Dpif, sw: &Switch, ups: &[Upcal
 fn prepare<'a>(ty: DatapathType, dpif: &mut dyn Dpif, sw: &Switch, up: &'a Upcall, c: &Counters) -> Option<Install<'a>> {
     if up.kind != UpcallKind::Miss {
         if crate::lacp::action_upcall(ty, sw, up) {
-            return;
+            return None;
         }
         sw.telemetry.action_upcall(ty, sw, up);
         return None;
