@@ -47,6 +47,17 @@ pub enum DpifError {
     /// The datapath lacks something the operation needs.
     #[error("{0}")]
     Unsupported(String),
+    /// The socket operation shared by a batch of requests failed; each request of the batch
+    /// reports it.
+    #[error("{op} (batched): {message}")]
+    Batch {
+        /// The operation.
+        op: String,
+        /// The shared error.
+        message: String,
+        /// Its errno, if any.
+        errno: Option<i32>,
+    },
     /// A userspace datapath's server failed or could not be understood.
     #[error("{0}")]
     Remote(String),
@@ -68,8 +79,18 @@ impl DpifError {
             Self::Permission { .. } => Some(libc::EPERM),
             Self::NoModule => Some(libc::ENOENT),
             Self::Transport { source, .. } => source.errno(),
+            Self::Batch { errno, .. } => *errno,
             _ => None,
         }
+    }
+
+    /// The error each request of a batch reports when the batch's shared `e` failed.
+    pub fn batch(e: &DpifError) -> Self {
+        let op = match e {
+            Self::Transport { op, .. } | Self::Kernel { op, .. } | Self::Message { op, .. } | Self::Permission { op } => op.clone(),
+            _ => String::new(),
+        };
+        Self::Batch { op, message: e.to_string(), errno: e.errno() }
     }
 
     /// Wraps a transport error with the operation's name, classifying privilege errors.

@@ -89,6 +89,12 @@ pub trait Dpif: Send + std::fmt::Debug {
         }
         r
     }
+    /// [`Dpif::flow_put_execute`] for a batch of misses: the kernel datapath sends all of them
+    /// in as few `sendmsg` calls as its socket buffer allows and then collects the puts'
+    /// acknowledgements. Returns each put's result, in order.
+    fn flow_put_execute_batch(&mut self, ops: &[(FlowPut<'_>, Option<Execute<'_>>)]) -> Vec<Result<()>> {
+        ops.iter().map(|(p, e)| self.flow_put_execute(p, e.as_ref())).collect()
+    }
     /// Opens `n_handlers` upcall handlers and directs the datapath's upcalls to them
     /// (replacing any previous set).
     fn recv_set(&mut self, n_handlers: usize) -> Result<Vec<Box<dyn UpcallHandler>>>;

@@ -1,8 +1,14 @@
 //! The MAC learning table of one bridge: (VLAN, MAC) → port, with aging (`mac-aging-time`,
 //! default 300 s), a size limit (`mac-table-size`, default 8192; the least recently seen entry
-//! is evicted) and a generation number that changes whenever a lookup could now answer
-//! differently (learn, move, expiry, flush): the revalidator re-translates a bridge's megaflows
-//! when it moves.
+//! is evicted) and a generation number that changes whenever a lookup that some installed
+//! megaflow's translation made could now answer differently: the revalidator re-translates a
+//! bridge's megaflows when it moves.
+//!
+//! As Open vSwitch's MAC-learning tags, the table remembers which (VLAN, MAC) keys translations
+//! looked up ("watched" keys, kept for [`MacTable::watch_ttl`] after the last lookup: longer than
+//! a megaflow lives without being re-translated). Learning, moving or expiring a key nobody looked
+//! up (the common case: a new source address) cannot change any translation, so it leaves the
+//! generation alone and costs no revalidation.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -11,6 +17,9 @@ use std::time::{Duration, Instant};
 pub const DEFAULT_AGING: Duration = Duration::from_secs(300);
 /// Default capacity.
 pub const DEFAULT_SIZE: usize = 8192;
+/// Default [`MacTable::watch_ttl`]: the default flow max-idle (10 s) plus margin for the
+/// revalidator's pass period.
+pub const DEFAULT_WATCH_TTL: Duration = Duration::from_secs(15);
 
 /// One learned address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +49,10 @@ pub struct MacTable {
     pub aging: Duration,
     /// Capacity.
     pub max: usize,
+    /// How long a looked-up key stays watched after its last lookup.
+    pub watch_ttl: Duration,
+    watched: HashMap<(u16, [u8; 6]), Instant>,
+    last_prune: Option<Instant>,
     generation: u64,
 }
 
@@ -52,7 +65,27 @@ impl Default for MacTable {
 impl MacTable {
     /// An empty table.
     pub fn new(aging: Duration, max: usize) -> MacTable {
-        MacTable { entries: HashMap::new(), aging, max: max.max(1), generation: 0 }
+        MacTable {
+            entries: HashMap::new(),
+            aging,
+            max: max.max(1),
+            watch_ttl: DEFAULT_WATCH_TTL,
+            watched: HashMap::new(),
+            last_prune: None,
+            generation: 0,
+        }
+    }
+
+    /// A change to `key`: moves the generation if a translation depends on it.
+    fn touched(&mut self, key: (u16, [u8; 6])) {
+        if self.watched.contains_key(&key) {
+            self.generation += 1;
+        }
+    }
+
+    /// Number of watched keys (looked up by a translation within `watch_ttl`).
+    pub fn watched(&self) -> usize {
+        self.watched.len()
     }
 
     /// Changes whenever a lookup might answer differently.
@@ -69,41 +102,65 @@ impl MacTable {
                 return Learned::Refreshed;
             }
             e.port = port;
-            self.generation += 1;
+            self.touched((vlan, mac));
             return Learned::Moved(was);
         }
         if self.entries.len() >= self.max {
             if let Some(oldest) = self.entries.iter().min_by_key(|(_, e)| e.used).map(|(k, _)| *k) {
                 self.entries.remove(&oldest);
+                self.touched(oldest);
             }
         }
         self.entries.insert((vlan, mac), Entry { port, used: now });
-        self.generation += 1;
+        self.touched((vlan, mac));
         Learned::New
     }
 
-    /// The port `mac` on `vlan` was learned on, if the entry is still fresh at `now`.
-    pub fn lookup(&self, vlan: u16, mac: [u8; 6], now: Instant) -> Option<u32> {
+    /// The port `mac` on `vlan` was learned on, if the entry is still fresh at `now`. The key
+    /// becomes watched: the caller's translation depends on this answer.
+    pub fn lookup(&mut self, vlan: u16, mac: [u8; 6], now: Instant) -> Option<u32> {
+        self.watched.insert((vlan, mac), now);
+        self.peek(vlan, mac, now)
+    }
+
+    /// As [`MacTable::lookup`], for display: no translation depends on the answer.
+    pub fn peek(&self, vlan: u16, mac: [u8; 6], now: Instant) -> Option<u32> {
         self.entries.get(&(vlan, mac)).filter(|e| now.saturating_duration_since(e.used) < self.aging).map(|e| e.port)
     }
 
-    /// Removes entries older than the aging time; returns how many.
+    /// Removes entries older than the aging time (and, once a second, watches older than
+    /// `watch_ttl`); returns how many entries.
     pub fn expire(&mut self, now: Instant) -> usize {
         let aging = self.aging;
         let before = self.entries.len();
-        self.entries.retain(|_, e| now.saturating_duration_since(e.used) < aging);
-        let n = before - self.entries.len();
-        if n > 0 {
+        let watched = &self.watched;
+        let mut relevant = false;
+        self.entries.retain(|k, e| {
+            let keep = now.saturating_duration_since(e.used) < aging;
+            relevant |= !keep && watched.contains_key(k);
+            keep
+        });
+        if relevant {
             self.generation += 1;
         }
-        n
+        if self.last_prune.is_none_or(|t| now.saturating_duration_since(t) >= Duration::from_secs(1)) {
+            let ttl = self.watch_ttl;
+            self.watched.retain(|_, t| now.saturating_duration_since(*t) < ttl);
+            self.last_prune = Some(now);
+        }
+        before - self.entries.len()
     }
 
     /// Forgets everything learned on `port` (port removed or reconfigured).
     pub fn flush_port(&mut self, port: u32) {
-        let before = self.entries.len();
-        self.entries.retain(|_, e| e.port != port);
-        if self.entries.len() != before {
+        let watched = &self.watched;
+        let mut relevant = false;
+        self.entries.retain(|k, e| {
+            let keep = e.port != port;
+            relevant |= !keep && watched.contains_key(k);
+            keep
+        });
+        if relevant {
             self.generation += 1;
         }
     }
@@ -161,6 +218,43 @@ mod tests {
         assert_eq!(t.lookup(1, A, t0 + Duration::from_secs(10)), None, "aged out");
         assert_eq!(t.expire(t0 + Duration::from_secs(11)), 1);
         assert!(t.is_empty());
+    }
+
+    #[test]
+    fn only_changes_to_looked_up_keys_move_the_generation() {
+        let t0 = Instant::now();
+        let mut t = MacTable::new(Duration::from_secs(10), 100);
+        let g = t.generation();
+        t.learn(1, A, 3, t0);
+        t.learn(1, A, 4, t0);
+        assert_eq!(t.generation(), g, "new and moved source addresses nobody looked up");
+        assert_eq!(t.lookup(1, B, t0), None);
+        assert_eq!(t.watched(), 1);
+        t.learn(2, B, 3, t0);
+        assert_eq!(t.generation(), g, "another VLAN's B is another key");
+        t.learn(1, B, 3, t0);
+        let g = t.generation();
+        assert!(g > 0, "B was looked up (flooded): learning it changes that translation");
+        assert_eq!(t.peek(1, A, t0), Some(4));
+        assert_eq!(t.watched(), 1, "peek does not watch");
+        assert_eq!(t.expire(t0 + Duration::from_secs(11)), 3);
+        assert!(t.generation() > g, "the watched B expired");
+        // Watches end watch_ttl after the last lookup.
+        t.watch_ttl = Duration::from_secs(5);
+        t.expire(t0 + Duration::from_secs(20));
+        assert_eq!(t.watched(), 0);
+        let g = t.generation();
+        t.learn(1, B, 3, t0 + Duration::from_secs(20));
+        assert_eq!(t.generation(), g);
+        // flush_port moves it only for watched keys; flush always.
+        t.lookup(1, B, t0 + Duration::from_secs(20));
+        t.flush_port(9);
+        assert_eq!(t.generation(), g);
+        t.flush_port(3);
+        assert!(t.generation() > g);
+        let g = t.generation();
+        t.flush();
+        assert!(t.generation() > g);
     }
 
     #[test]

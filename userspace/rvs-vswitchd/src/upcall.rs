@@ -11,12 +11,14 @@
 //!   dpif handle): a miss is translated through the bridge's OpenFlow tables
 //!   ([`crate::pipeline::xlate_pipeline`]; a bridge without controller reaches NORMAL through
 //!   its default flow), its megaflow installed with a UFID derived from the megaflow, and the
-//!   packet executed with the same actions. Translations that send to a controller install
+//!   packet executed with the same actions; a handler receives up to 64 upcalls at once and
+//!   installs their megaflows in one datapath round trip. Translations that send to a controller install
 //!   nothing (slow path) and publish packet-ins; the miss packet is credited to the rules;
 //! - a revalidator thread: every second (or at once after a configuration or MAC-table change)
 //!   it dumps the flows, deletes those idle longer than `max-idle` (default 10 s) or whose
 //!   bridge/port is gone, refreshes MAC-table entries of flows that saw traffic, and
-//!   re-translates flows when their bridge's generation moved — modifying flows whose actions
+//!   re-translates flows when their bridge's generation moved (a MAC-table change moves it only
+//!   if some translation looked the changed address up, see [`crate::mac_learning`]) — modifying flows whose actions
 //!   changed and deleting those that would now need a different mask; the traffic of active
 //!   flows is credited to the OpenFlow rules their translation goes through, and OpenFlow rule
 //!   timeouts are enforced (flow-removed events published). Flows found in a
@@ -192,25 +194,32 @@ impl Backer {
 }
 
 fn handler_loop(ty: DatapathType, mut h: Box<dyn UpcallHandler>, mut dpif: Box<dyn Dpif>, sw: &Switch, stop: &AtomicBool, c: &Counters) {
-    let mut batch = Vec::with_capacity(64);
+    const BATCH: usize = 64;
+    let mut batch = Vec::with_capacity(BATCH);
+    // After a full batch more upcalls are likely queued: receive again without polling first.
+    let mut full = false;
     while !stop.load(Ordering::Acquire) {
-        match h.wait(200) {
-            Ok(true) => {}
-            Ok(false) => continue,
-            Err(e) => {
-                crate::warn!("upcall", "waiting for upcalls: {e}");
-                std::thread::sleep(Duration::from_millis(100));
-                continue;
+        if !full {
+            match h.wait(200) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) => {
+                    crate::warn!("upcall", "waiting for upcalls: {e}");
+                    std::thread::sleep(Duration::from_millis(100));
+                    continue;
+                }
             }
         }
         batch.clear();
-        if let Err(e) = h.recv_batch(64, &mut batch) {
-            crate::warn!("upcall", "receiving upcalls: {e}");
-            continue;
+        match h.recv_batch(BATCH, &mut batch) {
+            Ok(n) => full = n >= BATCH,
+            Err(e) => {
+                full = false;
+                crate::warn!("upcall", "receiving upcalls: {e}");
+                continue;
+            }
         }
-        for up in batch.drain(..) {
-            handle_upcall(ty, dpif.as_mut(), sw, &up, c);
-        }
+        handle_batch(ty, dpif.as_mut(), sw, &batch, c);
     }
 }
 
@@ -229,25 +238,72 @@ pub fn translate(ty: DatapathType, sw: &Switch, key: rvs_core::key::FlowKey, may
     Some((x, br))
 }
 
-fn handle_upcall(ty: DatapathType, dpif: &mut dyn Dpif, sw: &Switch, up: &Upcall, c: &Counters) {
+/// A miss translated into a megaflow, waiting for its batch's put + execute.
+struct Install<'a> {
+    up: &'a Upcall,
+    key: rvs_core::key::FlowKey,
+    mkey: rvs_core::key::FlowKey,
+    mask: rvs_core::key::FlowKey,
+    kb: Vec<u8>,
+    mb: Vec<u8>,
+    ufid: [u8; 16],
+    actions: Vec<u8>,
+}
+
+/// Handles a batch of upcalls: each miss is translated in order, then the megaflows of the
+/// batch are installed (each with its packet executed) in one datapath round trip.
+fn handle_batch(ty: DatapathType, dpif: &mut dyn Dpif, sw: &Switch, ups: &[Upcall], c: &Counters) {
+    let installs: Vec<Install<'_>> = ups.iter().filter_map(|up| prepare(ty, dpif, sw, up, c)).collect();
+    if installs.is_empty() {
+        return;
+    }
+    let ops: Vec<(FlowPut<'_>, Option<Execute<'_>>)> = installs
+        .iter()
+        .map(|i| {
+            let put = FlowPut { key: &i.kb, mask: Some(&i.mb), actions: &i.actions, ufid: Some(&i.ufid), flags: PutFlags { create: true, ..Default::default() } };
+            // The miss's packet runs with the same actions, in the same datapath round trip as the put.
+            let exec = (!i.actions.is_empty()).then_some(Execute { packet: &i.up.packet, key: &i.up.key, actions: &i.actions, mru: i.up.mru, probe: false });
+            (put, exec)
+        })
+        .collect();
+    let results = dpif.flow_put_execute_batch(&ops);
+    for (i, r) in installs.iter().zip(results) {
+        match r {
+            Ok(()) => {
+                c.flows_installed.fetch_add(1, Ordering::Relaxed);
+                crate::dbg_log!("upcall", "installed {}, actions:{}", odp::format_match(&i.mkey, &i.mask), odp::format_actions(&i.actions));
+            }
+            Err(e) if e.errno() == Some(libc::EEXIST) => {}
+            Err(e) => {
+                c.put_errors.fetch_add(1, Ordering::Relaxed);
+                crate::warn!("upcall", "installing {}: {e}", odp::format_match(&i.mkey, &i.mask));
+            }
+        }
+        sw.telemetry.miss_packet(ty, sw, &i.key, &i.ufid, i.up.packet.len());
+    }
+}
+
+/// Translates one upcall; returns the megaflow to install, if any (slow-path misses are
+/// executed here, other upcalls go to telemetry).
+fn prepare<'a>(ty: DatapathType, dpif: &mut dyn Dpif, sw: &Switch, up: &'a Upcall, c: &Counters) -> Option<Install<'a>> {
     if up.kind != UpcallKind::Miss {
         if crate::lacp::action_upcall(ty, sw, up) {
-            return;
+            return None;
         }
         sw.telemetry.action_upcall(ty, sw, up);
-        return;
+        return None;
     }
     c.upcalls.fetch_add(1, Ordering::Relaxed);
     let key = match key_nl::decode_key(&up.key) {
         Ok(k) => k,
         Err(e) => {
             crate::warn!("upcall", "undecodable upcall key: {e}");
-            return;
+            return None;
         }
     };
     let Some((x, br)) = translate(ty, sw, key, true, false) else {
         crate::dbg_log!("upcall", "miss on port {} that belongs to no bridge", key.in_port());
-        return;
+        return None;
     };
     if !x.rules.is_empty() {
         let len = u64::try_from(up.packet.len()).unwrap_or(u64::MAX);
@@ -258,33 +314,18 @@ fn handle_upcall(ty: DatapathType, dpif: &mut dyn Dpif, sw: &Switch, up: &Upcall
     publish_packet_ins(&br, &x, &up.packet);
     if x.slow_path {
         execute_only(dpif, up, x.actions.bytes());
-        return;
+        return None;
     }
     let (mkey, mask) = x.megaflow();
     let (kb, mb) = match (odp::encode_key(&mkey), odp::encode_mask(&mkey, &mask)) {
         (Ok(k), Ok(m)) => (k, m),
         (Err(e), _) | (_, Err(e)) => {
             crate::warn!("upcall", "{e}");
-            return;
+            return None;
         }
     };
     let ufid = odp::ufid(&mkey, &mask);
-    let actions = x.actions.bytes();
-    let put = FlowPut { key: &kb, mask: Some(&mb), actions, ufid: Some(&ufid), flags: PutFlags { create: true, ..Default::default() } };
-    // The miss's packet runs with the same actions, in the same datapath round trip as the put.
-    let exec = (!actions.is_empty()).then_some(Execute { packet: &up.packet, key: &up.key, actions, mru: up.mru, probe: false });
-    match dpif.flow_put_execute(&put, exec.as_ref()) {
-        Ok(()) => {
-            c.flows_installed.fetch_add(1, Ordering::Relaxed);
-            crate::dbg_log!("upcall", "installed {}, actions:{}", odp::format_match(&mkey, &mask), odp::format_actions(actions));
-        }
-        Err(e) if e.errno() == Some(libc::EEXIST) => {}
-        Err(e) => {
-            c.put_errors.fetch_add(1, Ordering::Relaxed);
-            crate::warn!("upcall", "installing {}: {e}", odp::format_match(&mkey, &mask));
-        }
-    }
-    sw.telemetry.miss_packet(ty, sw, &key, &ufid, up.packet.len());
+    Some(Install { up, key, mkey, mask, kb, mb, ufid, actions: x.actions.bytes().to_vec() })
 }
 
 /// Executes `actions` on the upcall's packet.
@@ -306,7 +347,15 @@ fn revalidator_loop(ty: DatapathType, mut dpif: Box<dyn Dpif>, sw: &Switch, stop
         std::thread::sleep(Duration::from_millis(50));
         let now = Instant::now();
         for b in sw.bridges() {
-            b.macs.lock().unwrap_or_else(|p| p.into_inner()).expire(now);
+            let max_idle = match b.config().max_idle_ms {
+                0 => DEFAULT_MAX_IDLE_MS,
+                n => n,
+            };
+            let mut m = b.macs.lock().unwrap_or_else(|p| p.into_inner());
+            // A flow that looked a MAC up lives at most max-idle without being re-translated
+            // (active flows are re-translated every pass, at least once a second).
+            m.watch_ttl = Duration::from_millis(max_idle) + Duration::from_secs(5);
+            m.expire(now);
         }
         let gens: BTreeMap<String, (u64, u64, u64)> = sw.bridges().iter().map(|b| (b.name.clone(), b.generation())).collect();
         let kicked = kick.swap(false, Ordering::AcqRel);
@@ -494,6 +543,52 @@ mod tests {
             actions: x.actions.bytes().to_vec(),
             stats: rvs_dpif::FlowStats { n_packets, n_bytes, used_ms: rvs_dpif::monotonic_ms(), ..Default::default() },
         }
+    }
+
+    /// A NORMAL bridge: learning a source address nobody looked up leaves its megaflows alone;
+    /// learning the destination a flooding megaflow looked up makes the revalidator narrow it.
+    #[test]
+    fn only_mac_changes_a_flow_looked_up_revalidate_it() {
+        let sw = Switch::new();
+        let mut cfg = BridgeConfig { name: "br0".into(), dp_type: DatapathTypeEq(TY), fail_mode: crate::ofproto::FailMode::Standalone, ..Default::default() };
+        for i in 1..=3u32 {
+            let p = OfPort { ofport: i, name: format!("p{i}"), port_name: format!("p{i}"), dp_port: i + 10, iface_type: String::new(), vlan: PortVlan::from_columns(None, &[], None).0 };
+            cfg.by_dp.insert(p.dp_port, i);
+            cfg.ports.insert(i, p);
+        }
+        sw.publish(vec![cfg], &|_| (Duration::from_secs(300), 100));
+        let br = sw.bridge("br0").unwrap();
+        let pkt = |in_dp: u32, src: [u8; 6], dst: [u8; 6]| {
+            let mut k = FlowKey::ZERO;
+            k.set_in_port(in_dp);
+            k.set_eth_src(src);
+            k.set_eth_dst(dst);
+            k.set_eth_type(0x0800);
+            k
+        };
+        let (h1, h2, h3) = ([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2], [2, 0, 0, 0, 0, 3]);
+        // h2 on p1 sends to the unknown h1: flooded to p2 and p3.
+        let (x, _) = translate(TY, &sw, pkt(11, h2, h1), true, false).unwrap();
+        assert_eq!(odp::format_actions(x.actions.bytes()), "12,13");
+        let (mk, m) = x.megaflow();
+        let f = rvs_dpif::Flow {
+            ufid: Some(odp::ufid(&mk, &m)),
+            key: odp::encode_key(&mk).unwrap(),
+            mask: odp::encode_mask(&mk, &m).unwrap(),
+            actions: x.actions.bytes().to_vec(),
+            stats: rvs_dpif::FlowStats { used_ms: rvs_dpif::monotonic_ms(), ..Default::default() },
+        };
+        let g = br.generation();
+        // h3 appears on p2 (to the broadcast address): nobody looked h3 up.
+        translate(TY, &sw, pkt(12, h3, [0xff; 6]), true, false).unwrap();
+        assert_eq!(br.generation(), g, "a new source address revalidates nothing");
+        // h1 appears on p3: the flooding flow looked h1 up.
+        translate(TY, &sw, pkt(13, h1, [0xff; 6]), true, false).unwrap();
+        assert_ne!(br.generation(), g);
+        let (mut packets, mut first) = (HashMap::new(), HashMap::new());
+        let id = f.ufid.unwrap().to_vec();
+        let v = revalidate_one(TY, &sw, &f, &["br0".to_string()], &id, &mut packets, &mut first, Instant::now(), rvs_dpif::monotonic_ms());
+        assert!(matches!(v, Verdict::Modify(ref a) if odp::format_actions(a) == "13"), "now forwarded to h1's port only");
     }
 
     /// Datapath traffic reaches the OpenFlow rule; a flow-mod that sends the traffic to the

@@ -361,6 +361,64 @@ impl Dpif for KernelDpif {
         Ok(())
     }
 
+    fn flow_put_execute_batch(&mut self, ops: &[(FlowPut<'_>, Option<Execute<'_>>)]) -> Vec<Result<()>> {
+        /// A datagram grows until it holds this much (or one request, whatever its size):
+        /// well under the default socket send buffer.
+        const DATAGRAM: usize = 64 * 1024;
+        let mut results: Vec<Result<()>> = Vec::with_capacity(ops.len());
+        let (flow_fam, packet_fam) = (self.flow_fam(), self.ctl.fam.packet);
+        let mut i = 0;
+        while i < ops.len() {
+            // One datagram: encode requests until it is full (an encoding error fails only its op).
+            let mut bufs: Vec<(usize, u16, NlmF, Vec<u8>)> = Vec::new();
+            let mut size = 0;
+            while i < ops.len() && (bufs.is_empty() || size < DATAGRAM) {
+                let (put, exec) = &ops[i];
+                let (_, flags) = flow::put_command(put);
+                let put_bytes = ms("flow put", flow::put_request(self.dp_ifindex, put));
+                let exec_bytes = exec.as_ref().map(|e| ms("execute", packet::execute_request(self.dp_ifindex, e))).transpose();
+                match (put_bytes, exec_bytes) {
+                    (Ok(p), Ok(e)) => {
+                        size += p.len() + e.as_ref().map_or(0, Vec::len);
+                        bufs.push((i, flow_fam, NlmF::from_bits_truncate(flags), p));
+                        if let Some(e) = e {
+                            bufs.push((i, packet_fam, NlmF::empty(), e));
+                        }
+                        results.push(Ok(()));
+                    }
+                    (Err(e), _) | (_, Err(e)) => results.push(Err(e)),
+                }
+                i += 1;
+            }
+            // Only the datagram's last put asks for an acknowledgement: the others answer only
+            // if they fail, and the kernel handles them in order, before the last.
+            let Some(last) = bufs.iter().rposition(|b| b.1 == flow_fam) else { continue };
+            bufs[last].2 |= NlmF::ACK;
+            let reqs: Vec<(u16, NlmF, &[u8])> = bufs.iter().map(|(_, t, f, b)| (*t, *f, b.as_slice())).collect();
+            let sent = self.sock().send_many(&reqs).and_then(|seqs| {
+                let puts: Vec<(usize, u32)> = bufs.iter().zip(seqs).filter(|(b, _)| b.1 == flow_fam).map(|(b, s)| (b.0, s)).collect();
+                let seqs: Vec<u32> = puts.iter().map(|p| p.1).collect();
+                Ok((puts, self.sock().wait_last_ack(&seqs)?))
+            });
+            match sent {
+                Ok((puts, acks)) => {
+                    for ((idx, _), r) in puts.iter().zip(acks) {
+                        results[*idx] = r.map_err(|e| DpifError::from_transport("flow put", e));
+                    }
+                }
+                Err(e) => {
+                    let e = DpifError::from_transport("flow put + execute", e);
+                    for (idx, t, _, _) in &bufs {
+                        if *t == flow_fam {
+                            results[*idx] = Err(DpifError::batch(&e));
+                        }
+                    }
+                }
+            }
+        }
+        results
+    }
+
     fn execute(&mut self, e: &Execute<'_>) -> Result<()> {
         let bytes = ms("execute", packet::execute_request(self.dp_ifindex, e))?;
         let fam = self.ctl.fam.packet;

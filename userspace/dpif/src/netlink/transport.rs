@@ -195,9 +195,16 @@ impl GenlSocket {
         self.pid
     }
 
-    /// Asks the kernel for a bigger socket receive queue (best effort).
+    /// Asks the kernel for a bigger socket receive queue (best effort): `SO_RCVBUFFORCE`
+    /// (with CAP_NET_ADMIN, past `net.core.rmem_max`, as Open vSwitch does for its upcall
+    /// sockets: a burst of upcalls must not overflow while a handler is busy), else
+    /// `SO_RCVBUF` (capped at `rmem_max`).
     pub fn set_rcvbuf(&self, bytes: usize) {
-        let _ = self.sock.set_recv_buffer_size(bytes);
+        let v = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
+        let fd = self.sock.as_raw_fd();
+        if crate::netdev::sys::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, v).is_err() {
+            let _ = self.sock.set_recv_buffer_size(bytes);
+        }
     }
 
     /// Joins a multicast group.
@@ -248,6 +255,31 @@ impl GenlSocket {
         }
     }
 
+    /// Waits for the outcome of the requests `seqs`, sent in that order on this socket, of which
+    /// only the last carried `NLM_F_ACK`: the kernel handles a socket's requests in order and
+    /// answers one without `NLM_F_ACK` only when it fails, so every failure has arrived once the
+    /// last request's acknowledgement has. Returns each one's outcome, in the order of `seqs`.
+    /// Messages for other sequence numbers are skipped, as in [`GenlSocket::wait_ack`].
+    pub fn wait_last_ack(&mut self, seqs: &[u32]) -> Result<Vec<Result<(), TransportError>>, TransportError> {
+        let mut out: Vec<Result<(), TransportError>> = seqs.iter().map(|_| Ok(())).collect();
+        let Some(&last) = seqs.last() else { return Ok(out) };
+        loop {
+            for m in self.recv(false)?.unwrap_or_default() {
+                let (s, r) = match m {
+                    Received::Done { seq } => (seq, Ok(())),
+                    Received::Error { seq, err } => (seq, Err(err)),
+                    Received::Data { .. } => continue,
+                };
+                if let Some(i) = seqs.iter().position(|&q| q == s) {
+                    out[i] = r;
+                }
+                if s == last {
+                    return Ok(out);
+                }
+            }
+        }
+    }
+
     /// Receives one datagram. `Ok(None)` if non-blocking and nothing is queued.
     pub fn recv(&mut self, nonblock: bool) -> Result<Option<Vec<Received>>, TransportError> {
         let flags = if nonblock { Msg::DONTWAIT | Msg::TRUNC } else { Msg::TRUNC };
@@ -289,24 +321,29 @@ impl GenlSocket {
     /// Resolves a generic netlink family by name (`CTRL_CMD_GETFAMILY`). A missing family is
     /// `Kernel { errno: ENOENT }`.
     pub fn resolve_family(&mut self, name: &str) -> Result<Family, TransportError> {
-        let attr = NlattrBuilder::default()
-            .nla_type(AttrTypeBuilder::default().nla_type(CtrlAttr::FamilyName).build().map_err(malformed)?)
-            .nla_payload(name)
-            .build()
-            .map_err(malformed)?;
-        let genl = GenlmsghdrBuilder::<CtrlCmd, CtrlAttr, NoUserHeader>::default()
-            .cmd(CtrlCmd::Getfamily)
-            .version(2)
-            .attrs(std::iter::once(attr).collect::<GenlBuffer<_, _>>())
-            .build()
-            .map_err(malformed)?;
-        let mut c = Cursor::new(Vec::new());
-        genl.to_bytes(&mut c).map_err(malformed)?;
         let reply = self
-            .transact(GENL_ID_CTRL, NlmF::empty(), c.into_inner())?
+            .transact(GENL_ID_CTRL, NlmF::empty(), getfamily_request(name)?)?
             .ok_or_else(|| TransportError::Malformed(format!("no reply resolving {name}")))?;
         parse_family(&reply)
     }
+}
+
+/// The payload of a `CTRL_CMD_GETFAMILY` request for `name`.
+fn getfamily_request(name: &str) -> Result<Vec<u8>, TransportError> {
+    let attr = NlattrBuilder::default()
+        .nla_type(AttrTypeBuilder::default().nla_type(CtrlAttr::FamilyName).build().map_err(malformed)?)
+        .nla_payload(name)
+        .build()
+        .map_err(malformed)?;
+    let genl = GenlmsghdrBuilder::<CtrlCmd, CtrlAttr, NoUserHeader>::default()
+        .cmd(CtrlCmd::Getfamily)
+        .version(2)
+        .attrs(std::iter::once(attr).collect::<GenlBuffer<_, _>>())
+        .build()
+        .map_err(malformed)?;
+    let mut c = Cursor::new(Vec::new());
+    genl.to_bytes(&mut c).map_err(malformed)?;
+    Ok(c.into_inner())
 }
 
 fn malformed(e: impl std::fmt::Display) -> TransportError {
@@ -339,6 +376,34 @@ impl AsRawFd for GenlSocket {
     }
 }
 
+/// Receives up to `bufs.len()` datagrams in one `recvmmsg` call without blocking: returns
+/// each one's length and whether it was truncated (longer than its buffer), in order; an empty
+/// vector if none is queued.
+pub fn recv_many(fd: RawFd, bufs: &mut [Vec<u8>]) -> io::Result<Vec<(usize, bool)>> {
+    let mut iovs: Vec<libc::iovec> =
+        bufs.iter_mut().map(|b| libc::iovec { iov_base: b.as_mut_ptr().cast(), iov_len: b.len() }).collect();
+    // SAFETY: an all-zero mmsghdr is valid (null name and control, no iovecs).
+    let mut msgs: Vec<libc::mmsghdr> = iovs.iter_mut().map(|_| unsafe { std::mem::zeroed() }).collect();
+    for (m, iov) in msgs.iter_mut().zip(iovs.iter_mut()) {
+        m.msg_hdr.msg_iov = iov;
+        m.msg_hdr.msg_iovlen = 1;
+    }
+    let vlen = libc::c_uint::try_from(msgs.len()).unwrap_or(libc::c_uint::MAX);
+    // SAFETY: `msgs` holds `vlen` headers, each pointing at one iovec of `iovs` that describes
+    // an exclusively borrowed buffer of `bufs` of that length; all outlive the call, and a null
+    // timeout is allowed.
+    let r = unsafe { libc::recvmmsg(fd, msgs.as_mut_ptr(), vlen, libc::MSG_DONTWAIT, std::ptr::null_mut()) };
+    if r < 0 {
+        let e = io::Error::last_os_error();
+        return if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::Interrupted { Ok(Vec::new()) } else { Err(e) };
+    }
+    let n = usize::try_from(r).unwrap_or(0);
+    Ok(msgs[..n]
+        .iter()
+        .map(|m| (m.msg_len as usize, m.msg_hdr.msg_flags & libc::MSG_TRUNC != 0))
+        .collect())
+}
+
 /// Waits until `fd` is readable or `timeout_ms` passes (-1: forever). Returns readability.
 pub fn wait_readable(fds: &[RawFd], timeout_ms: i32) -> io::Result<Vec<bool>> {
     let mut pfds: Vec<libc::pollfd> =
@@ -359,6 +424,52 @@ pub fn wait_readable(fds: &[RawFd], timeout_ms: i32) -> io::Result<Vec<bool>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Requests without `NLM_F_ACK` answer only their failures, all before the last request's
+    /// acknowledgement (the generic netlink controller of the host kernel answers).
+    #[test]
+    fn wait_last_ack_reports_each_failure() {
+        let mut s = GenlSocket::open().unwrap();
+        let (bad, good) = (getfamily_request("rvs_no_such_family").unwrap(), getfamily_request("nlctrl").unwrap());
+        let reqs = [
+            (GENL_ID_CTRL, NlmF::empty(), bad.as_slice()),
+            (GENL_ID_CTRL, NlmF::empty(), good.as_slice()),
+            (GENL_ID_CTRL, NlmF::empty(), bad.as_slice()),
+            (GENL_ID_CTRL, NlmF::ACK, good.as_slice()),
+        ];
+        let seqs = s.send_many(&reqs).unwrap();
+        let r = s.wait_last_ack(&seqs).unwrap();
+        // (Linux says ENOENT for an unknown family; some sandboxes say EINVAL.)
+        let failed: Vec<bool> = r.iter().map(|r| r.as_ref().is_err_and(|e| e.errno().is_some_and(|n| n > 0))).collect();
+        assert_eq!(failed, vec![true, false, true, false]);
+        // Nothing is left over for the next request.
+        assert!(s.recv(true).unwrap().is_none());
+        assert_eq!(s.wait_last_ack(&[]).unwrap().len(), 0);
+    }
+
+    #[test]
+    fn recv_many_reads_several_datagrams_and_flags_truncation() {
+        let mut fds = [0; 2];
+        // SAFETY: `fds` has room for the two descriptors socketpair writes.
+        assert_eq!(unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_DGRAM, 0, fds.as_mut_ptr()) }, 0);
+        let mut bufs = vec![vec![0u8; 8]; 4];
+        assert!(recv_many(fds[0], &mut bufs).unwrap().is_empty(), "nothing queued: no blocking");
+        for d in [&b"abc"[..], b"0123456789", b"xy"] {
+            // SAFETY: `d` is a valid buffer of `d.len()` bytes.
+            assert_eq!(unsafe { libc::send(fds[1], d.as_ptr().cast(), d.len(), 0) }, d.len() as isize);
+        }
+        let got = recv_many(fds[0], &mut bufs).unwrap();
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[0], (3, false));
+        assert!(got[1].1, "10 bytes in an 8-byte buffer");
+        assert_eq!(got[2], (2, false));
+        assert_eq!(&bufs[0][..3], b"abc");
+        assert_eq!(&bufs[2][..2], b"xy");
+        for fd in fds {
+            // SAFETY: `fd` came from socketpair and is closed once.
+            unsafe { libc::close(fd) };
+        }
+    }
 
     fn nlmsg(ty: u16, flags: u16, seq: u32, payload: &[u8]) -> Vec<u8> {
         let len = 16 + payload.len() as u32;

@@ -1,18 +1,21 @@
 //! Upcall handler sockets: one generic netlink socket per handler thread. With per-CPU
 //! dispatch the datapath maps each CPU to one of these sockets (`OVS_DP_ATTR_PER_CPU_PIDS`);
 //! with per-vport dispatch every port lists all of them (`OVS_VPORT_ATTR_UPCALL_PID`) and the
-//! kernel spreads packets by flow hash. Either way a handler drains its own socket in batches.
+//! kernel spreads packets by flow hash. Either way a handler drains its own socket in batches,
+//! up to [`UPCALL_MMSG`] datagrams per `recvmmsg` call.
 
 use std::os::fd::AsRawFd;
 
 use super::packet::parse_upcall;
-use super::transport::{wait_readable, GenlSocket, Received, TransportError};
+use super::transport::{decode_datagram, recv_many, wait_readable, GenlSocket, Received, TransportError};
 use crate::error::{DpifError, Result};
 use crate::types::Upcall;
 use crate::UpcallHandler;
 
 /// Receive buffer of a handler socket: a 64 KiB packet plus its key and attributes.
 pub const UPCALL_BUF: usize = 128 * 1024;
+/// Datagrams received per `recvmmsg` call.
+pub const UPCALL_MMSG: usize = 32;
 /// Socket receive queue requested for handler sockets.
 pub const UPCALL_RCVBUF: usize = 4 * 1024 * 1024;
 
@@ -20,6 +23,8 @@ pub const UPCALL_RCVBUF: usize = 4 * 1024 * 1024;
 #[derive(Debug)]
 pub struct KernelUpcallHandler {
     sock: GenlSocket,
+    /// `recvmmsg` buffers, `UPCALL_BUF` each (only the pages a datagram fills are touched).
+    bufs: Vec<Vec<u8>>,
     packet_family: u16,
     lost: u64,
     malformed: u64,
@@ -28,9 +33,9 @@ pub struct KernelUpcallHandler {
 impl KernelUpcallHandler {
     /// Opens a handler socket for upcalls of the `ovs_packet` family `packet_family`.
     pub fn open(packet_family: u16) -> Result<Self> {
-        let sock = GenlSocket::with_buffer(UPCALL_BUF).map_err(|e| DpifError::from_transport("upcall socket", e))?;
+        let sock = GenlSocket::open().map_err(|e| DpifError::from_transport("upcall socket", e))?;
         sock.set_rcvbuf(UPCALL_RCVBUF);
-        Ok(Self { sock, packet_family, lost: 0, malformed: 0 })
+        Ok(Self { sock, bufs: (0..UPCALL_MMSG).map(|_| vec![0; UPCALL_BUF]).collect(), packet_family, lost: 0, malformed: 0 })
     }
 
     /// Upcalls dropped because they could not be parsed.
@@ -47,28 +52,42 @@ impl UpcallHandler for KernelUpcallHandler {
     fn recv_batch(&mut self, max: usize, out: &mut Vec<Upcall>) -> Result<usize> {
         let mut n = 0;
         while n < max {
-            match self.sock.recv(true) {
-                Ok(None) => break,
-                Ok(Some(msgs)) => {
-                    for m in msgs {
-                        if let Received::Data { nl_type, payload, .. } = m {
-                            if nl_type != self.packet_family {
-                                continue;
+            let want = (max - n).min(self.bufs.len());
+            let got = match recv_many(self.sock.as_raw_fd(), &mut self.bufs[..want]) {
+                Ok(g) => g,
+                // The socket queue overflowed: the kernel dropped upcalls (counted in n_lost).
+                Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
+                    self.lost += 1;
+                    continue;
+                }
+                Err(e) => return Err(DpifError::from_transport("upcall receive", TransportError::Io(e))),
+            };
+            if got.is_empty() {
+                break;
+            }
+            for (i, (len, truncated)) in got.into_iter().enumerate() {
+                if truncated || len > self.bufs[i].len() {
+                    self.malformed += 1;
+                    continue;
+                }
+                let Ok(msgs) = decode_datagram(&self.bufs[i][..len]) else {
+                    self.malformed += 1;
+                    continue;
+                };
+                for m in msgs {
+                    if let Received::Data { nl_type, payload, .. } = m {
+                        if nl_type != self.packet_family {
+                            continue;
+                        }
+                        match parse_upcall(&payload) {
+                            Ok(u) => {
+                                out.push(u);
+                                n += 1;
                             }
-                            match parse_upcall(&payload) {
-                                Ok(u) => {
-                                    out.push(u);
-                                    n += 1;
-                                }
-                                Err(_) => self.malformed += 1,
-                            }
+                            Err(_) => self.malformed += 1,
                         }
                     }
                 }
-                // The socket queue overflowed: the kernel dropped upcalls (counted in n_lost).
-                Err(TransportError::Io(e)) if e.raw_os_error() == Some(libc::ENOBUFS) => self.lost += 1,
-                Err(TransportError::Truncated(_)) | Err(TransportError::Malformed(_)) => self.malformed += 1,
-                Err(e) => return Err(DpifError::from_transport("upcall receive", e)),
             }
         }
         Ok(n)

@@ -272,7 +272,14 @@ mod tests {
         let g = br.generation();
         let (_, x) = run(&br, &cfg, pkt(12, H1, BCAST, None));
         assert!(x.learned, "move noticed");
+        assert_eq!(br.generation(), g, "no translation looked H1 up: nothing to revalidate");
+        // A flow towards H1 depends on where H1 is: its move now moves the generation.
+        run(&br, &cfg, pkt(14, H2, H1, Some(10)));
+        let g = br.generation();
+        let (_, x) = run(&br, &cfg, pkt(11, H1, BCAST, None));
+        assert!(x.learned, "move noticed");
         assert_ne!(br.generation(), g);
+        run(&br, &cfg, pkt(12, H1, BCAST, None));
         assert_eq!(run(&br, &cfg, pkt(14, H2, H1, Some(10))).0, "pop_vlan,12");
         let mut x = Xlate::new(pkt(13, [2, 9, 9, 9, 9, 9], BCAST, None), false, false);
         xlate_normal(&mut x, &br, &cfg);
@@ -318,7 +325,7 @@ mod tests {
         assert_eq!(run(&br, &cfg, pkt(16, H2, BCAST, Some(10))).0, "drop");
         assert_eq!(run(&br, &cfg, pkt(15, H2, BCAST, Some(10))).0, "pop_vlan,11,12,push_vlan(vid=10,pcp=0),14");
         // H2 is learned on the bond (bundle 5): unicast to it leaves by the active member.
-        assert_eq!(br.macs.lock().unwrap().lookup(10, H2, Instant::now()), Some(5));
+        assert_eq!(br.macs.lock().unwrap().peek(10, H2, Instant::now()), Some(5));
         assert_eq!(run(&br, &cfg, pkt(11, H1, H2, None)).0, "push_vlan(vid=10,pcp=0),15");
         // Failover: with a down, b carries it.
         let (br, cfg) = bonded(None, &[6]);
@@ -389,16 +396,18 @@ mod tests {
         let sw = crate::ofproto::Switch::new();
         sw.publish(vec![c0, c1], &|_| (std::time::Duration::from_secs(300), 100));
         let (b0, b1) = (sw.bridge("br0").unwrap(), sw.bridge("br1").unwrap());
+        // A translation (say, of a flow from h2's side) looked H1 up in br1 and flooded.
+        assert_eq!(b1.macs.lock().unwrap().lookup(10, H1, Instant::now()), None);
         let g1 = b0.generation();
         // Flood from h1 crosses the patch tagged 10 (pa is a trunk), br1 takes it on pb (trunk
         // of 10) and delivers it untagged to h2: one datapath action list, no patch port in it.
         let (a, _) = run(&b0, &b0.config(), pkt(11, H1, BCAST, None));
         assert_eq!(a, "21");
-        assert_eq!(b1.macs.lock().unwrap().lookup(10, H1, Instant::now()), Some(1), "br1 learned H1 on its patch port");
+        assert_eq!(b1.macs.lock().unwrap().peek(10, H1, Instant::now()), Some(1), "br1 learned H1 on its patch port");
         assert_ne!(b0.generation(), g1, "br0's flows depend on br1's MAC table");
         // Reply from h2 crosses back and is unicast to h1.
         let (a, _) = run(&b1, &b1.config(), pkt(21, H2, H1, None));
         assert_eq!(a, "11");
-        assert_eq!(b0.macs.lock().unwrap().lookup(10, H2, Instant::now()), Some(2));
+        assert_eq!(b0.macs.lock().unwrap().peek(10, H2, Instant::now()), Some(2));
     }
 }
