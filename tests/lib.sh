@@ -52,3 +52,23 @@ load_reference() {
     fail "openvswitch.ko loads (reference peer)"
     return 1
 }
+
+# on_both_modules NAME VAR SCRIPT: runs the host scenario SCRIPT on the kernel datapath (VAR=system in its
+# environment), first with rvs.ko, then with the upstream openvswitch.ko in the same boot; one check per module.
+on_both_modules() {
+    obm_name=$1 obm_var=$2 obm_script=$3
+    if [ -f "${RVS_KO:-}" ] && check "insmod rvs.ko" insmod "$RVS_KO"; then
+        echo "=== datapath module: rvs.ko"
+        if env "$obm_var=system" sh "$obm_script"; then pass "rvs.ko: $obm_name scenario"; else fail "rvs.ko: $obm_name scenario"; fi
+        ovs-dpctl del-dp ovs-system 2>/dev/null
+        check "rmmod rvs" rmmod rvs
+    else
+        fail "rvs.ko built for this kernel (${RVS_KO:-unset}; tools/kmod.sh um)"
+    fi
+    if load_reference; then
+        echo "=== datapath module: openvswitch.ko"
+        if env "$obm_var=system" sh "$obm_script"; then pass "openvswitch.ko: $obm_name scenario"; else fail "openvswitch.ko: $obm_name scenario"; fi
+        ovs-dpctl del-dp ovs-system 2>/dev/null
+        rmmod openvswitch
+    fi
+}

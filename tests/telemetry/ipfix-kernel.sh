@@ -7,18 +7,5 @@
 . "$RVS_REPO/tests/lib.sh"
 T=$RVS_REPO/tests/telemetry/ipfix-scenario.sh
 
-if [ -f "${RVS_KO:-}" ] && check "insmod rvs.ko" insmod "$RVS_KO"; then
-    echo "=== datapath module: rvs.ko"
-    if IPFIX_DP_TYPE=system sh "$T"; then pass "rvs.ko: IPFIX scenario"; else fail "rvs.ko: IPFIX scenario"; fi
-    ovs-dpctl del-dp ovs-system 2>/dev/null
-    check "rmmod rvs" rmmod rvs
-else
-    fail "rvs.ko built for this kernel (${RVS_KO:-unset}; tools/kmod.sh um)"
-fi
-if load_reference; then
-    echo "=== datapath module: openvswitch.ko"
-    if IPFIX_DP_TYPE=system sh "$T"; then pass "openvswitch.ko: IPFIX scenario"; else fail "openvswitch.ko: IPFIX scenario"; fi
-    ovs-dpctl del-dp ovs-system 2>/dev/null
-    rmmod openvswitch
-fi
+on_both_modules IPFIX IPFIX_DP_TYPE "$T"
 finish

@@ -8,18 +8,5 @@
 . "$RVS_REPO/tests/lib.sh"
 T=$RVS_REPO/tests/telemetry/qos-scenario.sh
 
-if [ -f "${RVS_KO:-}" ] && check "insmod rvs.ko" insmod "$RVS_KO"; then
-    echo "=== datapath module: rvs.ko"
-    if QOS_DP_TYPE=system sh "$T"; then pass "rvs.ko: QoS scenario"; else fail "rvs.ko: QoS scenario"; fi
-    ovs-dpctl del-dp ovs-system 2>/dev/null
-    check "rmmod rvs" rmmod rvs
-else
-    fail "rvs.ko built for this kernel (${RVS_KO:-unset}; tools/kmod.sh um)"
-fi
-if load_reference; then
-    echo "=== datapath module: openvswitch.ko"
-    if QOS_DP_TYPE=system sh "$T"; then pass "openvswitch.ko: QoS scenario"; else fail "openvswitch.ko: QoS scenario"; fi
-    ovs-dpctl del-dp ovs-system 2>/dev/null
-    rmmod openvswitch
-fi
+on_both_modules QoS QOS_DP_TYPE "$T"
 finish

@@ -7,18 +7,5 @@
 . "$RVS_REPO/tests/lib.sh"
 T=$RVS_REPO/tests/telemetry/telemetry-host.sh
 
-if [ -f "${RVS_KO:-}" ] && check "insmod rvs.ko" insmod "$RVS_KO"; then
-    echo "=== datapath module: rvs.ko"
-    if TEL_DP_TYPE=system sh "$T"; then pass "rvs.ko: telemetry scenario"; else fail "rvs.ko: telemetry scenario"; fi
-    ovs-dpctl del-dp ovs-system 2>/dev/null
-    check "rmmod rvs" rmmod rvs
-else
-    fail "rvs.ko built for this kernel (${RVS_KO:-unset}; tools/kmod.sh um)"
-fi
-if load_reference; then
-    echo "=== datapath module: openvswitch.ko"
-    if TEL_DP_TYPE=system sh "$T"; then pass "openvswitch.ko: telemetry scenario"; else fail "openvswitch.ko: telemetry scenario"; fi
-    ovs-dpctl del-dp ovs-system 2>/dev/null
-    rmmod openvswitch
-fi
+on_both_modules telemetry TEL_DP_TYPE "$T"
 finish

@@ -37,29 +37,9 @@ pub struct IpfixCfg {
     pub obs_point_id: u32,
 }
 
-/// The `userspace` action's cookie for an IPFIX sample: "IX", 2 zero bytes, the output
-/// OpenFlow port (big endian; [`OUT_NONE`] if none or several).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cookie {
-    /// Output OpenFlow port.
-    pub output: u32,
-}
-
-impl Cookie {
-    /// The 8 cookie bytes.
-    pub fn encode(&self) -> [u8; 8] {
-        let o = self.output.to_be_bytes();
-        [b'I', b'X', 0, 0, o[0], o[1], o[2], o[3]]
-    }
-
-    /// Parses a cookie; `None` if it is not an IPFIX one.
-    pub fn decode(b: &[u8]) -> Option<Cookie> {
-        match b {
-            [b'I', b'X', 0, 0, o0, o1, o2, o3] => Some(Cookie { output: u32::from_be_bytes([*o0, *o1, *o2, *o3]) }),
-            _ => None,
-        }
-    }
-}
+/// The `userspace` action's cookie for an IPFIX sample; its value is the output OpenFlow port ([`OUT_NONE`] if
+/// none or several).
+pub type Cookie = super::SampleCookie<b'I', b'X'>;
 
 /// Template fields: (information element ID, length).
 const FIELDS: &[(u16, u16)] = &[

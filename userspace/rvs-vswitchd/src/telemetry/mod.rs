@@ -34,6 +34,30 @@ use crate::dbsync::Replica;
 use crate::ofproto::{Bridge, BridgeConfig, DatapathTypeEq, Switch};
 use crate::xlate::Xlate;
 
+/// The `userspace` action's cookie of a sampling exporter: the exporter's two tag bytes (`A`, `B`), 2 zero bytes,
+/// a 32-bit output value (big endian) — `sflow::Cookie` and `ipfix::Cookie` tell their upcalls apart by the tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SampleCookie<const A: u8, const B: u8> {
+    /// The exporter's output value.
+    pub output: u32,
+}
+
+impl<const A: u8, const B: u8> SampleCookie<A, B> {
+    /// The 8 cookie bytes.
+    pub fn encode(&self) -> [u8; 8] {
+        let o = self.output.to_be_bytes();
+        [A, B, 0, 0, o[0], o[1], o[2], o[3]]
+    }
+
+    /// Parses a cookie; `None` if it is not one with this tag.
+    pub fn decode(b: &[u8]) -> Option<Self> {
+        match b {
+            [a, b, 0, 0, o0, o1, o2, o3] if *a == A && *b == B => Some(Self { output: u32::from_be_bytes([*o0, *o1, *o2, *o3]) }),
+            _ => None,
+        }
+    }
+}
+
 /// Everything telemetry keeps at run time.
 #[derive(Debug, Default)]
 pub struct Telemetry {

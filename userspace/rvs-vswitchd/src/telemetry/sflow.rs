@@ -41,29 +41,8 @@ pub struct SflowCfg {
     pub agent: Option<String>,
 }
 
-/// The `userspace` action's cookie for an sFlow sample: "SF", 2 zero bytes, the sFlow output
-/// interface value (big endian).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cookie {
-    /// sFlow output interface value.
-    pub output: u32,
-}
-
-impl Cookie {
-    /// The 8 cookie bytes.
-    pub fn encode(&self) -> [u8; 8] {
-        let o = self.output.to_be_bytes();
-        [b'S', b'F', 0, 0, o[0], o[1], o[2], o[3]]
-    }
-
-    /// Parses a cookie; `None` if it is not one of ours.
-    pub fn decode(b: &[u8]) -> Option<Cookie> {
-        match b {
-            [b'S', b'F', 0, 0, o0, o1, o2, o3] => Some(Cookie { output: u32::from_be_bytes([*o0, *o1, *o2, *o3]) }),
-            _ => None,
-        }
-    }
-}
+/// The `userspace` action's cookie for an sFlow sample; its value is the sFlow output interface value.
+pub type Cookie = super::SampleCookie<b'S', b'F'>;
 
 /// A device's ifindex (0 if unknown).
 pub fn ifindex(dev: &str) -> u32 {
