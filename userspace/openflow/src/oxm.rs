@@ -5,7 +5,6 @@
 //! number, an IPv6 address 128 bits), so every field is handled by the same code. The
 //! OpenFlow 1.0 `ofp_match` converts to and from this model in [`crate::of10`].
 
-use std::collections::BTreeMap;
 
 use crate::error::{BadAction, BadMatch, DecodeError, DecodeResult, EncodeError, EncodeResult};
 use crate::wire::{pad8, Put, Reader};
@@ -243,9 +242,12 @@ impl FieldMatch {
 }
 
 /// A flow match: the set of matched fields (absent = wildcarded), ordered by OXM number.
+///
+/// Kept as a vector sorted by field (a match has a handful of fields): one small allocation
+/// per match, which matters when a flow table holds 100k of them.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct Match {
-    fields: BTreeMap<Field, FieldMatch>,
+    fields: Vec<(Field, FieldMatch)>,
 }
 
 fn read_be(b: &[u8]) -> u128 {
@@ -266,9 +268,15 @@ impl Match {
 
     /// Matches `field` exactly (value truncated to the field's width).
     pub fn set(&mut self, field: Field, value: u128) -> &mut Self {
-        self.fields
-            .insert(field, FieldMatch { value: value & field.max_value(), mask: None });
+        self.insert(field, FieldMatch { value: value & field.max_value(), mask: None });
         self
+    }
+
+    fn insert(&mut self, field: Field, m: FieldMatch) {
+        match self.fields.binary_search_by_key(&field, |e| e.0) {
+            Ok(i) => self.fields[i].1 = m,
+            Err(i) => self.fields.insert(i, (field, m)),
+        }
     }
 
     /// Matches `field` under `mask`: a full mask is an exact match, a zero mask removes the
@@ -279,9 +287,9 @@ impl Match {
             return self.set(field, value);
         }
         if mask == 0 {
-            self.fields.remove(&field);
+            self.remove(field);
         } else {
-            self.fields.insert(field, FieldMatch { value: value & mask, mask: Some(mask) });
+            self.insert(field, FieldMatch { value: value & mask, mask: Some(mask) });
         }
         self
     }
@@ -300,12 +308,13 @@ impl Match {
 
     /// Wildcards `field`.
     pub fn remove(&mut self, field: Field) -> Option<FieldMatch> {
-        self.fields.remove(&field)
+        let i = self.fields.binary_search_by_key(&field, |e| e.0).ok()?;
+        Some(self.fields.remove(i).1)
     }
 
     /// The match on `field`, if any.
     pub fn get(&self, field: Field) -> Option<FieldMatch> {
-        self.fields.get(&field).copied()
+        self.fields.binary_search_by_key(&field, |e| e.0).ok().map(|i| self.fields[i].1)
     }
 
     /// The exact value matched on `field`, if the field is matched exactly.
@@ -320,7 +329,7 @@ impl Match {
 
     /// Matched fields in OXM order.
     pub fn iter(&self) -> impl Iterator<Item = (Field, FieldMatch)> + '_ {
-        self.fields.iter().map(|(&f, &m)| (f, m))
+        self.fields.iter().copied()
     }
 
     /// Number of matched fields.
@@ -374,7 +383,7 @@ impl Match {
 
     /// Checks every field's prerequisites (`OFPBMC_BAD_PREREQ`).
     pub fn check_prereqs(&self) -> DecodeResult<()> {
-        for f in self.fields.keys() {
+        for (f, _) in &self.fields {
             if !self.prereq_met(*f) {
                 return Err(DecodeError::new(
                     BadMatch::BadPrereq,
@@ -432,14 +441,18 @@ impl Match {
     /// Decodes a sequence of OXM TLVs (no header, no prerequisite check).
     pub fn decode_oxms(buf: &[u8]) -> DecodeResult<Match> {
         let mut r = Reader::new(buf, BadMatch::BadLen);
-        let mut m = Match::new();
+        // Every OXM TLV takes at least 5 bytes; most here take 6 or more.
+        let mut m = Match { fields: Vec::with_capacity((buf.len() / 6).min(40)) };
         while !r.is_empty() {
             let (f, fm) = decode_oxm(&mut r, OxmUse::Match)?;
-            if m.fields.insert(f, fm).is_some() {
-                return Err(DecodeError::new(
-                    BadMatch::DupField,
-                    format!("duplicate {}", f.info().name),
-                ));
+            match m.fields.binary_search_by_key(&f, |e| e.0) {
+                Ok(_) => {
+                    return Err(DecodeError::new(
+                        BadMatch::DupField,
+                        format!("duplicate {}", f.info().name),
+                    ))
+                }
+                Err(i) => m.fields.insert(i, (f, fm)),
             }
         }
         Ok(m)

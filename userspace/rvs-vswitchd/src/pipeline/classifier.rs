@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use rvs_core::key::{FlowKey, KEY_WORDS};
+use smallvec::SmallVec;
 
 /// Number of 64-bit words of a [`ClsKey`].
 pub const WORDS: usize = KEY_WORDS + 2;
@@ -209,28 +210,36 @@ fn stage_masks() -> [ClsKey; 4] {
     out
 }
 
+/// Most lookup stages a subtable has (metadata, L2, L3, L4).
+const MAX_STAGES: usize = 4;
+
 #[derive(Debug)]
 struct Stage {
-    /// (word, mask) pairs this stage hashes.
-    words: Vec<(usize, u64)>,
+    /// End of this stage's (word, mask) pairs in [`Subtable::words`].
+    end: usize,
     /// Mask of this and every earlier stage: what a probe ending here examined.
     cum_mask: ClsKey,
     /// Prefix hashes of the rules (with counts), for every stage but the last.
     prefix: IdMap<u32>,
 }
 
+/// The rules with one masked value. The value keeps only the subtable's masked words (in
+/// [`Subtable::words`] order; the rest is zero), so a rule costs a few words, not a whole key.
 #[derive(Debug)]
 struct Bucket {
-    value: ClsKey,
+    value: SmallVec<[u64; 4]>,
     /// Highest priority first; equal priorities in insertion order.
-    rules: Vec<(u16, RuleId)>,
+    rules: SmallVec<[(u16, RuleId); 1]>,
 }
 
 #[derive(Debug)]
 struct Subtable {
     mask: ClsKey,
+    /// The (word, mask) pairs of the mask's nonzero words, stage after stage.
+    words: Vec<(usize, u64)>,
     stages: Vec<Stage>,
-    buckets: IdMap<Vec<Bucket>>,
+    /// Buckets by full hash (collisions share the entry).
+    buckets: IdMap<SmallVec<[Bucket; 1]>>,
     priorities: BTreeMap<u16, u32>,
     n_rules: usize,
 }
@@ -238,38 +247,61 @@ struct Subtable {
 impl Subtable {
     fn new(mask: ClsKey, stage_masks: &[ClsKey; 4]) -> Subtable {
         let mut stages = Vec::new();
+        let mut words = Vec::new();
         let mut cum = ClsKey::ZERO;
         for sm in stage_masks {
             let part = mask.masked(sm);
             cum.or_with(&part);
-            let words: Vec<(usize, u64)> = part.0.iter().enumerate().filter(|(_, w)| **w != 0).map(|(i, w)| (i, *w)).collect();
-            if !words.is_empty() {
-                stages.push(Stage { words, cum_mask: cum, prefix: IdMap::default() });
+            let before = words.len();
+            words.extend(part.0.iter().enumerate().filter(|(_, w)| **w != 0).map(|(i, w)| (i, *w)));
+            if words.len() > before {
+                stages.push(Stage { end: words.len(), cum_mask: cum, prefix: IdMap::default() });
             }
         }
-        Subtable { mask, stages, buckets: IdMap::default(), priorities: BTreeMap::new(), n_rules: 0 }
+        Subtable { mask, words, stages, buckets: IdMap::default(), priorities: BTreeMap::new(), n_rules: 0 }
     }
 
     fn max_priority(&self) -> u16 {
         self.priorities.keys().next_back().copied().unwrap_or(0)
     }
 
-    /// The stage hashes of `key` (the last one is the bucket hash).
-    fn hashes(&self, key: &ClsKey) -> Vec<u64> {
+    /// The stage hashes of `key` (the last one is the bucket hash), without allocating.
+    fn hashes(&self, key: &ClsKey) -> ([u64; MAX_STAGES], usize) {
+        let mut out = [0u64; MAX_STAGES];
         let mut h = SEED;
-        self.stages
-            .iter()
-            .map(|s| {
-                for &(i, m) in &s.words {
-                    h = mix(h, key.0[i] & m);
-                }
-                finish(h)
-            })
-            .collect()
+        let mut start = 0;
+        for (o, s) in out.iter_mut().zip(&self.stages) {
+            for &(i, m) in self.words.get(start..s.end).unwrap_or_default() {
+                h = mix(h, key.0[i] & m);
+            }
+            start = s.end;
+            *o = finish(h);
+        }
+        (out, self.stages.len())
     }
 
     fn bucket_hash(&self, key: &ClsKey) -> u64 {
-        self.hashes(key).last().copied().unwrap_or(finish(SEED))
+        let (h, n) = self.hashes(key);
+        n.checked_sub(1).and_then(|i| h.get(i).copied()).unwrap_or(finish(SEED))
+    }
+
+    /// The masked words of `value` (already masked) in [`Subtable::words`] order.
+    fn compact(&self, value: &ClsKey) -> SmallVec<[u64; 4]> {
+        self.words.iter().map(|&(i, _)| value.0[i]).collect()
+    }
+
+    /// Whether `key` under the subtable's mask equals compacted value `v`.
+    fn key_matches(&self, key: &ClsKey, v: &[u64]) -> bool {
+        self.words.iter().zip(v).all(|(&(i, m), x)| key.0[i] & m == *x)
+    }
+
+    /// The full masked value of compacted value `v`.
+    fn expand(&self, v: &[u64]) -> ClsKey {
+        let mut k = ClsKey::ZERO;
+        for (&(i, _), x) in self.words.iter().zip(v) {
+            k.0[i] = *x;
+        }
+        k
     }
 }
 
@@ -332,13 +364,14 @@ impl Classifier {
         let st = &mut self.subtables[si];
         let old_max = st.max_priority();
         let was_empty = st.n_rules == 0;
-        let hashes = st.hashes(&m.value);
-        let h = hashes.last().copied().unwrap_or(finish(SEED));
+        let (hashes, n) = st.hashes(&m.value);
+        let h = n.checked_sub(1).and_then(|i| hashes.get(i).copied()).unwrap_or(finish(SEED));
+        let value = st.compact(&m.value);
         let buckets = st.buckets.entry(h).or_default();
-        let bi = match buckets.iter().position(|b| b.value == m.value) {
+        let bi = match buckets.iter().position(|b| b.value == value) {
             Some(i) => i,
             None => {
-                buckets.push(Bucket { value: m.value, rules: Vec::new() });
+                buckets.push(Bucket { value, rules: SmallVec::new() });
                 buckets.len() - 1
             }
         };
@@ -352,9 +385,8 @@ impl Classifier {
         let pos = b.rules.iter().position(|(p, _)| *p < priority).unwrap_or(b.rules.len());
         b.rules.insert(pos, (priority, id));
         if first_in_bucket {
-            let n = st.stages.len();
-            for (s, stage) in st.stages.iter_mut().enumerate().take(n.saturating_sub(1)) {
-                *stage.prefix.entry(hashes[s]).or_insert(0) += 1;
+            for (stage, hs) in st.stages.iter_mut().zip(hashes).take(n.saturating_sub(1)) {
+                *stage.prefix.entry(hs).or_insert(0) += 1;
             }
         }
         *st.priorities.entry(priority).or_insert(0) += 1;
@@ -371,10 +403,11 @@ impl Classifier {
         let Some(&si) = self.by_mask.get(&m.mask) else { return false };
         let st = &mut self.subtables[si];
         let old_max = st.max_priority();
-        let hashes = st.hashes(&m.value);
-        let h = hashes.last().copied().unwrap_or(finish(SEED));
+        let (hashes, n) = st.hashes(&m.value);
+        let h = n.checked_sub(1).and_then(|i| hashes.get(i).copied()).unwrap_or(finish(SEED));
+        let value = st.compact(&m.value);
         let Some(buckets) = st.buckets.get_mut(&h) else { return false };
-        let Some(bi) = buckets.iter().position(|b| b.value == m.value) else { return false };
+        let Some(bi) = buckets.iter().position(|b| b.value == value) else { return false };
         let Some(ri) = buckets[bi].rules.iter().position(|r| *r == (priority, id)) else { return false };
         buckets[bi].rules.remove(ri);
         if buckets[bi].rules.is_empty() {
@@ -382,12 +415,11 @@ impl Classifier {
             if buckets.is_empty() {
                 st.buckets.remove(&h);
             }
-            let n = st.stages.len();
-            for (s, stage) in st.stages.iter_mut().enumerate().take(n.saturating_sub(1)) {
-                if let Some(c) = stage.prefix.get_mut(&hashes[s]) {
+            for (stage, hs) in st.stages.iter_mut().zip(hashes).take(n.saturating_sub(1)) {
+                if let Some(c) = stage.prefix.get_mut(&hs) {
                     *c -= 1;
                     if *c == 0 {
-                        stage.prefix.remove(&hashes[s]);
+                        stage.prefix.remove(&hs);
                     }
                 }
             }
@@ -414,7 +446,8 @@ impl Classifier {
     pub fn find_exact(&self, m: &ClsMatch, priority: u16) -> Option<RuleId> {
         let st = &self.subtables[*self.by_mask.get(&m.mask)?];
         let bs = st.buckets.get(&st.bucket_hash(&m.value))?;
-        let b = bs.iter().find(|b| b.value == m.value)?;
+        let value = st.compact(&m.value);
+        let b = bs.iter().find(|b| b.value == value)?;
         b.rules.iter().find(|(p, _)| *p == priority).map(|r| r.1)
     }
 
@@ -431,10 +464,12 @@ impl Classifier {
             }
             let mut h = SEED;
             let n = st.stages.len();
+            let mut start = 0;
             for (s, stage) in st.stages.iter().enumerate() {
-                for &(i, m) in &stage.words {
+                for &(i, m) in st.words.get(start..stage.end).unwrap_or_default() {
                     h = mix(h, key.0[i] & m);
                 }
+                start = stage.end;
                 if s + 1 < n && !stage.prefix.contains_key(&finish(h)) {
                     wc.or_with(&stage.cum_mask);
                     continue 'subtables;
@@ -442,7 +477,7 @@ impl Classifier {
             }
             wc.or_with(&st.mask);
             let Some(bs) = st.buckets.get(&finish(h)) else { continue };
-            if let Some(b) = bs.iter().find(|b| b.value.matches(key, &st.mask)) {
+            if let Some(b) = bs.iter().find(|b| st.key_matches(key, &b.value)) {
                 if let Some(&(p, id)) = b.rules.first() {
                     if best.is_none_or(|(_, bp)| p > bp) {
                         best = Some((id, p));
@@ -457,7 +492,8 @@ impl Classifier {
     pub fn iter(&self) -> impl Iterator<Item = (ClsMatch, u16, RuleId)> + '_ {
         self.subtables.iter().flat_map(|st| {
             st.buckets.values().flatten().flat_map(move |b| {
-                b.rules.iter().map(move |&(p, id)| (ClsMatch { value: b.value, mask: st.mask }, p, id))
+                let value = st.expand(&b.value);
+                b.rules.iter().map(move |&(p, id)| (ClsMatch { value, mask: st.mask }, p, id))
             })
         })
     }
@@ -466,7 +502,8 @@ impl Classifier {
     pub fn iter_priority(&self, priority: u16) -> impl Iterator<Item = (ClsMatch, RuleId)> + '_ {
         self.subtables.iter().filter(move |st| st.priorities.contains_key(&priority)).flat_map(move |st| {
             st.buckets.values().flatten().flat_map(move |b| {
-                b.rules.iter().filter(move |(p, _)| *p == priority).map(move |&(_, id)| (ClsMatch { value: b.value, mask: st.mask }, id))
+                let value = st.expand(&b.value);
+                b.rules.iter().filter(move |(p, _)| *p == priority).map(move |&(_, id)| (ClsMatch { value, mask: st.mask }, id))
             })
         })
     }
@@ -475,8 +512,8 @@ impl Classifier {
     /// does not cover the filter's are skipped whole.
     pub fn iter_within<'a>(&'a self, filter: &'a ClsMatch) -> impl Iterator<Item = (ClsMatch, u16, RuleId)> + 'a {
         self.subtables.iter().filter(move |st| st.mask.covers(&filter.mask)).flat_map(move |st| {
-            st.buckets.values().flatten().filter(move |b| b.value.masked(&filter.mask) == filter.value).flat_map(move |b| {
-                b.rules.iter().map(move |&(p, id)| (ClsMatch { value: b.value, mask: st.mask }, p, id))
+            st.buckets.values().flatten().map(move |b| (st.expand(&b.value), b)).filter(move |(v, _)| v.masked(&filter.mask) == filter.value).flat_map(move |(value, b)| {
+                b.rules.iter().map(move |&(p, id)| (ClsMatch { value, mask: st.mask }, p, id))
             })
         })
     }

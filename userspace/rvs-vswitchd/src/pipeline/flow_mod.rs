@@ -10,7 +10,6 @@
 //! - delete / delete-strict: `table::ALL`, cookie, `out_port` and `out_group` filters; rules
 //!   with `send_flow_rem` produce flow-removed messages.
 
-use std::collections::HashSet;
 use std::time::Instant;
 
 use rvs_openflow::action::Action;
@@ -145,11 +144,14 @@ impl Pipeline {
 
     /// Validates a rule's instructions for table `table_id`.
     pub fn check_instructions(&self, table_id: u8, insts: &[Instruction], m: &Match) -> Result<(), OfpError> {
-        let mut seen = HashSet::new();
+        // Instruction types are 1..=6 and experimenter (0xffff, bit 31 here).
+        let mut seen = 0u32;
         for i in insts {
-            if !seen.insert(i.type_number()) {
+            let bit = 1u32 << i.type_number().min(31);
+            if seen & bit != 0 {
                 return Err(BadInstruction::DupInst.into());
             }
+            seen |= bit;
             match i {
                 Instruction::GotoTable(t) => {
                     if *t <= table_id || *t > LAST_TABLE {
@@ -257,7 +259,6 @@ impl Pipeline {
             priority: fm.priority,
             cookie: fm.cookie,
             match_: fm.match_.clone(),
-            cls,
             instructions: fm.instructions.clone(),
             idle_timeout: fm.idle_timeout,
             hard_timeout: fm.hard_timeout,
@@ -267,7 +268,7 @@ impl Pipeline {
             used: now,
             packets: 0,
             bytes: 0,
-        });
+        }, &cls);
         Ok(())
     }
 }

@@ -55,10 +55,9 @@ pub struct Rule {
     pub priority: u16,
     /// Cookie.
     pub cookie: u64,
-    /// The match as the controller gave it.
+    /// The match as the controller gave it (its classifier form lives in the table's
+    /// classifier only: [`fields::match_to_cls`] gives it back).
     pub match_: Match,
-    /// The match in classifier form.
-    pub cls: ClsMatch,
     /// Instructions.
     pub instructions: Vec<Instruction>,
     /// Idle timeout (s, 0: none).
@@ -92,6 +91,11 @@ impl Rule {
     pub fn outputs_to(&self, port: u32) -> bool {
         port == rvs_openflow::types::port::ANY
             || self.actions().any(|a| matches!(a, Action::Output { port: p, .. } | Action::Enqueue { port: p, .. } if *p == port))
+    }
+
+    /// Whether the rule has an idle or hard timeout.
+    pub fn has_timeout(&self) -> bool {
+        self.idle_timeout > 0 || self.hard_timeout > 0
     }
 
     /// Whether the rule sends to group `g` (`group::ANY`: always true).
@@ -190,9 +194,13 @@ pub struct Meter {
 #[derive(Debug)]
 pub struct Pipeline {
     tables: Vec<Table>,
-    /// Boxed: a rule is large (its match twice, as given and in classifier form), and growing
-    /// the map then moves pointers, not rules (what dominated installing 100k flows).
+    /// Boxed: growing the map then moves pointers, not rules (what dominated installing 100k
+    /// flows).
     rules: HashMap<RuleId, Box<Rule>>,
+    /// How many rules have an idle or hard timeout: [`Pipeline::expire`] scans the rules only
+    /// when some have (a scan of 100k rules under the write lock, every revalidator pass,
+    /// would otherwise stall flow-mods).
+    n_timed: usize,
     groups: BTreeMap<u32, Group>,
     meters: BTreeMap<u32, Meter>,
     next_id: u64,
@@ -215,6 +223,7 @@ impl Pipeline {
         Pipeline {
             tables: (0..N_TABLES).map(|_| Table::default()).collect(),
             rules: HashMap::new(),
+            n_timed: 0,
             groups: BTreeMap::new(),
             meters: BTreeMap::new(),
             next_id: 1,
@@ -288,20 +297,27 @@ impl Pipeline {
         id
     }
 
-    /// Adds `rule` to its table (replacing a rule with the same match and priority, whose
-    /// counters it keeps unless `reset_counts`, as Open vSwitch).
-    fn insert_rule(&mut self, mut rule: Rule) {
+    /// Adds `rule` (whose match in classifier form is `cls`) to its table (replacing a rule
+    /// with the same match and priority, whose counters it keeps unless `reset_counts`, as
+    /// Open vSwitch).
+    fn insert_rule(&mut self, mut rule: Rule, cls: &ClsMatch) {
         let Some(t) = self.tables.get_mut(usize::from(rule.table_id)) else { return };
-        if let Some(old) = t.cls.insert(&rule.cls, rule.priority, rule.id) {
+        if let Some(old) = t.cls.insert(cls, rule.priority, rule.id) {
             if let Some(o) = self.rules.remove(&old) {
                 if !rule.flags.reset_counts {
                     rule.packets = o.packets;
                     rule.bytes = o.bytes;
                 }
+                if o.has_timeout() {
+                    self.n_timed -= 1;
+                }
             }
             if self.default_normal == Some(old) {
                 self.default_normal = None;
             }
+        }
+        if rule.has_timeout() {
+            self.n_timed += 1;
         }
         self.rules.insert(rule.id, Box::new(rule));
         self.bump();
@@ -310,8 +326,12 @@ impl Pipeline {
     /// Removes rule `id`, returning it.
     fn remove_rule(&mut self, id: RuleId) -> Option<Box<Rule>> {
         let r = self.rules.remove(&id)?;
-        if let Some(t) = self.tables.get_mut(usize::from(r.table_id)) {
-            t.cls.remove(&r.cls, r.priority, r.id);
+        if let (Some(t), Ok(cls)) = (self.tables.get_mut(usize::from(r.table_id)), fields::match_to_cls(&r.match_)) {
+            // The match converted when the rule was added, so it converts again.
+            t.cls.remove(&cls, r.priority, r.id);
+        }
+        if r.has_timeout() {
+            self.n_timed -= 1;
         }
         if self.default_normal == Some(id) {
             self.default_normal = None;
@@ -334,7 +354,6 @@ impl Pipeline {
                     priority: 0,
                     cookie: 0,
                     match_: Match::new(),
-                    cls: ClsMatch::new(ClsKey::ZERO, ClsKey::ZERO),
                     instructions: vec![Instruction::ApplyActions(actions)],
                     idle_timeout: 0,
                     hard_timeout: 0,
@@ -344,7 +363,7 @@ impl Pipeline {
                     used: now,
                     packets: 0,
                     bytes: 0,
-                });
+                }, &ClsMatch::new(ClsKey::ZERO, ClsKey::ZERO));
                 self.default_normal = Some(id);
             }
             (false, Some(id)) => {
@@ -429,6 +448,9 @@ impl Pipeline {
     /// Removes rules whose idle or hard timeout passed; returns the flow-removed messages of
     /// those that asked for them (plus any left by group or meter deletions).
     pub fn expire(&mut self, now: Instant) -> Vec<FlowRemoved> {
+        if self.n_timed == 0 {
+            return self.take_removed();
+        }
         let mut gone = Vec::new();
         for r in self.rules.values() {
             let hard = r.hard_timeout > 0 && now >= r.created + Duration::from_secs(u64::from(r.hard_timeout));
