@@ -59,6 +59,24 @@ pub struct Connection {
     pending: VecDeque<OfMessage>,
     peer: String,
     request_timeout: Duration,
+    /// Something arrived since the keepalive last heard of it (told lazily, when the
+    /// receive buffer runs dry: one clock read per read, not per message).
+    rx_seen: bool,
+}
+
+/// How long [`Connection::recv_wire`] may wait for bytes.
+#[derive(Debug, Clone, Copy)]
+enum Wait {
+    Forever,
+    Until(Instant),
+    /// From the first time it has to wait (no clock read while messages are buffered).
+    For(Duration),
+}
+
+impl Wait {
+    fn deadline(opt: Option<Instant>) -> Wait {
+        opt.map_or(Wait::Forever, Wait::Until)
+    }
 }
 
 fn hello_for(versions: &[Version]) -> Result<OfMessage, ConnError> {
@@ -127,6 +145,7 @@ impl Connection {
             pending: VecDeque::new(),
             peer,
             request_timeout: cfg.request_timeout,
+            rx_seen: false,
         })
     }
 
@@ -176,18 +195,30 @@ impl Connection {
         if let Some(m) = self.pending.pop_front() {
             return Ok(Some(m));
         }
-        self.recv_wire(timeout.and_then(|t| Instant::now().checked_add(t)))
+        self.recv_wire(timeout.map_or(Wait::Forever, Wait::For))
     }
 
-    fn recv_wire(&mut self, deadline: Option<Instant>) -> Result<Option<OfMessage>, ConnError> {
+    fn recv_wire(&mut self, mut wait: Wait) -> Result<Option<OfMessage>, ConnError> {
         loop {
-            if let Some(frame) = self.rx.next_frame()? {
-                if let Some(m) = self.handle_frame(frame)? {
+            if let Some(decoded) = self.rx.next_frame_with(|f| decode(f).map_err(|e| (e, f.to_vec())))? {
+                if let Some(m) = self.handle_frame(decoded)? {
                     return Ok(Some(m));
                 }
                 continue;
             }
             let now = Instant::now();
+            if std::mem::take(&mut self.rx_seen) {
+                self.keepalive.received(now);
+            }
+            let deadline = match wait {
+                Wait::Forever => None,
+                Wait::Until(d) => Some(d),
+                Wait::For(t) => {
+                    let d = now.checked_add(t);
+                    wait = Wait::deadline(d);
+                    d
+                }
+            };
             match self.keepalive.poll(now) {
                 ProbeAction::Dead => return Err(ConnError::ProbeTimeout),
                 ProbeAction::SendProbe => {
@@ -216,12 +247,28 @@ impl Connection {
         }
     }
 
-    /// Handles one received frame; `Some` if it is for the caller.
-    fn handle_frame(&mut self, frame: Vec<u8>) -> Result<Option<OfMessage>, ConnError> {
-        self.keepalive.received(Instant::now());
-        let m = match decode(&frame) {
+    /// The next message if it has already been received whole, decodes, and `want`s it;
+    /// otherwise `None` and nothing is consumed (no read, no wait, no error reply: the next
+    /// [`Connection::recv`] handles it). Echo messages are never taken here. This lets a
+    /// server handle a run of buffered requests together (one lock for many flow-mods).
+    pub fn recv_buffered_if(&mut self, want: impl Fn(&OfMessage) -> bool) -> Option<OfMessage> {
+        if let Some(m) = self.pending.front() {
+            return if want(m) { self.pending.pop_front() } else { None };
+        }
+        let m = self.rx.next_frame_if(|f| {
+            decode(f).ok().filter(|m| !matches!(m.msg, Message::EchoRequest(_) | Message::EchoReply(_)) && want(m))
+        })?;
+        self.rx_seen = true;
+        Some(m)
+    }
+
+    /// Handles one received frame (decoded, or the decode error and the raw frame); `Some` if
+    /// it is for the caller.
+    fn handle_frame(&mut self, decoded: Result<OfMessage, (rvs_openflow::DecodeError, Vec<u8>)>) -> Result<Option<OfMessage>, ConnError> {
+        self.rx_seen = true;
+        let m = match decoded {
             Ok(m) => m,
-            Err(e) => {
+            Err((e, frame)) => {
                 let reply = error_reply(self.version, &frame, e.error);
                 self.send_msg(&reply)?;
                 return Err(ConnError::Decode { error: e, raw: frame });
@@ -248,7 +295,7 @@ impl Connection {
         let deadline = Instant::now().checked_add(self.request_timeout);
         let mut out = Vec::new();
         loop {
-            let m = match self.recv_wire(deadline) {
+            let m = match self.recv_wire(Wait::deadline(deadline)) {
                 Ok(Some(m)) => m,
                 Ok(None) => return Err(ConnError::Timeout("reply")),
                 Err(ConnError::Decode { error, raw }) if rvs_openflow::Header::parse(&raw).is_some_and(|h| h.xid == xid) => {
@@ -311,7 +358,7 @@ impl Connection {
         let deadline = Instant::now().checked_add(self.request_timeout);
         let mut first_err = None;
         loop {
-            let m = match self.recv_wire(deadline)? {
+            let m = match self.recv_wire(Wait::deadline(deadline))? {
                 Some(m) => m,
                 None => return Err(ConnError::Timeout("barrier reply")),
             };

@@ -56,19 +56,39 @@ impl FrameBuf {
 
     /// Takes the next complete message out of the buffer, if one has fully arrived.
     pub fn next_frame(&mut self) -> Result<Option<Vec<u8>>, FrameError> {
+        self.next_frame_with(<[u8]>::to_vec)
+    }
+
+    /// Takes the next complete message out of the buffer, if one has fully arrived, handing
+    /// it to `f` in place (no copy: decoding straight from the receive buffer).
+    pub fn next_frame_with<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>, FrameError> {
         let avail = self.buf.get(self.start..).unwrap_or_default();
         let Some(len) = frame_len(avail) else { return Ok(None) };
         if len < HEADER_LEN {
             return Err(FrameError(len));
         }
         let Some(frame) = avail.get(..len) else { return Ok(None) };
-        let frame = frame.to_vec();
+        let r = f(frame);
         self.start = self.start.saturating_add(len);
         if self.start >= self.buf.len() {
             self.buf.clear();
             self.start = 0;
         }
-        Ok(Some(frame))
+        Ok(Some(r))
+    }
+
+    /// Like [`FrameBuf::next_frame_with`], but the message is taken out of the buffer only
+    /// when `f` returns `Some` (otherwise it stays for the next call).
+    pub fn next_frame_if<R>(&mut self, f: impl FnOnce(&[u8]) -> Option<R>) -> Option<R> {
+        let avail = self.buf.get(self.start..).unwrap_or_default();
+        let len = frame_len(avail).filter(|&l| l >= HEADER_LEN)?;
+        let r = f(avail.get(..len)?)?;
+        self.start = self.start.saturating_add(len);
+        if self.start >= self.buf.len() {
+            self.buf.clear();
+            self.start = 0;
+        }
+        Some(r)
     }
 
     /// Bytes buffered that do not yet form a whole message.

@@ -179,6 +179,8 @@ pub fn decode_actions(version: Version, buf: &[u8]) -> DecodeResult<Vec<Action>>
         };
         out.push(act);
     }
+    // Flow tables keep decoded action lists: no spare capacity.
+    out.shrink_to_fit();
     Ok(out)
 }
 

@@ -134,6 +134,8 @@ pub fn decode_instructions(version: Version, buf: &[u8]) -> DecodeResult<Vec<Ins
         }
         out.push(ins);
     }
+    // Flow tables keep decoded instruction lists: no spare capacity.
+    out.shrink_to_fit();
     Ok(out)
 }
 

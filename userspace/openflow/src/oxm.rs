@@ -243,11 +243,40 @@ impl FieldMatch {
 
 /// A flow match: the set of matched fields (absent = wildcarded), ordered by OXM number.
 ///
-/// Kept as a vector sorted by field (a match has a handful of fields): one small allocation
-/// per match, which matters when a flow table holds 100k of them.
+/// Kept as a vector of packed entries sorted by field (a match has a handful of fields): one
+/// small allocation per match, which matters when a flow table holds 100k of them.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct Match {
-    fields: Vec<(Field, FieldMatch)>,
+    fields: Vec<Entry>,
+}
+
+/// One matched field, packed: 40 bytes where `(Field, FieldMatch)` takes 64 (`u128`'s
+/// 16-byte alignment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Entry {
+    field: Field,
+    masked: bool,
+    value: [u64; 2],
+    /// Zero unless `masked`.
+    mask: [u64; 2],
+}
+
+fn split(v: u128) -> [u64; 2] {
+    [(v >> 64) as u64, v as u64]
+}
+
+fn join(v: [u64; 2]) -> u128 {
+    (u128::from(v[0]) << 64) | u128::from(v[1])
+}
+
+impl Entry {
+    fn new(field: Field, m: FieldMatch) -> Entry {
+        Entry { field, masked: m.mask.is_some(), value: split(m.value), mask: split(m.mask.unwrap_or(0)) }
+    }
+
+    fn get(&self) -> (Field, FieldMatch) {
+        (self.field, FieldMatch { value: join(self.value), mask: self.masked.then(|| join(self.mask)) })
+    }
 }
 
 fn read_be(b: &[u8]) -> u128 {
@@ -273,9 +302,13 @@ impl Match {
     }
 
     fn insert(&mut self, field: Field, m: FieldMatch) {
-        match self.fields.binary_search_by_key(&field, |e| e.0) {
-            Ok(i) => self.fields[i].1 = m,
-            Err(i) => self.fields.insert(i, (field, m)),
+        match self.fields.binary_search_by_key(&field, |e| e.field) {
+            Ok(i) => {
+                if let Some(e) = self.fields.get_mut(i) {
+                    *e = Entry::new(field, m);
+                }
+            }
+            Err(i) => self.fields.insert(i, Entry::new(field, m)),
         }
     }
 
@@ -308,13 +341,14 @@ impl Match {
 
     /// Wildcards `field`.
     pub fn remove(&mut self, field: Field) -> Option<FieldMatch> {
-        let i = self.fields.binary_search_by_key(&field, |e| e.0).ok()?;
-        Some(self.fields.remove(i).1)
+        let i = self.fields.binary_search_by_key(&field, |e| e.field).ok()?;
+        Some(self.fields.remove(i).get().1)
     }
 
     /// The match on `field`, if any.
     pub fn get(&self, field: Field) -> Option<FieldMatch> {
-        self.fields.binary_search_by_key(&field, |e| e.0).ok().map(|i| self.fields[i].1)
+        let i = self.fields.binary_search_by_key(&field, |e| e.field).ok()?;
+        self.fields.get(i).map(|e| e.get().1)
     }
 
     /// The exact value matched on `field`, if the field is matched exactly.
@@ -329,7 +363,7 @@ impl Match {
 
     /// Matched fields in OXM order.
     pub fn iter(&self) -> impl Iterator<Item = (Field, FieldMatch)> + '_ {
-        self.fields.iter().copied()
+        self.fields.iter().map(Entry::get)
     }
 
     /// Number of matched fields.
@@ -383,8 +417,8 @@ impl Match {
 
     /// Checks every field's prerequisites (`OFPBMC_BAD_PREREQ`).
     pub fn check_prereqs(&self) -> DecodeResult<()> {
-        for (f, _) in &self.fields {
-            if !self.prereq_met(*f) {
+        for f in self.fields.iter().map(|e| e.field) {
+            if !self.prereq_met(f) {
                 return Err(DecodeError::new(
                     BadMatch::BadPrereq,
                     format!("{} without its prerequisite", f.info().name),
@@ -445,16 +479,18 @@ impl Match {
         let mut m = Match { fields: Vec::with_capacity((buf.len() / 6).min(40)) };
         while !r.is_empty() {
             let (f, fm) = decode_oxm(&mut r, OxmUse::Match)?;
-            match m.fields.binary_search_by_key(&f, |e| e.0) {
+            match m.fields.binary_search_by_key(&f, |e| e.field) {
                 Ok(_) => {
                     return Err(DecodeError::new(
                         BadMatch::DupField,
                         format!("duplicate {}", f.info().name),
                     ))
                 }
-                Err(i) => m.fields.insert(i, (f, fm)),
+                Err(i) => m.fields.insert(i, Entry::new(f, fm)),
             }
         }
+        // A flow table keeps the match as decoded: no spare capacity.
+        m.fields.shrink_to_fit();
         Ok(m)
     }
 }

@@ -25,6 +25,13 @@ pub trait Backend: Send + Sync {
     fn n_tables(&self) -> u8;
     /// Applies a flow-mod; returns the flow-removed messages it caused.
     fn flow_mod(&self, fm: &FlowMod, now: Instant) -> Result<Vec<FlowRemoved>, OfpError>;
+    /// Applies flow-mods in order, each with its own result (as [`Backend::flow_mod`] on each);
+    /// a backend may apply them together (one lock, one revalidation kick). The match and
+    /// instructions of a successful add may be moved out of its flow-mod; a failed one is left
+    /// unchanged.
+    fn flow_mods(&self, fms: &mut [FlowMod], now: Instant) -> Vec<Result<Vec<FlowRemoved>, OfpError>> {
+        fms.iter().map(|fm| self.flow_mod(fm, now)).collect()
+    }
     /// Applies a group-mod.
     fn group_mod(&self, gm: &GroupMod) -> Result<(), OfpError>;
     /// Applies a meter-mod.

@@ -1,7 +1,8 @@
 //! The [`Backend`] of a real bridge: its [`crate::pipeline::Pipeline`] (flow tables, groups,
 //! meters) and [`crate::pipeline::Events`], found by name in the [`Switch`] at each call (a
 //! bridge that is gone answers `OFPBRC_EPERM`). After each change the datapath's revalidator
-//! is woken so installed megaflows follow the new tables at once.
+//! is woken so installed megaflows follow the new tables at once. A run of flow-mods received
+//! together is applied under one write lock with one wake-up ([`Backend::flow_mods`]).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -58,6 +59,13 @@ impl Backend for PipelineBackend {
     }
     fn flow_mod(&self, fm: &FlowMod, now: Instant) -> Result<Vec<FlowRemoved>, OfpError> {
         self.modify(|p| p.flow_mod(fm, now))
+    }
+    fn flow_mods(&self, fms: &mut [FlowMod], now: Instant) -> Vec<Result<Vec<FlowRemoved>, OfpError>> {
+        match self.modify(|p| Ok(fms.iter_mut().map(|fm| p.flow_mod_owned(fm, now)).collect())) {
+            Ok(v) => v,
+            // The bridge is gone: every flow-mod gets its error.
+            Err(e) => fms.iter().map(|_| Err(e)).collect(),
+        }
     }
     fn group_mod(&self, gm: &GroupMod) -> Result<(), OfpError> {
         self.modify(|p| p.group_mod(gm))

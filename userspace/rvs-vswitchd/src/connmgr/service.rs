@@ -20,6 +20,9 @@ use super::shared::{ConnState, Kind, Shared};
 
 /// How long a connection thread waits for a message before looking at its outbox.
 const POLL: Duration = Duration::from_millis(10);
+/// Most flow-mods applied together under one pipeline lock (bounds how long packet
+/// translation waits for a bulk install).
+const FLOW_MOD_RUN: usize = 64;
 /// How long a listener waits for a peer before looking at its stop flag.
 const ACCEPT_POLL: Duration = Duration::from_millis(200);
 
@@ -205,8 +208,21 @@ pub fn serve(sh: &Shared, c: &mut Connection, spec: &RunnerSpec, stop: &AtomicBo
         }
         match c.recv(Some(POLL)) {
             Ok(Some(m)) => {
+                let replies = if session::batchable(&m) {
+                    // Flow-mods already received whole after this one are applied with it.
+                    let mut run = vec![m];
+                    while run.len() < FLOW_MOD_RUN {
+                        match c.recv_buffered_if(session::batchable) {
+                            Some(m) => run.push(m),
+                            None => break,
+                        }
+                    }
+                    session::handle_flow_mods(sh, &h, run)
+                } else {
+                    session::handle(sh, &h, m)
+                };
                 let mut failed = None;
-                for r in session::handle(sh, &h, m) {
+                for r in replies {
                     if let Err(e) = send(sh, c, &r) {
                         failed = Some(e);
                         break;

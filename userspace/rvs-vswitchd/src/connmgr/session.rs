@@ -113,6 +113,43 @@ pub fn handle(sh: &Shared, h: &ConnHandle, m: OfMessage) -> Vec<OfMessage> {
     }
 }
 
+/// Whether `m` may join a run of flow-mods handled by [`handle_flow_mods`]: a flow-mod of a
+/// version whose flow-mods need no rewriting (not OpenFlow 1.0).
+pub fn batchable(m: &OfMessage) -> bool {
+    m.version != Version::OF10 && matches!(m.msg, Message::FlowMod(_))
+}
+
+/// Handles a run of [`batchable`] flow-mods received together on connection `h`, exactly as
+/// [`handle`] on each in turn would (the same errors in the same order, the same flow
+/// removals), but applied by the backend together (one lock, one revalidation kick).
+pub fn handle_flow_mods(sh: &Shared, h: &ConnHandle, msgs: Vec<OfMessage>) -> Vec<OfMessage> {
+    if h.state().role == Role::Slave || msgs.iter().any(|m| !batchable(m)) {
+        return msgs.into_iter().flat_map(|m| handle(sh, h, m)).collect();
+    }
+    let mut heads = Vec::with_capacity(msgs.len());
+    let mut fms = Vec::with_capacity(msgs.len());
+    for m in msgs {
+        if let Message::FlowMod(fm) = m.msg {
+            heads.push((m.version, m.xid));
+            fms.push(fm);
+        }
+    }
+    let results = sh.backend.flow_mods(&mut fms, Instant::now());
+    let mut out = Vec::new();
+    for (((version, xid), fm), r) in heads.into_iter().zip(fms).zip(results) {
+        match r {
+            Ok(removed) => {
+                for r in removed {
+                    sh.broadcast(&Message::FlowRemoved(r));
+                }
+            }
+            // A failed flow-mod was left as received: its error carries it.
+            Err(e) => out.push(error(&OfMessage { version, xid, msg: Message::FlowMod(fm) }, e)),
+        }
+    }
+    out
+}
+
 /// OpenFlow 1.0 flow-mods as Open vSwitch reads them: they carry no table id, so deletes
 /// apply to every table, and added flows reset their counters when replaced (`reset_counts`).
 fn of10_semantics(version: Version, fm: &rvs_openflow::msg::FlowMod) -> std::borrow::Cow<'_, rvs_openflow::msg::FlowMod> {

@@ -167,6 +167,37 @@ impl Hasher for IdHasher {
 
 type IdMap<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
 
+/// A fast multiplicative hasher (Fx-like) for keys no peer chooses freely: rule ids and
+/// subtable masks. SipHash over a 208-byte mask cost more than the rest of a rule insertion.
+#[derive(Default)]
+pub struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(c);
+            self.write_u64(u64::from_ne_bytes(a));
+        }
+        for b in chunks.remainder() {
+            self.write_u64(u64::from(*b));
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    fn write_usize(&mut self, v: usize) {
+        self.write_u64(v as u64);
+    }
+}
+
+/// A map hashed with [`FastHasher`].
+pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+
 const SEED: u64 = 0x9e37_79b9_7f4a_7c15;
 
 fn mix(h: u64, w: u64) -> u64 {
@@ -311,7 +342,7 @@ pub struct Classifier {
     subtables: Vec<Subtable>,
     /// Indices into `subtables`, highest max priority first.
     order: Vec<usize>,
-    by_mask: HashMap<ClsKey, usize>,
+    by_mask: FastMap<ClsKey, usize>,
     stage_masks: [ClsKey; 4],
     n_rules: usize,
 }
@@ -325,7 +356,7 @@ impl Default for Classifier {
 impl Classifier {
     /// An empty classifier.
     pub fn new() -> Classifier {
-        Classifier { subtables: Vec::new(), order: Vec::new(), by_mask: HashMap::new(), stage_masks: stage_masks(), n_rules: 0 }
+        Classifier { subtables: Vec::new(), order: Vec::new(), by_mask: FastMap::default(), stage_masks: stage_masks(), n_rules: 0 }
     }
 
     /// Number of rules.

@@ -174,6 +174,12 @@ impl Pipeline {
     /// Applies a flow-mod; returns the flow-removed messages it caused (deletes of rules with
     /// `send_flow_rem`). Nothing changes when an error is returned.
     pub fn flow_mod(&mut self, fm: &FlowMod, now: Instant) -> Result<Vec<FlowRemoved>, OfpError> {
+        self.flow_mod_owned(&mut fm.clone(), now)
+    }
+
+    /// [`Pipeline::flow_mod`] that may move the match and instructions out of `fm` into the
+    /// new rule instead of copying them (`fm` is left unchanged when an error is returned).
+    pub fn flow_mod_owned(&mut self, fm: &mut FlowMod, now: Instant) -> Result<Vec<FlowRemoved>, OfpError> {
         let cls = check_match(&fm.match_)?;
         let is_delete = matches!(fm.command, FlowModCommand::Delete | FlowModCommand::DeleteStrict);
         if !is_delete {
@@ -235,7 +241,9 @@ impl Pipeline {
         }
     }
 
-    fn add(&mut self, fm: &FlowMod, cls: ClsMatch, now: Instant) -> Result<(), OfpError> {
+    /// Adds the rule `fm` describes; its match and instructions move into the rule once every
+    /// check passed (so `fm` is unchanged on error).
+    fn add(&mut self, fm: &mut FlowMod, cls: ClsMatch, now: Instant) -> Result<(), OfpError> {
         let t = self.table(fm.table_id).ok_or(FlowModFailed::BadTableId)?;
         if fm.flags.check_overlap && t.cls.iter_priority(fm.priority).any(|(m, _)| m.overlaps(&cls)) {
             return Err(FlowModFailed::Overlap.into());
@@ -258,8 +266,8 @@ impl Pipeline {
             table_id: fm.table_id,
             priority: fm.priority,
             cookie: fm.cookie,
-            match_: fm.match_.clone(),
-            instructions: fm.instructions.clone(),
+            match_: std::mem::take(&mut fm.match_),
+            instructions: std::mem::take(&mut fm.instructions),
             idle_timeout: fm.idle_timeout,
             hard_timeout: fm.hard_timeout,
             flags: fm.flags,

@@ -22,7 +22,7 @@ pub mod packet_out;
 pub mod stats;
 pub mod xlate;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -31,7 +31,7 @@ use rvs_openflow::instruction::Instruction;
 use rvs_openflow::msg::{Bucket, FlowModFlags, FlowRemoved, FlowRemovedReason, GroupType, MeterBand};
 use rvs_openflow::oxm::Match;
 
-pub use self::classifier::{ClsKey, ClsMatch, RuleId};
+pub use self::classifier::{ClsKey, ClsMatch, FastMap, RuleId};
 pub use self::events::{Events, OfEvent};
 pub use self::packet_out::packet_out;
 pub use self::xlate::xlate_pipeline;
@@ -196,7 +196,7 @@ pub struct Pipeline {
     tables: Vec<Table>,
     /// Boxed: growing the map then moves pointers, not rules (what dominated installing 100k
     /// flows).
-    rules: HashMap<RuleId, Box<Rule>>,
+    rules: FastMap<RuleId, Box<Rule>>,
     /// How many rules have an idle or hard timeout: [`Pipeline::expire`] scans the rules only
     /// when some have (a scan of 100k rules under the write lock, every revalidator pass,
     /// would otherwise stall flow-mods).
@@ -222,7 +222,7 @@ impl Pipeline {
     pub fn new() -> Pipeline {
         Pipeline {
             tables: (0..N_TABLES).map(|_| Table::default()).collect(),
-            rules: HashMap::new(),
+            rules: FastMap::default(),
             n_timed: 0,
             groups: BTreeMap::new(),
             meters: BTreeMap::new(),
