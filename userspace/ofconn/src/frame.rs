@@ -151,6 +151,24 @@ mod tests {
     }
 
     #[test]
+    fn conditional_take_leaves_refused_messages() {
+        let a = [4u8, 2, 0, 10, 0, 0, 0, 1, 0xaa, 0xbb];
+        let b = [4u8, 3, 0, 8, 0, 0, 0, 2];
+        let mut f = FrameBuf::new();
+        f.extend(&a);
+        f.extend(&b[..4]);
+        assert_eq!(f.next_frame_if(|m| (m[1] == 3).then_some(())), None, "refused: stays");
+        assert_eq!(f.next_frame_if(|m| (m[1] == 2).then(|| m.len())), Some(a.len()));
+        assert_eq!(f.next_frame_if(|_| Some(())), None, "incomplete");
+        f.extend(&b[4..]);
+        assert_eq!(f.next_frame_with(<[u8]>::to_vec).unwrap().as_deref(), Some(&b[..]));
+        assert_eq!(f.pending(), 0);
+        f.extend(&[4, 0, 0, 4, 0, 0, 0, 0]);
+        assert_eq!(f.next_frame_if(|_| Some(())), None, "corrupt: left for next_frame to report");
+        assert_eq!(f.next_frame(), Err(FrameError(4)));
+    }
+
+    #[test]
     fn corrupt_length_is_an_error() {
         let mut f = FrameBuf::new();
         f.extend(&[4, 0, 0, 4, 0, 0, 0, 0]);

@@ -345,3 +345,38 @@ fn tls_mutual_authentication() {
     // ssl: without TLS files is a configuration error.
     assert!(matches!(Connection::open(&t, None, &cfg(&[Version::OF13])), Err(ConnError::Config(_))));
 }
+
+#[test]
+fn buffered_messages_are_taken_only_when_wanted() {
+    let l = ptcp();
+    let addr = l.connect_target();
+    let peer = thread::spawn(move || {
+        let mut c = Connection::open(&addr, None, &cfg(&[Version::OF13])).unwrap();
+        // Two flow-mods, an echo request and a barrier in one write.
+        let mut bytes = Vec::new();
+        for (xid, msg) in [
+            (11, Message::FlowMod(FlowMod { priority: 1, ..FlowMod::default() })),
+            (12, Message::FlowMod(FlowMod { priority: 2, ..FlowMod::default() })),
+            (13, Message::EchoRequest(b"e".to_vec())),
+            (14, Message::BarrierRequest),
+        ] {
+            bytes.extend(encode(&OfMessage { version: Version::OF13, xid, msg }).unwrap());
+        }
+        c.send_raw(&bytes).unwrap();
+        let m = c.recv(Some(Duration::from_secs(5))).unwrap().unwrap();
+        assert_eq!((m.xid, m.msg), (13, Message::EchoReply(b"e".to_vec())));
+    });
+    let mut c = Connection::handshake(l.accept().unwrap(), &cfg(&[Version::OF13])).unwrap();
+    // Let the whole write arrive, so the first read takes all of it.
+    thread::sleep(Duration::from_millis(200));
+    let first = c.recv(Some(Duration::from_secs(5))).unwrap().unwrap();
+    assert_eq!(first.xid, 11);
+    // The rest arrived in the same read (one write, well under a read's size).
+    let is_flow_mod = |m: &OfMessage| matches!(m.msg, Message::FlowMod(_));
+    assert_eq!(c.recv_buffered_if(is_flow_mod).map(|m| m.xid), Some(12));
+    assert!(c.recv_buffered_if(|_| true).is_none(), "echo requests are left to recv");
+    // recv answers the echo, then returns the barrier.
+    assert_eq!(c.recv(Some(Duration::from_secs(5))).unwrap().map(|m| m.xid), Some(14));
+    assert!(c.recv_buffered_if(|_| true).is_none());
+    peer.join().unwrap();
+}

@@ -392,6 +392,29 @@ mod tests {
     }
 
     #[test]
+    fn flow_mod_runs_answer_like_single_messages() {
+        let e = env();
+        let (h, _r) = conn(&e, Version::OF13, Kind::Primary);
+        let fm = |xid, table_id| req(Version::OF13, xid, Message::FlowMod(FlowMod { table_id, priority: xid as u16, ..Default::default() }));
+        let run = vec![fm(1, 0), fm(2, 9), fm(3, 1), fm(4, 7)];
+        assert!(run.iter().all(batchable));
+        let out = handle_flow_mods(&e.sh, &h, run);
+        assert_eq!(out.iter().map(|m| m.xid).collect::<Vec<_>>(), vec![2, 4], "one error per refused flow-mod, in order");
+        assert!(out.iter().all(|m| err_of(m) == rvs_openflow::error::FlowModFailed::BadTableId.into()));
+        let Message::Error(ErrorMsg { data, .. }) = &out[0].msg else { panic!() };
+        assert_eq!(data.get(..8), encode(&fm(2, 9)).unwrap().get(..8), "the error carries the refused request");
+        assert_eq!(e.fake.flow_mods.lock().unwrap().iter().map(|f| f.priority).collect::<Vec<_>>(), vec![1, 3]);
+        // OpenFlow 1.0 flow-mods are not run together (they are rewritten first); a slave's
+        // run is refused message by message.
+        assert!(!batchable(&req(Version::OF10, 5, Message::FlowMod(FlowMod::default()))));
+        assert!(!batchable(&req(Version::OF13, 5, Message::BarrierRequest)));
+        one(&e, &h, Version::OF13, 6, Message::RoleRequest(RoleMsg { role: Role::Slave, generation_id: 1 }));
+        let out = handle_flow_mods(&e.sh, &h, vec![fm(7, 0), fm(8, 0)]);
+        assert_eq!(out.iter().map(|m| (m.xid, err_of(m))).collect::<Vec<_>>(), vec![(7, BadRequest::IsSlave.into()), (8, BadRequest::IsSlave.into())]);
+        assert_eq!(e.fake.flow_mods.lock().unwrap().len(), 2);
+    }
+
+    #[test]
     fn port_statistics() {
         let e = env();
         let (h, _r) = conn(&e, Version::OF13, Kind::Primary);

@@ -319,3 +319,50 @@ fn set_field_of_an_uncommittable_field_is_refused() {
     let f = fm(FlowModCommand::Add, 0, 1, arp, apply(vec![Action::SetField { field: Field::ArpSpa, value: 1 }]));
     assert_eq!(p.flow_mod(&f, Instant::now()), Err(BadAction::BadSetType.into()));
 }
+
+#[test]
+fn owned_flow_mods_move_on_success_only() {
+    let now = Instant::now();
+    let mut p = Pipeline::new();
+    // Refused (goto a table not after this one): the flow-mod is left as it was.
+    let bad = fm(FlowModCommand::Add, 1, 10, ip(), vec![Instruction::GotoTable(1)]);
+    let mut f = bad.clone();
+    assert_eq!(p.flow_mod_owned(&mut f, now), Err(BadInstruction::BadTableId.into()));
+    assert_eq!(f, bad);
+    let full = |p: &mut Pipeline| {
+        p.set_table_limit(0, 1, false);
+    };
+    let good = fm(FlowModCommand::Add, 0, 10, ip().with(Field::IpProto, 6), apply(vec![out(2)]));
+    let mut f = good.clone();
+    p.flow_mod_owned(&mut f, now).unwrap();
+    let r = p.rules_sorted()[0].clone();
+    assert_eq!((r.match_, r.instructions), (good.match_.clone(), good.instructions.clone()), "moved into the rule");
+    // Refused at the last check (table full): still unchanged.
+    full(&mut p);
+    let other = fm(FlowModCommand::Add, 0, 11, ip(), apply(vec![out(3)]));
+    let mut f = other.clone();
+    assert_eq!(p.flow_mod_owned(&mut f, now), Err(FlowModFailed::TableFull.into()));
+    assert_eq!(f, other);
+    assert_eq!(p.n_rules(), 1);
+}
+
+#[test]
+fn expiry_follows_replaced_and_removed_timed_rules() {
+    let t0 = Instant::now();
+    let mut p = Pipeline::new();
+    let timed = |prio: u16, hard: u16| FlowMod { hard_timeout: hard, ..fm(FlowModCommand::Add, 0, prio, ip(), apply(vec![out(1)])) };
+    // A timed rule replaced by an untimed one with the same match: nothing left to expire.
+    p.flow_mod(&timed(5, 2), t0).unwrap();
+    p.flow_mod(&timed(5, 0), t0).unwrap();
+    assert!(p.expire(t0 + Duration::from_secs(10)).is_empty());
+    assert_eq!(p.n_rules(), 1);
+    // A timed rule deleted before it expires, then another that does expire.
+    p.flow_mod(&timed(6, 2), t0).unwrap();
+    p.flow_mod(&fm(FlowModCommand::DeleteStrict, 0, 6, ip(), vec![]), t0).unwrap();
+    p.flow_mod(&timed(7, 3), t0).unwrap();
+    assert_eq!(p.n_rules(), 2);
+    p.expire(t0 + Duration::from_secs(2));
+    assert_eq!(p.n_rules(), 2);
+    p.expire(t0 + Duration::from_secs(3));
+    assert_eq!(summary(&p), vec![(0, 5, 0)], "the priority-7 rule hit its hard timeout");
+}
