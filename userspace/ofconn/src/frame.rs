@@ -158,7 +158,7 @@ mod tests {
         f.extend(&a);
         f.extend(&b[..4]);
         assert_eq!(f.next_frame_if(|m| (m[1] == 3).then_some(())), None, "refused: stays");
-        assert_eq!(f.next_frame_if(|m| (m[1] == 2).then(|| m.len())), Some(a.len()));
+        assert_eq!(f.next_frame_if(|m| (m[1] == 2).then_some(m.len())), Some(a.len()));
         assert_eq!(f.next_frame_if(|_| Some(())), None, "incomplete");
         f.extend(&b[4..]);
         assert_eq!(f.next_frame_with(<[u8]>::to_vec).unwrap().as_deref(), Some(&b[..]));
