@@ -110,8 +110,14 @@ fn bridge_dump_flows(vs: &Vswitchd, name: &str) -> Result<String, String> {
     use rvs_openflow::msg::{FlowStatsRequest, MultipartReplyBody, MultipartRequest, MultipartRequestBody};
     let b = vs.switch.bridge(name).ok_or_else(|| format!("no such bridge {name}"))?;
     let req = MultipartRequest { flags: 0, body: MultipartRequestBody::Flow(FlowStatsRequest::default()) };
-    let replies = b.pipeline.read().unwrap_or_else(|p| p.into_inner()).stats(&req, Instant::now()).map_err(|e| format!("{e:?}"))?;
+    let pl = b.pipeline.read().unwrap_or_else(|p| p.into_inner());
+    let replies = pl.stats(&req, Instant::now()).map_err(|e| format!("{e:?}"))?;
     let mut out = String::new();
+    // Hidden rules (in-band control) first, as Open vSwitch lists them: above every OpenFlow rule.
+    for h in pl.hidden_rules().specs() {
+        let _ = writeln!(out, "{h}");
+    }
+    drop(pl);
     for r in replies {
         if let MultipartReplyBody::Flow(v) = r.body {
             for f in v {

@@ -49,6 +49,8 @@ pub struct Settings {
     pub mgmt: PathBuf,
     /// TLS files for `ssl:`/`pssl:` targets.
     pub tls: Option<TlsConfig>,
+    /// Controllers reached in-band ([`super::inband::remotes`]).
+    pub in_band_remotes: Vec<std::net::SocketAddrV4>,
     /// Problems to log.
     pub warnings: Vec<String>,
 }
@@ -152,6 +154,7 @@ impl Settings {
             controllers,
             mgmt: run_dir.join(format!("{}.mgmt", b.name)),
             tls,
+            in_band_remotes: super::inband::remotes(b),
             warnings,
         }
     }

@@ -92,6 +92,10 @@ fn inst_rank(i: &Instruction) -> u8 {
 }
 
 fn run_tables(x: &mut Xlate, c: &mut Ctx<'_>, start: u8) {
+    // In-band control hook (connmgr/inband.rs): hidden rules outrank every rule of table 0.
+    if start == 0 && hidden_rule(x, c) {
+        return;
+    }
     let mut table = start;
     let mut set = ActionSet::default();
     loop {
@@ -168,6 +172,31 @@ fn run_tables(x: &mut Xlate, c: &mut Ctx<'_>, start: u8) {
             }
         }
     }
+}
+
+/// Runs the hidden rule ([`super::hidden`], in-band control) matching the packet, if any; its
+/// lookup's wildcards go into the megaflow either way. Hidden rules count in no table's
+/// statistics and no OpenFlow rule's counters.
+fn hidden_rule(x: &mut Xlate, c: &mut Ctx<'_>) -> bool {
+    let pl = c.pl;
+    if pl.hidden_rules().is_empty() {
+        return false;
+    }
+    let key = ClsKey::from_flow(&x.flow, c.metadata, c.in_ofport);
+    let mut wc = ClsKey::ZERO;
+    let hit = pl.hidden_rules().lookup(&key, &mut wc);
+    let fwc = wc.flow_part();
+    for (w, m) in x.wc.as_bytes_mut().iter_mut().zip(fwc.as_bytes().iter()) {
+        *w |= m;
+    }
+    if fwc.vlan_tci() != 0 {
+        x.consult_tci(0);
+    }
+    let Some(rule) = hit else { return false };
+    x.note(|| format!("hidden rule {}", rule.spec));
+    c.cookie = 0;
+    do_actions(x, c, &rule.spec.actions);
+    true
 }
 
 /// The OpenFlow 1.3 action set: at most one action per kind, run in the spec's order.
