@@ -98,6 +98,12 @@ pub struct ControllerCfg {
     pub out_of_band: bool,
     /// `enable_async_messages` (default true).
     pub enable_async: bool,
+    /// `local_ip`: the local port's address for in-band control.
+    pub local_ip: Option<String>,
+    /// `local_netmask`.
+    pub local_netmask: Option<String>,
+    /// `local_gateway`.
+    pub local_gateway: Option<String>,
 }
 
 /// The `SSL` row referenced by the root row: the switch's TLS key, certificate and CA.
@@ -268,6 +274,9 @@ impl Config {
                     inactivity_probe_ms: ms("inactivity_probe", 5000),
                     out_of_band: opt_str(c.get("connection_mode")) == Some("out-of-band"),
                     enable_async: set_atoms(c.get("enable_async_messages")).first().and_then(|v| v.as_bool()).unwrap_or(true),
+                    local_ip: opt_str(c.get("local_ip")).map(str::to_string),
+                    local_netmask: opt_str(c.get("local_netmask")).map(str::to_string),
+                    local_gateway: opt_str(c.get("local_gateway")).map(str::to_string),
                 });
             }
             controllers.sort_by(|a, b| a.target.cmp(&b.target));

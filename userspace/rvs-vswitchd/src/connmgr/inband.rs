@@ -55,9 +55,16 @@ const IPPROTO_UDP: u128 = 17;
 const DHCP_SERVER: u128 = 67;
 const DHCP_CLIENT: u128 = 68;
 
+pub mod local_ip;
+
+/// Whether bridge `b` allows in-band control (`other_config:disable-in-band` is not `true`).
+pub fn enabled(b: &BridgeCfg) -> bool {
+    b.other_config.get("disable-in-band").map(String::as_str) != Some("true")
+}
+
 /// The in-band remotes of bridge `b`: its active IPv4 controllers in in-band mode, sorted.
 pub fn remotes(b: &BridgeCfg) -> Vec<SocketAddrV4> {
-    if b.other_config.get("disable-in-band").map(String::as_str) == Some("true") {
+    if !enabled(b) {
         return Vec::new();
     }
     let mut out: Vec<SocketAddrV4> = b
@@ -239,12 +246,15 @@ pub struct InBand {
     next_refresh: Option<Instant>,
     /// What the last refresh found: local MAC and each remote's next-hop MAC.
     seen: Option<(Option<Mac>, Vec<Remote>)>,
+    /// When the local port's address is next checked, and the last outcome logged.
+    next_local: Option<Instant>,
+    local_outcome: Option<Result<(), String>>,
 }
 
 impl InBand {
     /// In-band state of the bridge whose local port is device `local_dev`.
     pub fn new(local_dev: &str) -> InBand {
-        InBand { local_dev: local_dev.to_string(), remotes: Vec::new(), next_refresh: None, seen: None }
+        InBand { local_dev: local_dev.to_string(), remotes: Vec::new(), next_refresh: None, seen: None, next_local: None, local_outcome: None }
     }
 
     /// Re-reads what the rules depend on when due (every second, or at once when the remotes
@@ -281,6 +291,37 @@ impl InBand {
         let r = rules(now_seen.0, &now_seen.1);
         self.seen = Some(now_seen);
         Some(r)
+    }
+
+    /// Puts the address the in-band controllers ask for (`local_ip` and friends) on the local
+    /// port when due (every second); changes and failures are logged once.
+    pub fn configure_local(&mut self, want: Option<&local_ip::LocalAddr>, now: Instant) {
+        let Some(want) = want else {
+            self.local_outcome = None;
+            return;
+        };
+        if self.next_local.is_some_and(|t| now < t) {
+            return;
+        }
+        self.next_local = Some(now + REFRESH);
+        if !crate::netdev::exists(&self.local_dev) {
+            return;
+        }
+        let outcome = match local_ip::apply(&self.local_dev, want) {
+            Ok(done) => {
+                if !done.is_empty() {
+                    crate::info!("connmgr", "{}: in-band control: local port {}", self.local_dev, done.join(", "));
+                }
+                Ok(())
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = &outcome {
+            if self.local_outcome.as_ref() != Some(&outcome) {
+                crate::warn!("connmgr", "{}: in-band control: configuring the local port: {e}", self.local_dev);
+            }
+        }
+        self.local_outcome = Some(outcome);
     }
 
     fn log_change(&self, (local, remotes): &(Option<Mac>, Vec<Remote>)) {

@@ -222,6 +222,7 @@ impl ConnMgrs {
                 }
                 m.shared.backend.set_default_normal(on);
             }
+            m.inband.configure_local(s.in_band_local.as_ref(), now);
             if let Some(rules) = m.inband.update(&s.in_band_remotes, now, &inband::System) {
                 m.shared.backend.set_hidden_rules(rules);
             }

@@ -22,10 +22,10 @@ const CTL_MAC: Mac = [0x02, 0, 0, 0, 0, 0x01];
 const GW_MAC: Mac = [0x02, 0, 0, 0, 0, 0xfe];
 
 fn ctl(target: &str, out_of_band: bool) -> ControllerCfg {
-    ControllerCfg { uuid: target.into(), target: target.into(), max_backoff_ms: 1000, inactivity_probe_ms: 0, out_of_band, enable_async: true }
+    ControllerCfg { uuid: target.into(), target: target.into(), max_backoff_ms: 1000, inactivity_probe_ms: 0, out_of_band, enable_async: true, local_ip: None, local_netmask: None, local_gateway: None }
 }
 
-fn bridge_cfg(controllers: Vec<ControllerCfg>) -> BridgeCfg {
+pub(crate) fn bridge_cfg(controllers: Vec<ControllerCfg>) -> BridgeCfg {
     BridgeCfg {
         uuid: "b".into(),
         name: "br0".into(),
