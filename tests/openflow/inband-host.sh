@@ -68,7 +68,7 @@ hidden() { $DUMP_HIDDEN | grep -q "priority=18000[78],tcp"; }
 no_hidden() { ! $DUMP_HIDDEN | grep -q "priority=1800"; }
 # The hidden rules (a)-(c), (f)-(i) in a comparable form (counters dropped, one action spelling, MACs masked), sorted.
 hidden_norm() {
-    $DUMP_HIDDEN | grep -o 'priority=1800[0-25-8],.*' | sed 's/,actions=/ actions=/; s/=[0-9a-f:]\{17\}/=MAC/g' | sort
+    $DUMP_HIDDEN | grep -o 'priority=18000[0-25-8],.*' | sed 's/,actions=/ actions=/; s/=[0-9a-f:]\{17\}/=MAC/g' | sort
 }
 
 cleanup() {
