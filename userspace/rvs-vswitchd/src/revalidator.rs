@@ -3,7 +3,8 @@
 //!
 //! Every second (or at once after a configuration or MAC-table change, see
 //! [`crate::mac_learning`]) it dumps the flows and, for each: deletes it when idle longer than
-//! `max-idle` (default 10 s) or when its bridge or port is gone; credits the traffic it saw since
+//! `max-idle` (default 10 s; 100 ms while the datapath holds more than `flow-limit` flows, see
+//! [`crate::ofproto::Switch::flow_limit`]) or when its bridge or port is gone; credits the traffic it saw since
 //! the last pass to the OpenFlow rules (and groups) its translation goes through, refreshing the
 //! MAC-table entries it depends on; and re-translates it when it saw traffic or its bridge's
 //! generation moved — modifying it when the actions changed, deleting it when it would now need
@@ -116,7 +117,8 @@ pub(crate) fn run(ty: DatapathType, mut dpif: Box<dyn Dpif>, sw: &Switch, stop: 
                 continue;
             }
         };
-        let idle_limits: HashMap<String, u64> = sw.bridges().iter().map(|b| (b.name.clone(), max_idle_ms(b.config().max_idle_ms))).collect();
+        c.n_flows.store(u64::try_from(flows.len()).unwrap_or(u64::MAX), Ordering::Relaxed);
+        let idle_limits = idle_limits(sw, flows.len());
         let now_ms = rvs_dpif::monotonic_ms();
         pass += 1;
         for f in &flows {
@@ -168,6 +170,22 @@ pub(crate) fn run(ty: DatapathType, mut dpif: Box<dyn Dpif>, sw: &Switch, stop: 
         flows_seen.retain(|_, s| s.pass == pass);
     }
 }
+
+/// Each bridge's idle limit for a pass that dumped `n_flows` flows: `max-idle`, or 100 ms when
+/// the datapath holds more than `flow-limit` flows (as in Open vSwitch).
+fn idle_limits(sw: &Switch, n_flows: usize) -> HashMap<String, u64> {
+    let over_limit = u64::try_from(n_flows).unwrap_or(u64::MAX) > sw.flow_limit();
+    sw.bridges()
+        .iter()
+        .map(|b| {
+            let m = max_idle_ms(b.config().max_idle_ms);
+            (b.name.clone(), if over_limit { m.min(OVER_LIMIT_IDLE_MS) } else { m })
+        })
+        .collect()
+}
+
+/// The idle time after which flows go while the datapath holds more than `flow-limit` flows.
+pub const OVER_LIMIT_IDLE_MS: u64 = 100;
 
 fn max_idle_ms(configured: u64) -> u64 {
     if configured == 0 {
@@ -437,5 +455,17 @@ mod tests {
         let old = ms.saturating_sub(DEFAULT_MAX_IDLE_MS + 1000);
         assert!(matches!(go(&terse(7, 700, old.max(1)), &mut seen), Verdict::Delete("idle")));
         assert_eq!(fetches.get(), 2, "idle: deleted without a fetch");
+    }
+
+    #[test]
+    fn over_the_flow_limit_flows_idle_for_100_ms_go() {
+        let sw = switch();
+        assert_eq!(sw.flow_limit(), crate::ofproto::DEFAULT_FLOW_LIMIT);
+        assert_eq!(idle_limits(&sw, 1000)["br0"], DEFAULT_MAX_IDLE_MS);
+        sw.set_flow_limit(500);
+        assert_eq!(idle_limits(&sw, 500)["br0"], DEFAULT_MAX_IDLE_MS, "at the limit: not over it");
+        assert_eq!(idle_limits(&sw, 501)["br0"], OVER_LIMIT_IDLE_MS);
+        sw.set_flow_limit(0);
+        assert_eq!(idle_limits(&sw, 501)["br0"], DEFAULT_MAX_IDLE_MS, "0 is the default limit");
     }
 }

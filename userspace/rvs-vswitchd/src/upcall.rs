@@ -77,6 +77,10 @@ pub struct Counters {
     pub flows_installed: AtomicU64,
     /// Flow installs that failed (other than "already exists").
     pub put_errors: AtomicU64,
+    /// Misses executed without installing a flow because the datapath held `flow-limit` flows.
+    pub not_installed: AtomicU64,
+    /// Datapath flows at the last revalidator pass, plus installs since.
+    pub n_flows: AtomicU64,
     /// Flows removed for idleness.
     pub idle_removed: AtomicU64,
     /// Flows modified or removed by revalidation.
@@ -133,6 +137,7 @@ impl Backer {
         switch.telemetry.set_upcall_pid(ty, handlers.first().map(|h| h.pid()));
         let counters = Arc::new(Counters::default());
         if let HandleSource::Userspace(u) = &handles {
+            u.set_flow_limit(usize::try_from(switch.flow_limit()).unwrap_or(usize::MAX));
             u.set_miss_handler(Some(Arc::new(InlineMisses { sw: switch.clone(), counters: counters.clone() })));
         }
         let backer = Arc::new(Backer {
@@ -176,6 +181,14 @@ impl Backer {
         match &self.handles {
             HandleSource::Userspace(u) => u.miss_counts(),
             HandleSource::Kernel(_) => MissCounts::default(),
+        }
+    }
+
+    /// Applies the switch's flow limit to the datapath (the userspace datapath's miss path
+    /// checks it itself; handler threads compare with [`Counters::n_flows`]).
+    pub fn apply_flow_limit(&self, limit: u64) {
+        if let HandleSource::Userspace(u) = &self.handles {
+            u.set_flow_limit(usize::try_from(limit).unwrap_or(usize::MAX));
         }
     }
 
@@ -282,6 +295,7 @@ fn handle_batch(ty: DatapathType, dpif: &mut dyn Dpif, sw: &Switch, ups: &[Upcal
         match r {
             Ok(()) => {
                 c.flows_installed.fetch_add(1, Ordering::Relaxed);
+                c.n_flows.fetch_add(1, Ordering::Relaxed);
                 crate::dbg_log!("upcall", "installed {}, actions:{}", odp::format_match(&i.mkey, &i.mask), odp::format_actions(&i.actions));
             }
             Err(e) if e.errno() == Some(libc::EEXIST) => {}
@@ -349,6 +363,12 @@ fn prepare<'a>(ty: DatapathType, dpif: &mut dyn Dpif, sw: &Switch, up: &'a Upcal
     let (mkey, mask, ufid, actions) = match translate_miss(ty, sw, key, &up.packet, c)? {
         MissOutcome::SlowPath(actions) => {
             execute_only(dpif, up, &actions);
+            return None;
+        }
+        MissOutcome::Install { ufid, actions, .. } if c.n_flows.load(Ordering::Relaxed) >= sw.flow_limit() => {
+            c.not_installed.fetch_add(1, Ordering::Relaxed);
+            execute_only(dpif, up, &actions);
+            sw.telemetry.miss_packet(ty, sw, &key, &ufid, up.packet.len());
             return None;
         }
         MissOutcome::Install { mkey, mask, ufid, actions } => (mkey, mask, ufid, actions),

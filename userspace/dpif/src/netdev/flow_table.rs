@@ -211,6 +211,8 @@ pub struct FlowTable {
     ctl: Mutex<Control>,
     /// Grace periods over the packet threads.
     pub qsbr: Qsbr,
+    /// Flows the miss path may install (0: as many as fit).
+    limit: std::sync::atomic::AtomicUsize,
 }
 
 fn err(op: &str, errno: i32, msg: impl Into<String>) -> DpifError {
@@ -255,6 +257,7 @@ impl FlowTable {
             slots: boxed(flows, FlowSlot::default),
             ctl: Mutex::new(Control { st, meta: HashMap::new() }),
             qsbr: Qsbr::default(),
+            limit: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
@@ -369,10 +372,19 @@ impl FlowTable {
         Ok(())
     }
 
-    /// Whether the table holds as many flows as it can.
+    /// Whether the table holds as many flows as it can, or as its limit allows.
     #[inline]
     pub fn is_full(&self) -> bool {
-        self.cls.flow_count() as usize >= self.slots.len()
+        let cap = match self.limit.load(Ordering::Relaxed) {
+            0 => self.slots.len(),
+            n => n.min(self.slots.len()),
+        };
+        self.cls.flow_count() as usize >= cap
+    }
+
+    /// Limits the flows [`FlowTable::is_full`] allows (0: capacity); puts are not refused.
+    pub fn set_limit(&self, n: usize) {
+        self.limit.store(n, Ordering::Relaxed);
     }
 
     fn flow_of(&self, c: &Control, id: CoreFlowId) -> Flow {
@@ -485,6 +497,11 @@ mod tests {
             t.put_typed(&k, &mask, ufid.as_ref(), &a, create).unwrap();
         }
         assert!(t.is_full());
+        t.set_limit(100);
+        assert!(t.is_full(), "a limit above capacity changes nothing");
+        t.set_limit(2);
+        assert!(t.is_full());
+        t.set_limit(0);
         let mut k = FlowKey::ZERO;
         k.set_in_port(9);
         assert_eq!(t.put_typed(&k, &mask, None, &a, create).unwrap_err().errno(), Some(libc::E2BIG));

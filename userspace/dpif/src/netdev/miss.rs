@@ -9,8 +9,9 @@
 //! straight into the flow table and the packet is executed in the same thread, with its offload
 //! state intact. Misses hand over no frame copies between threads and wake nobody.
 //!
-//! The flow table's capacity is the flow limit: a full table still gets every miss translated
-//! and executed, it just installs nothing (counted in [`MissStats::not_installed`]).
+//! The flow limit is the flow table's capacity or the lower limit the daemon set
+//! ([`super::UserspaceDpif::set_flow_limit`]): a full table still gets every miss translated and
+//! executed, it just installs nothing (counted in [`MissStats::not_installed`]).
 //!
 //! The handler runs in a poll thread: it must not wait for that thread (deleting a port does not
 //! join its poll thread for this reason).

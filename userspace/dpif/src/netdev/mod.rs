@@ -259,6 +259,12 @@ impl UserspaceDpif {
         self.dp.miss.set(h);
     }
 
+    /// Flows the poll threads' miss path installs at most (0: the table's capacity,
+    /// [`MAX_FLOWS`]); above it misses are executed without a flow.
+    pub fn set_flow_limit(&self, n: usize) {
+        self.dp.flows.set_limit(n);
+    }
+
     /// Counters of inline miss handling.
     pub fn miss_counts(&self) -> miss::MissCounts {
         self.dp.miss_stats.snapshot()
