@@ -388,7 +388,8 @@ mod tests {
                 "protocols": ["set", ["OpenFlow13"]], "controller": ["set", [["uuid", "c1"], ["uuid", "c2"]]]}}},
             "Controller": {
                 "c1": {"new": {"target": "tcp:127.0.0.1:6653", "max_backoff": 2000, "inactivity_probe": 0,
-                               "connection_mode": "out-of-band", "enable_async_messages": false}},
+                               "connection_mode": "out-of-band", "enable_async_messages": false,
+                               "local_ip": "10.0.0.100", "local_netmask": "255.255.255.0", "local_gateway": ["set", []]}},
                 "c2": {"new": {"target": "ptcp:6634", "max_backoff": ["set", []], "inactivity_probe": ["set", []],
                                "connection_mode": ["set", []], "enable_async_messages": ["set", []]}}
             }
@@ -405,5 +406,7 @@ mod tests {
         assert!(tcp.out_of_band && !tcp.enable_async);
         assert_eq!((ptcp.target.as_str(), ptcp.max_backoff_ms, ptcp.inactivity_probe_ms), ("ptcp:6634", 8000, 5000), "defaults");
         assert!(!ptcp.out_of_band && ptcp.enable_async);
+        assert_eq!((tcp.local_ip.as_deref(), tcp.local_netmask.as_deref(), tcp.local_gateway.as_deref()), (Some("10.0.0.100"), Some("255.255.255.0"), None));
+        assert_eq!(ptcp.local_ip, None);
     }
 }

@@ -93,6 +93,10 @@ impl Backend for PipelineBackend {
     }
     fn set_hidden_rules(&self, specs: Vec<HiddenSpec>) {
         let Ok(br) = self.bridge() else { return };
+        // Called every second: the write lock only when something changes.
+        if br.pipeline.read().unwrap_or_else(|p| p.into_inner()).hidden_rules().is(&specs) {
+            return;
+        }
         let r = br.pipeline.write().unwrap_or_else(|p| p.into_inner()).set_hidden_rules(specs);
         match r {
             // Only a change needs the installed megaflows revalidated.

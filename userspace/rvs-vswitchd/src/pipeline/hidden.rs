@@ -59,6 +59,15 @@ pub struct HiddenRules {
     next_id: u64,
 }
 
+/// `specs` in one order (priority, highest first, then match) without duplicates, so that
+/// equal sets compare equal.
+fn canonical(mut specs: Vec<HiddenSpec>) -> Vec<HiddenSpec> {
+    // A match has no order of its own; its debug form (fields in OXM order) serves as one.
+    specs.sort_by_cached_key(|s| (std::cmp::Reverse(s.priority), format!("{:?}", s.match_), format!("{:?}", s.actions)));
+    specs.dedup();
+    specs
+}
+
 impl HiddenRules {
     /// No hidden rules.
     pub fn new() -> HiddenRules {
@@ -68,9 +77,8 @@ impl HiddenRules {
     /// Replaces every hidden rule with `specs`; returns whether anything changed. A spec whose
     /// match the classifier cannot hold, or whose priority is below [`MIN_PRIORITY`], is
     /// refused and nothing changes.
-    pub fn set(&mut self, mut specs: Vec<HiddenSpec>) -> Result<bool, OfpError> {
-        specs.sort_by(|a, b| b.priority.cmp(&a.priority).then_with(|| format!("{:?}", a.match_).cmp(&format!("{:?}", b.match_))));
-        specs.dedup();
+    pub fn set(&mut self, specs: Vec<HiddenSpec>) -> Result<bool, OfpError> {
+        let specs = canonical(specs);
         if specs == self.specs {
             return Ok(false);
         }
@@ -96,6 +104,12 @@ impl HiddenRules {
         }
         self.specs = specs;
         Ok(true)
+    }
+
+    /// Whether the rules are exactly `specs` (in any order): [`HiddenRules::set`] would change
+    /// nothing.
+    pub fn is(&self, specs: &[HiddenSpec]) -> bool {
+        canonical(specs.to_vec()) == self.specs
     }
 
     /// The highest-priority hidden rule matching `key`; every key bit the lookup examined is
@@ -139,6 +153,8 @@ mod tests {
         let arp = HiddenSpec { priority: MIN_PRIORITY + 5, match_: Match::new().with(Field::EthType, 0x0806), actions: normal() };
         assert_eq!(h.set(vec![arp.clone()]), Ok(true));
         assert_eq!(h.set(vec![arp.clone(), arp.clone()]), Ok(false), "same set (duplicates dropped)");
+        assert!(h.is(std::slice::from_ref(&arp)));
+        assert!(!h.is(&[]));
         assert_eq!(h.len(), 1);
         let low = HiddenSpec { priority: 100, ..arp.clone() };
         assert!(h.set(vec![low]).is_err());
