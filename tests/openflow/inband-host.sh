@@ -2,12 +2,13 @@
 # host-test
 # In-band control (connection_mode=in-band, the default): the controller is reachable only through the bridge.
 #   sudo flock /tmp/rvs-host-test.lock tests/openflow/inband-host.sh
-# Build first: (cd userspace && cargo build --release -p rvs-vswitchd -p rvs-appctl -p rvs-ofctl)
+# Build first: (cd userspace && cargo build --release -p rvs-vswitchd -p rvs-appctl -p rvs-ofctl -p rvs-vsctl)
 # The switch runs in netns inband-sw; its bridge inband-br0 (userspace datapath, fail_mode=secure, empty flow table)
 # has three ports, veths to netns hosts: inband-c (10.59.0.1, runs ovs-testcontroller on 10.59.0.1:6653),
 # inband-h2 (.2) and inband-h3 (.3). The bridge's local port carries the switch's own address, 10.59.0.100/24 (set by
 # the daemon from the Controller's local_ip/local_netmask/local_gateway), so the switch reaches its controller
-# tcp:10.59.0.1:6653 only through its own bridge. Checks: the local port's address and default route; the hidden in-band rules
+# tcp:10.59.0.1:6653 only through its own bridge. Checks: the local port's address and default route; rvs-vsctl show
+# says is_connected: true; the hidden in-band rules
 # are in place (bridge/dump-flows) but invisible to OpenFlow (dump-flows, dump-tables); the switch connects; the
 # controller makes h2 and h3 ping; other_config:disable-in-band=true withdraws the rules; connection_mode=out-of-band
 # withdraws them, the connection drops and cannot be re-established for 10 s; back to in-band it reconnects.
@@ -121,6 +122,10 @@ scenario() {
     check "$who: local_gateway: default route via 10.59.0.254" ib_wait 10 sh -c "ip -n $SW route | grep -q 'default via 10.59.0.254 dev $BR'"
     check "$who: hidden in-band rules installed" ib_wait 10 hidden
     check "$who: connected through its own bridge" ib_wait 20 connected
+    if [ "$who" = rvs ] && [ -x "$bin/rvs-vsctl" ]; then
+        "$bin/rvs-vsctl" --db=unix:$work/rvs/db.sock show
+        check "$who: rvs-vsctl show: is_connected: true" sh -c "$bin/rvs-vsctl --db=unix:$work/rvs/db.sock show | grep -q 'is_connected: true'"
+    fi
     ctl_mac=$(ip -n inband-c link show eth0 | awk '/link\/ether/ {print $2}')
     if [ "$who" = rvs ]; then
         check "$who: the next hop is the controller itself (longest prefix), its MAC learned: rules (d), (e)" \
