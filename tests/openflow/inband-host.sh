@@ -8,9 +8,8 @@
 # inband-h2 (.2) and inband-h3 (.3). The bridge's local port carries the switch's own address, 10.59.0.100/24 (set by
 # the daemon from the Controller's local_ip/local_netmask/local_gateway), so the switch reaches its controller
 # tcp:10.59.0.1:6653 only through its own bridge. Checks: the local port's address and default route; rvs-vsctl show
-# says is_connected: true; the hidden in-band rules
-# are in place (bridge/dump-flows) but invisible to OpenFlow (dump-flows, dump-tables); the switch connects; the
-# controller makes h2 and h3 ping; other_config:disable-in-band=true withdraws the rules; connection_mode=out-of-band
+# says is_connected: true; the hidden in-band rules are in place (bridge/dump-flows) but invisible to OpenFlow
+# (dump-flows, dump-tables); the switch connects; the controller makes h2 and h3 ping; other_config:disable-in-band=true withdraws the rules; connection_mode=out-of-band
 # withdraws them, the connection drops and cannot be re-established for 10 s; back to in-band it reconnects.
 # The same scenario runs with Debian's ovs-vswitchd (datapath_type=netdev) as the reference, whose hidden rules
 # are compared with rvs's ((d)/(e) aside: Open vSwitch picks the first matching route, not the longest prefix, so with
