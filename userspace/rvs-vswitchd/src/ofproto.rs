@@ -112,6 +112,8 @@ pub struct Bridge {
     pub events: Events,
     /// Bridges this one's patch ports lead to, by OpenFlow port (set by [`Switch::publish`]).
     pub patch_peers: RwLock<BTreeMap<u32, Weak<Bridge>>>,
+    /// Port-mod configuration bits of its ports ([`crate::xlate::portcfg`]).
+    pub port_config: crate::xlate::portcfg::PortConfigs,
 }
 
 impl Bridge {
@@ -127,6 +129,7 @@ impl Bridge {
             pipeline: RwLock::new(pipeline),
             events: Events::new(),
             patch_peers: RwLock::new(BTreeMap::new()),
+            port_config: Default::default(),
         }
     }
 
@@ -146,6 +149,7 @@ impl Bridge {
             // connection manager overrides this while controllers are configured.
             self.pipeline.write().unwrap_or_else(|p| p.into_inner()).set_default_normal(cfg.fail_mode == FailMode::Standalone);
         }
+        self.port_config.retain(|o| cfg.ports.contains_key(&o));
         *g = Arc::new(cfg);
         self.config_gen.fetch_add(1, Ordering::AcqRel);
         true

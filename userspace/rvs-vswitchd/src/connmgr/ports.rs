@@ -113,8 +113,9 @@ pub fn set_admin_state(name: &str, up: bool) -> Result<(), String> {
     Ok(())
 }
 
-/// Describes the ports of `cfg`; `config` holds the bits set by port-mods.
-pub fn describe(cfg: &BridgeConfig, config: &HashMap<u32, u32>) -> Vec<Port> {
+/// Describes the ports of `cfg`; `config` holds the bits set by port-mods (by the bridge's
+/// port number); `PORT_DOWN` comes from the device.
+pub fn describe(cfg: &BridgeConfig, config: &BTreeMap<u32, u32>) -> Vec<Port> {
     cfg.ports
         .values()
         .map(|p| {
@@ -142,12 +143,14 @@ pub fn describe(cfg: &BridgeConfig, config: &HashMap<u32, u32>) -> Vec<Port> {
         .collect()
 }
 
-/// The port as sent to a peer of `version` (1.0 has no LIVE bit).
+/// The port as sent to a peer of `version` (1.0 has no LIVE bit; 1.1+ has no `NO_STP`,
+/// `NO_RECV_STP` or `NO_FLOOD` config bit).
 pub fn for_version(p: &Port, version: Version) -> Port {
     let mut p = p.clone();
     if version == Version::OF10 {
         p.state &= !STATE_LIVE;
     }
+    p.config &= crate::xlate::portcfg::version_bits(version);
     p
 }
 

@@ -15,6 +15,7 @@
 //! is always built from the flow as received.
 
 pub mod normal;
+pub mod portcfg;
 
 use std::ops::Range;
 use std::time::Instant;

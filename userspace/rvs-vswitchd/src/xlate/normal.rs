@@ -14,11 +14,15 @@
 //! switching. An output to a patch port ([`crate::patch`]) continues translation in the peer
 //! bridge as if received on the peer port, so one megaflow covers the whole path.
 //!
+//! Port-mod bits ([`super::portcfg`]) count here too, as in Open vSwitch: a bundle with a
+//! `NO_FLOOD` member is not flooded to, and an output to a `NO_FWD` port is skipped.
+//!
 //! Consulted fields: the input port, the outer VID (and CFI), both MACs; plus what [`Xlate::new`]
 //! always consults. Not implemented yet: IGMP/MLD snooping, `flood_vlans`, gratuitous-ARP MAC
-//! locking, per-port `no-flood`, LACP.
+//! locking, LACP.
 
 use rvs_core::key::{field, VLAN_CFI};
+use rvs_openflow::msg::port_config as pc;
 
 use super::{Xlate, VLAN_VID_MASK};
 use crate::bond::bundle_id;
@@ -143,7 +147,7 @@ pub fn normal_from(x: &mut Xlate, ctx: &Ctx<'_>, in_port: &OfPort, vid: u16) {
             });
             for p in cfg.ports.values() {
                 let b = bundle_id(cfg, p.ofport);
-                if b == p.ofport && b != in_bundle && p.vlan.includes(vlan) && !mirror::is_output(cfg, b) {
+                if b == p.ofport && b != in_bundle && p.vlan.includes(vlan) && !mirror::is_output(cfg, b) && floodable(ctx, b) {
                     x.note(|| format!("  -> port {} ({})", p.ofport, p.port_name));
                     output_bundle(x, ctx, b, vlan);
                     outs.push(b);
@@ -154,6 +158,16 @@ pub fn normal_from(x: &mut Xlate, ctx: &Ctx<'_>, in_port: &OfPort, vid: u16) {
     if !cfg.mirrors.is_empty() {
         mirror::output_mirrors(x, ctx, in_bundle, &outs, vlan);
     }
+}
+
+/// Whether bundle `b` takes flooded packets: none of its ports has `OFPPC_NO_FLOOD`.
+fn floodable(ctx: &Ctx<'_>, b: u32) -> bool {
+    let bits = ctx.br.port_config.snapshot();
+    if bits.is_empty() {
+        return true;
+    }
+    let members = ctx.cfg.ports.keys().filter(|o| bundle_id(ctx.cfg, **o) == b);
+    members.into_iter().all(|o| bits.get(o).is_none_or(|v| v & pc::NO_FLOOD == 0))
 }
 
 /// Sends the packet, in `vlan`, out of bundle `b`: a bond picks a member, a patch port
@@ -171,6 +185,10 @@ pub fn output_bundle(x: &mut Xlate, ctx: &Ctx<'_>, b: u32, vlan: u16) {
         None => b,
     };
     let Some(p) = cfg.ports.get(&member) else { return };
+    if ctx.br.port_config.get(member) & pc::NO_FWD != 0 {
+        x.note(|| format!("    port {} ({}): OFPPC_NO_FWD set, skipping output", p.ofport, p.name));
+        return;
+    }
     let vid = p.vlan.output_vid(vlan);
     if cfg.patches.contains_key(&p.ofport) {
         patch::output(x, ctx, p, vid);
