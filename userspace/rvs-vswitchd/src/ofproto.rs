@@ -194,6 +194,8 @@ pub struct Switch {
     pub meter_ids: crate::pipeline::meters::MeterIds,
     /// LACP state of the bonds that run it ([`crate::lacp`]).
     pub lacp: crate::lacp::Lacp,
+    /// The linux-htb queues installed on devices ([`crate::qos::queues`]).
+    pub queues: Arc<crate::qos::queues::QueueTable>,
 }
 
 impl std::hash::Hash for DatapathTypeEq {

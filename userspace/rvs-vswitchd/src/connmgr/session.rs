@@ -8,7 +8,7 @@
 
 use std::time::Instant;
 
-use rvs_openflow::error::{BadRequest, PortModFailed, QueueOpFailed, RoleRequestFailed, SwitchConfigFailed};
+use rvs_openflow::error::{BadRequest, PortModFailed, RoleRequestFailed, SwitchConfigFailed};
 use rvs_openflow::msg::{
     ErrorCode, ErrorMsg, FeaturesReply, Message, MultipartReply, MultipartReplyBody, MultipartRequest, MultipartRequestBody,
     PortMod, Role, RoleMsg, SwitchConfig,
@@ -185,14 +185,12 @@ fn multipart(sh: &Shared, m: &OfMessage, r: &MultipartRequest, now: Instant) -> 
             }
         }
         MultipartRequestBody::Queue { port_no, queue_id } => {
-            // No port has queues configured.
-            let known = *port_no == port::ANY || *port_no == port::ALL || sh.bridge_config().ports.contains_key(&ports::from_of(*port_no));
-            if !known {
-                vec![error(m, QueueOpFailed::BadPort.into())]
-            } else if *queue_id != 0xffff_ffff {
-                vec![error(m, QueueOpFailed::BadQueue.into())]
-            } else {
-                vec![mp(m, MultipartReplyBody::Queue(Vec::new()))]
+            // OpenFlow 1.0 says ALL where 1.3 says ANY (Open vSwitch reads both so for 1.0).
+            let any = *port_no == port::ANY || (m.version == Version::OF10 && *port_no == port::ALL);
+            let qports = ports::queue_ports(&sh.bridge_config());
+            match ports::queue_stats(&sh.switch.queues, &qports, (!any).then_some(*port_no), *queue_id, now) {
+                Ok(v) => vec![mp(m, MultipartReplyBody::Queue(v))],
+                Err(e) => vec![error(m, e)],
             }
         }
         MultipartRequestBody::Experimenter(_) => vec![error(m, BadRequest::BadExperimenter.into())],
@@ -421,7 +419,7 @@ mod tests {
         let r = one(&e, &h, Version::OF13, 2, Message::MultipartRequest(MultipartRequest { flags: 0, body: B::PortStats { port_no: 77 } }));
         assert_eq!(err_of(&r), BadRequest::BadPort.into());
         let r = one(&e, &h, Version::OF13, 3, Message::MultipartRequest(MultipartRequest { flags: 0, body: B::Queue { port_no: 77, queue_id: 0xffff_ffff } }));
-        assert_eq!(err_of(&r), QueueOpFailed::BadPort.into());
+        assert_eq!(err_of(&r), rvs_openflow::error::QueueOpFailed::BadPort.into());
     }
 
     #[test]
