@@ -243,6 +243,7 @@ impl Switch {
         let mut changed = Vec::new();
         let mut bridges = self.bridges.write().unwrap_or_else(|p| p.into_inner());
         let mut next = BTreeMap::new();
+        let mut moved = Vec::new();
         for cfg in configs {
             let name = cfg.name.clone();
             let (age, size) = aging(&name);
@@ -259,8 +260,12 @@ impl Switch {
                             }
                         }
                     }
+                    let (from, to) = (old.dp_type.0, cfg.dp_type.0);
                     if b.set_config(cfg) {
                         changed.push(name.clone());
+                    }
+                    if from != to {
+                        moved.push((b.clone(), from, to));
                     }
                     b
                 }
@@ -286,6 +291,9 @@ impl Switch {
         drop(bridges);
         for b in removed {
             crate::pipeline::meters::release(self, &b);
+        }
+        for (b, from, to) in moved {
+            crate::pipeline::meters::move_datapath(self, &b, from, to);
         }
         changed
     }
