@@ -70,7 +70,9 @@ ping_fails() {
     for h in 1 2 3; do ip -n "$(hns "$1" $h)" neigh flush all 2>/dev/null; done
     ! ip netns exec "$(hns "$1" "$2")" ping -c 3 -i 0.2 -W 1 "$(addr "$1" "$3")" >/dev/null 2>&1
 }
-modport() { $O10 mod-port "$(target "$1")" "$(pname "$1" "$2")" "$3"; }
+# modport SW PORT WHAT: ovs-ofctl -O OpenFlow10 mod-port. Both switches revalidate their datapath flows after the
+# reply, asynchronously (rvs's revalidator polls the bridge generation every 50 ms), so the port-mod is given 0.3 s.
+modport() { $O10 mod-port "$(target "$1")" "$(pname "$1" "$2")" "$3" && sleep 0.3; }
 
 # rvs-vswitchd, userspace datapath.
 "$bin/rvs-vswitchd" --db-file="$work/conf.db" --detach --pidfile --log-file="$work/vswitchd.log" -v connmgr:dbg ||
