@@ -193,3 +193,64 @@ fn forwards_rewrites_upcalls_and_executes_on_veths() {
     let gone = Command::new("ip").args(["link", "show", &dpname]).output().unwrap();
     assert!(!gone.status.success(), "local tap removed");
 }
+
+/// A miss handler for the test: forwards to port 2 and installs an in_port+eth_type megaflow,
+/// recording the marker byte of every packet it sees.
+struct ToPort2 {
+    seen: std::sync::Mutex<Vec<(u32, u8)>>,
+}
+
+impl rvs_dpif::netdev::miss::MissHandler for ToPort2 {
+    fn miss(&self, key: &rvs_core::key::FlowKey, packet: &[u8], reply: &mut rvs_dpif::netdev::miss::MissReply) {
+        self.seen.lock().unwrap().push((key.in_port(), packet.get(42).copied().unwrap_or(0)));
+        reply.actions = actions("2");
+        let mut mask = rvs_core::key::FlowKey::ZERO;
+        mask.set_in_port(u32::MAX);
+        mask.set_eth_type(u16::MAX);
+        reply.install = Some(rvs_dpif::netdev::miss::Megaflow { key: *key, mask, ufid: [7u8; 16] });
+    }
+}
+
+/// With a miss handler the poll thread translates, installs and executes a miss itself: the
+/// frame goes out at once, the next one hits the installed flow, no upcall is queued.
+#[test]
+fn inline_misses_install_and_execute_in_the_poll_thread() {
+    if !root() {
+        eprintln!("skipped: needs root and /dev/net/tun");
+        return;
+    }
+    let pid = std::process::id() % 10000;
+    let (a0, a1, b0, b1) = (format!("rvia{pid}"), format!("rviA{pid}"), format!("rvib{pid}"), format!("rviB{pid}"));
+    let _guard = Veths(vec![a0.clone(), b0.clone()]);
+    veth(&a0, &a1);
+    veth(&b0, &b1);
+    let mut dp = UserspaceDpif::create(&format!("rvid{pid}")).unwrap();
+    dp.port_add(&PortSpec { name: a0.clone(), port_type: PortType::Netdev, port_no: Some(1), dst_port: None }).unwrap();
+    dp.port_add(&PortSpec { name: b0.clone(), port_type: PortType::Netdev, port_no: Some(2), dst_port: None }).unwrap();
+    let (inject, capture) = (raw(&a1), raw(&b1));
+    let mut handlers = dp.recv_set(1).unwrap();
+    let h = std::sync::Arc::new(ToPort2 { seen: std::sync::Mutex::new(Vec::new()) });
+    dp.set_miss_handler(Some(h.clone()));
+
+    send(&inject, &udp_frame(0x51));
+    let got = recv_until(&capture, |f| f.len() >= 43 && f[42] == 0x51).expect("the miss is executed");
+    assert_eq!(got, udp_frame(0x51));
+    assert_eq!(h.seen.lock().unwrap().iter().filter(|(_, m)| *m == 0x51).count(), 1);
+    assert!(h.seen.lock().unwrap().iter().all(|(p, _)| *p == 1), "key names the input port");
+    let f = dp.flow_get(FlowId::Ufid(&[7u8; 16])).expect("megaflow installed");
+    assert_eq!(f.actions, actions("2"));
+
+    send(&inject, &udp_frame(0x52));
+    recv_until(&capture, |f| f.len() >= 43 && f[42] == 0x52).expect("forwarded by the flow");
+    assert!(!h.seen.lock().unwrap().iter().any(|(_, m)| *m == 0x52), "a hit does not reach the handler");
+    let c = dp.miss_counts();
+    assert!(c.handled >= 1 && c.installed == 1 && c.put_errors == 0, "{c:?}");
+    assert!(!handlers[0].wait(200).unwrap(), "no upcall was queued");
+
+    // Without the handler, misses are upcalls again.
+    dp.set_miss_handler(None);
+    dp.flow_flush().unwrap();
+    send(&inject, &udp_frame(0x53));
+    assert!(handlers[0].wait(3000).unwrap(), "miss upcall arrives");
+    dp.destroy().unwrap();
+}

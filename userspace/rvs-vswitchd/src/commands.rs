@@ -79,14 +79,18 @@ pub fn register(s: &Server, vs: &Arc<Vswitchd>) {
         for b in v.all_backers() {
             let c = &b.counters;
             let l = |x: &std::sync::atomic::AtomicU64| x.load(Ordering::Relaxed);
+            let m = b.inline_miss_counts();
             let _ = writeln!(
                 out,
-                "{}@{}:\n  upcalls: {}\n  flows installed: {}\n  install errors: {}\n  idle flows removed: {}\n  flows revalidated: {}",
+                "{}@{}:\n  flows: {} (flow limit {})\n  upcalls: {}\n  flows installed: {}\n  install errors: {}\n  not installed (flow limit): {}\n  idle flows removed: {}\n  flows revalidated: {}",
                 upcall::type_name(b.ty),
                 b.name,
+                l(&c.n_flows),
+                v.switch.flow_limit(),
                 l(&c.upcalls),
-                l(&c.flows_installed),
-                l(&c.put_errors),
+                l(&c.flows_installed) + m.installed,
+                l(&c.put_errors) + m.put_errors,
+                l(&c.not_installed) + m.not_installed,
                 l(&c.idle_removed),
                 l(&c.revalidated)
             );

@@ -149,6 +149,8 @@ pub struct Config {
     pub bridges: Vec<BridgeCfg>,
     /// The `SSL` row, if configured.
     pub ssl: Option<SslCfg>,
+    /// The root row's `other_config` (`flow-limit`, ...).
+    pub other_config: BTreeMap<String, String>,
     /// Problems found while reading (logged by the caller).
     pub warnings: Vec<String>,
 }
@@ -215,6 +217,7 @@ impl Config {
         cfg.root = Some(root_uuid.clone());
         cfg.next_cfg = root.get("next_cfg").and_then(Value::as_i64).unwrap_or(0);
         cfg.cur_cfg = root.get("cur_cfg").and_then(Value::as_i64).unwrap_or(0);
+        cfg.other_config = string_map(root.get("other_config"));
         cfg.ssl = refs(root, "ssl").first().and_then(|u| r.row("SSL", u)).map(|s| SslCfg {
             private_key: str_col(s, "private_key").to_string(),
             certificate: str_col(s, "certificate").to_string(),
@@ -333,7 +336,7 @@ mod tests {
     fn reads_reachable_rows() {
         let mut r = Replica::default();
         r.apply_update(&json!({
-            "Open_vSwitch": {"r1": {"new": {"bridges": ["uuid", "b1"], "next_cfg": 3, "cur_cfg": 2}}},
+            "Open_vSwitch": {"r1": {"new": {"bridges": ["uuid", "b1"], "next_cfg": 3, "cur_cfg": 2, "other_config": ["map", [["flow-limit", "1000"]]]}}},
             "Bridge": {
                 "b1": {"new": {"name": "br0", "datapath_type": "netdev", "ports": ["set", [["uuid", "p1"], ["uuid", "p2"]]],
                                "fail_mode": ["set", []], "controller": ["set", []], "other_config": ["map", [["mac-aging-time", "60"]]]}},
@@ -355,6 +358,7 @@ mod tests {
         let b = &c.bridges[0];
         assert_eq!(b.dp_type, DatapathType::Userspace);
         assert_eq!(b.other_config.get("mac-aging-time").map(String::as_str), Some("60"));
+        assert_eq!(c.other_config.get("flow-limit").map(String::as_str), Some("1000"));
         assert_eq!(b.ports[0].vlan.tag, 10);
         assert_eq!(b.ports[1].vlan.trunks.len(), 2);
         assert_eq!(b.ports[1].interfaces[0].ofport_request, Some(7));

@@ -182,6 +182,9 @@ impl Bridge {
     }
 }
 
+/// The default `other_config:flow-limit`.
+pub const DEFAULT_FLOW_LIMIT: u64 = 200_000;
+
 /// All bridges and the datapath-port index.
 #[derive(Debug, Default)]
 pub struct Switch {
@@ -196,6 +199,8 @@ pub struct Switch {
     pub lacp: crate::lacp::Lacp,
     /// The linux-htb queues installed on devices ([`crate::qos::queues`]).
     pub queues: Arc<crate::qos::queues::QueueTable>,
+    /// `other_config:flow-limit` of the `Open_vSwitch` row (0: the default).
+    flow_limit: std::sync::atomic::AtomicU64,
 }
 
 impl std::hash::Hash for DatapathTypeEq {
@@ -208,6 +213,21 @@ impl Switch {
     /// An empty switch.
     pub fn new() -> Switch {
         Switch::default()
+    }
+
+    /// How many datapath flows a datapath may hold before misses are executed without installing
+    /// a flow, and the revalidator evicts flows idle for more than 100 ms
+    /// (`other_config:flow-limit`, default [`DEFAULT_FLOW_LIMIT`], as in Open vSwitch).
+    pub fn flow_limit(&self) -> u64 {
+        match self.flow_limit.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => DEFAULT_FLOW_LIMIT,
+            n => n,
+        }
+    }
+
+    /// Sets the flow limit (0: the default).
+    pub fn set_flow_limit(&self, n: u64) {
+        self.flow_limit.store(n, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The bridge named `name`.

@@ -123,17 +123,28 @@ impl Port {
         }
     }
 
-    /// Stops and joins the poll thread.
+    /// Stops the poll thread and waits for it to end, for at most [`JOIN_WAIT_MS`]: a poll
+    /// thread translating a miss may be waiting for a lock our caller holds (see
+    /// [`super::miss`]); it then ends by itself once that lock is released.
     pub fn shutdown(&self) {
         self.stop.store(true, Ordering::Release);
         let t = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(t) = t {
-            if t.thread().id() != std::thread::current().id() {
-                let _ = t.join();
-            }
+        let Some(t) = t else { return };
+        if t.thread().id() == std::thread::current().id() {
+            return;
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(JOIN_WAIT_MS);
+        while !t.is_finished() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        if t.is_finished() {
+            let _ = t.join();
         }
     }
 }
+
+/// How long [`Port::shutdown`] waits for the poll thread (it notices `stop` within 100 ms).
+pub const JOIN_WAIT_MS: u64 = 2000;
 
 /// The ports by number, as published to packet threads.
 #[derive(Debug, Default, Clone)]
