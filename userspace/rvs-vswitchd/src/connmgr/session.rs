@@ -420,6 +420,14 @@ mod tests {
         assert_eq!(err_of(&r), BadRequest::BadPort.into());
         let r = one(&e, &h, Version::OF13, 3, Message::MultipartRequest(MultipartRequest { flags: 0, body: B::Queue { port_no: 77, queue_id: 0xffff_ffff } }));
         assert_eq!(err_of(&r), rvs_openflow::error::QueueOpFailed::BadPort.into());
+        // No QoS anywhere: every port, every queue is an empty reply; a named queue does not exist.
+        let q = |v, xid, port_no, queue_id| one(&e, &h, v, xid, Message::MultipartRequest(MultipartRequest { flags: 0, body: B::Queue { port_no, queue_id } }));
+        assert!(matches!(q(Version::OF13, 4, port::ANY, 0xffff_ffff).msg, Message::MultipartReply(MultipartReply { body: MultipartReplyBody::Queue(ref v), .. }) if v.is_empty()));
+        assert_eq!(err_of(&q(Version::OF13, 5, 1, 0)), rvs_openflow::error::QueueOpFailed::BadQueue.into());
+        let (h10, _r10) = conn(&e, Version::OF10, Kind::Primary);
+        let r = one(&e, &h10, Version::OF10, 6, Message::MultipartRequest(MultipartRequest { flags: 0, body: B::Queue { port_no: port::ALL, queue_id: 0xffff_ffff } }));
+        assert!(matches!(r.msg, Message::MultipartReply(_)), "OpenFlow 1.0 says ALL for every port");
+        assert_eq!(err_of(&q(Version::OF13, 7, port::ALL, 0xffff_ffff)), rvs_openflow::error::QueueOpFailed::BadPort.into(), "1.3 says ANY");
     }
 
     #[test]

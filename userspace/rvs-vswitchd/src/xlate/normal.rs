@@ -162,12 +162,11 @@ pub fn normal_from(x: &mut Xlate, ctx: &Ctx<'_>, in_port: &OfPort, vid: u16) {
 
 /// Whether bundle `b` takes flooded packets: none of its ports has `OFPPC_NO_FLOOD`.
 fn floodable(ctx: &Ctx<'_>, b: u32) -> bool {
-    let bits = ctx.br.port_config.snapshot();
-    if bits.is_empty() {
-        return true;
+    if !ctx.cfg.bonds.contains_key(&b) {
+        return ctx.br.port_config.get(b) & pc::NO_FLOOD == 0;
     }
-    let members = ctx.cfg.ports.keys().filter(|o| bundle_id(ctx.cfg, **o) == b);
-    members.into_iter().all(|o| bits.get(o).is_none_or(|v| v & pc::NO_FLOOD == 0))
+    let mut members = ctx.cfg.ports.keys().filter(|o| bundle_id(ctx.cfg, **o) == b);
+    members.all(|o| ctx.br.port_config.get(*o) & pc::NO_FLOOD == 0)
 }
 
 /// Sends the packet, in `vlan`, out of bundle `b`: a bond picks a member, a patch port
