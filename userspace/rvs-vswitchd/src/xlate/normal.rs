@@ -76,6 +76,11 @@ pub fn normal_from(x: &mut Xlate, ctx: &Ctx<'_>, in_port: &OfPort, vid: u16) {
         x.note(|| format!("bridge {}: fail_mode=secure and no OpenFlow flows: drop", cfg.name));
         return;
     }
+    if ctx.depth > 0 && !super::portcfg::may_receive(x, br.port_config.get(in_port.ofport)) {
+        // Entered through a patch port whose peer has OFPPC_NO_RECV, as Open vSwitch checks it.
+        x.note(|| format!("bridge {}: patch port {} has OFPPC_NO_RECV: drop", cfg.name, in_port.name));
+        return;
+    }
     let flow = x.flow;
     let in_bundle = bundle_id(cfg, in_port.ofport);
     if mirror::is_output(cfg, in_bundle) {
@@ -426,5 +431,14 @@ mod tests {
         let (a, _) = run(&b1, &b1.config(), pkt(21, H2, H1, None));
         assert_eq!(a, "11");
         assert_eq!(b0.macs.lock().unwrap().peek(10, H2, Instant::now()), Some(2));
+        // Port-mod bits on the patch ports: NO_RECV on the peer drops at the crossing, NO_FWD on
+        // the local patch port skips it.
+        b1.port_config.modify(1, rvs_openflow::msg::port_config::NO_RECV, rvs_openflow::msg::port_config::NO_RECV);
+        assert_eq!(run(&b0, &b0.config(), pkt(11, H1, BCAST, None)).0, "drop");
+        b1.port_config.modify(1, 0, u32::MAX);
+        b0.port_config.modify(2, rvs_openflow::msg::port_config::NO_FWD, rvs_openflow::msg::port_config::NO_FWD);
+        assert_eq!(run(&b0, &b0.config(), pkt(11, H1, BCAST, None)).0, "drop");
+        b0.port_config.modify(2, 0, u32::MAX);
+        assert_eq!(run(&b0, &b0.config(), pkt(11, H1, BCAST, None)).0, "21");
     }
 }
