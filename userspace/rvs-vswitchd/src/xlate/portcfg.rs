@@ -2,7 +2,8 @@
 //! what they mean to translation, as OpenFlow 1.0/1.3 and Open vSwitch define them:
 //!
 //! - `NO_RECV` (or, for 802.1D BPDUs, OpenFlow 1.0's `NO_RECV_STP`): packets received on the
-//!   port are dropped after the table-0 lookup (the lookup still counts, as in Open vSwitch);
+//!   port are dropped after the table-0 lookup (the lookup still counts, as in Open vSwitch),
+//!   and packets crossing a patch port into it are dropped at the crossing;
 //! - `NO_FWD`: every output to the port is skipped (OpenFlow outputs, FLOOD/ALL, NORMAL);
 //! - `NO_FLOOD` (OpenFlow 1.0 only; 1.3 peers neither set nor see it): FLOOD and NORMAL's
 //!   flooding leave the port out, `ALL` does not;
