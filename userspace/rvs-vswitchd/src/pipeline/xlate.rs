@@ -323,8 +323,13 @@ fn do_actions(x: &mut Xlate, c: &mut Ctx<'_>, actions: &[Action]) -> bool {
         match a {
             Action::Output { port: p, max_len } => output(x, c, *p, *max_len),
             Action::Enqueue { port: p, queue_id } => {
-                set_queue(x, *queue_id);
+                // As Open vSwitch: the queue holds for this output only.
+                let saved = x.flow.priority();
+                let queued = set_queue(x, *queue_id);
                 output(x, c, *p, 0);
+                if queued {
+                    set_priority(x, saved);
+                }
             }
             Action::SetField { field: Field::Metadata, value } => c.metadata = u64::try_from(*value).unwrap_or(u64::MAX),
             Action::SetField { field: Field::VlanVid, value } => {
@@ -383,7 +388,14 @@ fn do_actions(x: &mut Xlate, c: &mut Ctx<'_>, actions: &[Action]) -> bool {
                 }
             }
             Action::SetNwSrc(_) | Action::SetNwDst(_) | Action::SetNwTos(_) | Action::SetTpSrc(_) | Action::SetTpDst(_) => {}
-            Action::SetQueue(q) => set_queue(x, *q),
+            Action::SetQueue(q) => {
+                set_queue(x, *q);
+            }
+            _ if *a == Action::pop_queue() => {
+                let p = x.orig.priority();
+                x.note(|| format!("pop_queue: priority back to {p:#x}"));
+                set_priority(x, p);
+            }
             Action::DecNwTtl => {
                 if matches!(x.flow.eth_type(), 0x0800 | 0x86dd) {
                     x.consult_byte(field::IP_TTL);
@@ -416,9 +428,22 @@ fn do_actions(x: &mut Xlate, c: &mut Ctx<'_>, actions: &[Action]) -> bool {
     true
 }
 
-fn set_queue(x: &mut Xlate, q: u32) {
-    // As Open vSwitch on Linux without QoS configuration: queue N is priority 1:(N+1).
-    let prio = 0x0001_0000 | (q.wrapping_add(1) & 0xffff);
+/// Queues above this have no tc class (Open vSwitch's limit for the Linux datapaths).
+const MAX_QUEUE_ID: u32 = 0xf000;
+
+/// Selects queue `q`: skb priority `1:(q+1)`, the linux-htb class of queue `q`
+/// ([`crate::qos::htb`]), as Open vSwitch maps queues on Linux. Returns false (and changes
+/// nothing) for a queue that has no such class.
+fn set_queue(x: &mut Xlate, q: u32) -> bool {
+    if q >= MAX_QUEUE_ID {
+        x.note(|| format!("set_queue:{q}: queue ids stop below {MAX_QUEUE_ID:#x}: ignored"));
+        return false;
+    }
+    set_priority(x, 0x0001_0000 | (q + 1));
+    true
+}
+
+fn set_priority(x: &mut Xlate, prio: u32) {
     x.flow.set_priority(prio);
     let mut m = FlowKey::ZERO;
     m.set_priority(u32::MAX);

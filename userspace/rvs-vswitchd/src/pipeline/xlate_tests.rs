@@ -375,3 +375,19 @@ fn port_mod_bits_in_normal_and_packet_in() {
     assert!(run(&br, &cfg, pkt(11)).1.controller.is_empty());
     assert_eq!(run(&br, &cfg, pkt(12)).1.controller.len(), 1);
 }
+
+#[test]
+fn queues_are_skb_priorities() {
+    let (br, cfg) = bridge(FailMode::Secure);
+    add(&br, 0, 10, Match::new().with(Field::InPort, 1), apply(vec![Action::SetQueue(5), out(2), Action::Enqueue { port: 3, queue_id: 1 }, out(4)]));
+    let (a, _) = run(&br, &cfg, pkt(11));
+    assert_eq!(a, "set(skb_priority(0x10006)),12,set(skb_priority(0x10002)),13,set(skb_priority(0x10006)),14", "enqueue holds for its output only");
+    // Nicira pop_queue (flow-mods refuse experimenter actions today; an action list can carry it).
+    let mut x = Xlate::new(pkt(11), false, false);
+    xlate_actions(&mut x, &br, &cfg, 1, &[Action::SetQueue(2), out(2), Action::pop_queue(), out(3)]);
+    assert_eq!(format_actions(x.actions.bytes()), "set(skb_priority(0x10003)),12,set(skb_priority(0)),13", "pop_queue restores the packet's own priority");
+    add(&br, 0, 10, Match::new().with(Field::InPort, 2), apply(vec![Action::SetQueue(0xf000), out(1), Action::Enqueue { port: 3, queue_id: 0xffff_fff0 }]));
+    let (a, x) = run(&br, &cfg, pkt(12));
+    assert_eq!(a, "11,13", "queues without a tc class are ignored, the outputs happen");
+    assert!(x.trace.iter().flatten().any(|t| t.contains("ignored")), "{:?}", x.trace);
+}
