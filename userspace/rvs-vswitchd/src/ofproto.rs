@@ -112,6 +112,8 @@ pub struct Bridge {
     pub events: Events,
     /// Bridges this one's patch ports lead to, by OpenFlow port (set by [`Switch::publish`]).
     pub patch_peers: RwLock<BTreeMap<u32, Weak<Bridge>>>,
+    /// Port-mod configuration bits of its ports ([`crate::xlate::portcfg`]).
+    pub port_config: crate::xlate::portcfg::PortConfigs,
 }
 
 impl Bridge {
@@ -127,6 +129,7 @@ impl Bridge {
             pipeline: RwLock::new(pipeline),
             events: Events::new(),
             patch_peers: RwLock::new(BTreeMap::new()),
+            port_config: Default::default(),
         }
     }
 
@@ -146,6 +149,7 @@ impl Bridge {
             // connection manager overrides this while controllers are configured.
             self.pipeline.write().unwrap_or_else(|p| p.into_inner()).set_default_normal(cfg.fail_mode == FailMode::Standalone);
         }
+        self.port_config.retain(|o| cfg.ports.contains_key(&o));
         *g = Arc::new(cfg);
         self.config_gen.fetch_add(1, Ordering::AcqRel);
         true
@@ -193,6 +197,8 @@ pub struct Switch {
     pub meter_ids: crate::pipeline::meters::MeterIds,
     /// LACP state of the bonds that run it ([`crate::lacp`]).
     pub lacp: crate::lacp::Lacp,
+    /// The linux-htb queues installed on devices ([`crate::qos::queues`]).
+    pub queues: Arc<crate::qos::queues::QueueTable>,
     /// `other_config:flow-limit` of the `Open_vSwitch` row (0: the default).
     flow_limit: std::sync::atomic::AtomicU64,
 }
@@ -257,6 +263,7 @@ impl Switch {
         let mut changed = Vec::new();
         let mut bridges = self.bridges.write().unwrap_or_else(|p| p.into_inner());
         let mut next = BTreeMap::new();
+        let mut moved = Vec::new();
         for cfg in configs {
             let name = cfg.name.clone();
             let (age, size) = aging(&name);
@@ -273,8 +280,12 @@ impl Switch {
                             }
                         }
                     }
+                    let (from, to) = (old.dp_type.0, cfg.dp_type.0);
                     if b.set_config(cfg) {
                         changed.push(name.clone());
+                    }
+                    if from != to {
+                        moved.push((b.clone(), from, to));
                     }
                     b
                 }
@@ -300,6 +311,9 @@ impl Switch {
         drop(bridges);
         for b in removed {
             crate::pipeline::meters::release(self, &b);
+        }
+        for (b, from, to) in moved {
+            crate::pipeline::meters::move_datapath(self, &b, from, to);
         }
         changed
     }

@@ -370,7 +370,7 @@ impl<'a> ExecContext<PacketBuf<'a>> for Ctx<'a, '_> {
     fn output(&mut self, pkt: &mut PacketBuf<'a>, _key: &FlowKey, port: u32, max_len: Option<u32>, _last: bool) {
         let (h, n) = self.hdr_now(pkt, max_len);
         match h {
-            Some(h) => self.tx.push(port, h.bytes(), &pkt.data()[..n]),
+            Some(h) => self.tx.push(port, h.bytes(), &pkt.data()[..n], pkt.priority()),
             None => {
                 if let Some(p) = self.dp.port_snapshot().0.get(port) {
                     p.stats.tx_dropped.fetch_add(1, Ordering::Relaxed);
