@@ -231,6 +231,11 @@ fn hidden_rule(x: &mut Xlate, c: &mut Ctx<'_>) -> bool {
     }
     let Some(rule) = hit else { return false };
     x.note(|| format!("hidden rule {}", rule.spec));
+    if c.drop_input {
+        // OFPPC_NO_RECV holds for hidden rules too (as Open vSwitch).
+        x.note(|| format!("input port {} has OFPPC_NO_RECV: drop", c.in_ofport));
+        return true;
+    }
     c.cookie = 0;
     do_actions(x, c, &rule.spec.actions);
     true

@@ -247,6 +247,13 @@ fn hidden_rules_forward_the_controller_connection_and_stay_invisible() {
     assert_eq!(pl.hidden_rules().len(), specs.len());
     drop(pl);
 
+    // OFPPC_NO_RECV on the controller's port holds for hidden rules too.
+    br.port_config.modify(1, rvs_openflow::msg::port_config::NO_RECV, rvs_openflow::msg::port_config::NO_RECV);
+    let (a, _) = run(&br, &cfg, k);
+    assert_eq!(a, "drop", "NO_RECV");
+    br.port_config.modify(1, 0, rvs_openflow::msg::port_config::NO_RECV);
+    assert_eq!(run(&br, &cfg, k).0, "0");
+
     // Withdrawn (out-of-band): the controller's traffic is dropped like the rest.
     assert_eq!(br.pipeline.write().unwrap().set_hidden_rules(Vec::new()), Ok(true));
     let (a, _) = run(&br, &cfg, tcp(0, 0x0a00_0064, 0x0a00_0001, 40000, 6653));
