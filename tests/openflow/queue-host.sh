@@ -50,18 +50,7 @@ wait_for() {
     done
 }
 # blast SECS: UDP ofportq1 -> 10.61.0.2:9, 1000-byte datagrams, for SECS s.
-blast() {
-    ip netns exec ofportq1 python3 -c '
-import socket, sys, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-end = time.time() + float(sys.argv[1]); p = b"x" * 1000
-while time.time() < end:
-    for _ in range(50):
-        try: s.sendto(p, ("10.61.0.2", 9))
-        except OSError: pass
-' "$1"
-    sleep 0.5
-}
+blast() { udp_blast ofportq1 10.61.0.2 "$1"; sleep 0.5; }
 rx() { ip netns exec ofportq2 cat /sys/class/net/eth0/statistics/rx_bytes; }
 # qfield Q FIELD [VERSION]: FIELD (bytes, pkts, errors, duration) of queue Q in `queue-stats BR`.
 qfield() {
