@@ -72,3 +72,28 @@ on_both_modules() {
         rmmod openvswitch
     fi
 }
+
+# udp_blast NS DST SECS: 1000-byte UDP datagrams from netns NS to DST port 9 for SECS s, as fast as Python sends them.
+udp_blast() {
+    ip netns exec "$1" python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+end = time.time() + float(sys.argv[1]); p = b"x" * 1000
+while time.time() < end:
+    for _ in range(50):
+        try: s.sendto(p, (sys.argv[2], 9))
+        except OSError: pass
+' "$3" "$2"
+}
+
+# blast_kbps SRC_NS DST_NS DST SECS [SETTLE]: udp_blast SRC_NS DST SECS, then SETTLE s (0.3); prints the kbit/s
+# DST_NS's eth0 received over the whole time.
+blast_kbps() {
+    _a=$(ip netns exec "$2" cat /sys/class/net/eth0/statistics/rx_bytes)
+    _t0=$(date +%s%N)
+    udp_blast "$1" "$3" "$4"
+    sleep "${5:-0.3}"
+    _b=$(ip netns exec "$2" cat /sys/class/net/eth0/statistics/rx_bytes)
+    _t1=$(date +%s%N)
+    echo $(( (_b - _a) * 8 * 1000000 / (_t1 - _t0) ))
+}

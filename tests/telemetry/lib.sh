@@ -2,23 +2,7 @@
 
 # police_blast SECS: UDP from netns telh1 to 10.77.0.2 (netns telh2) for SECS s, 1000-byte datagrams as fast as
 # Python sends them; prints the kbit/s telh2's eth0 received (rx_bytes) over the blast.
-police_blast() {
-    a=$(ip netns exec telh2 cat /sys/class/net/eth0/statistics/rx_bytes)
-    t0=$(date +%s%N)
-    ip netns exec telh1 python3 -c '
-import socket, sys, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-end = time.time() + float(sys.argv[1]); p = b"x" * 1000
-while time.time() < end:
-    for _ in range(50):
-        try: s.sendto(p, ("10.77.0.2", 9))
-        except OSError: pass
-' "$1"
-    sleep 0.3
-    b=$(ip netns exec telh2 cat /sys/class/net/eth0/statistics/rx_bytes)
-    t1=$(date +%s%N)
-    echo $(( (b - a) * 8 * 1000000 / (t1 - t0) ))
-}
+police_blast() { blast_kbps telh1 telh2 10.77.0.2 "$1"; }
 
 # police_check PREFIX V LOG RATE: the unpoliced blast runs above 3x RATE kbit/s; with telv1's ingress_policing_rate=RATE
 # and a 1000 kbit burst (250 ms at 4000 kbit/s: a bucket that small loses refills when a busy host deschedules the

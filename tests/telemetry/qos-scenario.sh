@@ -40,23 +40,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 # blast SECS: UDP qosh1 -> 10.78.0.2:9 for SECS s (1000-byte datagrams); prints the kbit/s qosh2's eth0 received.
-blast() {
-    a=$(ip netns exec qosh2 cat /sys/class/net/eth0/statistics/rx_bytes)
-    t0=$(date +%s%N)
-    ip netns exec qosh1 python3 -c '
-import socket, sys, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-end = time.time() + float(sys.argv[1]); p = b"x" * 1000
-while time.time() < end:
-    for _ in range(50):
-        try: s.sendto(p, ("10.78.0.2", 9))
-        except OSError: pass
-' "$1"
-    sleep 0.5
-    b=$(ip netns exec qosh2 cat /sys/class/net/eth0/statistics/rx_bytes)
-    t1=$(date +%s%N)
-    echo $(( (b - a) * 8 * 1000000 / (t1 - t0) ))
-}
+blast() { blast_kbps qosh1 qosh2 10.78.0.2 "$1" 0.5; }
 # class_bytes CLASS: the bytes `tc -s class show dev qosv2` counts as sent by CLASS (e.g. 1:2).
 class_bytes() {
     tc -s class show dev qosv2 | awk -v c="$1" '$1 == "class" && $3 == c { f = 1; next } f && $1 == "Sent" { print $2; exit }'

@@ -3,7 +3,8 @@
 # (datapath_type=netdev), each bridge with a passive controller listener punix:WORK/SWITCH/BRIDGE.ctl (OVS allows punix only for RUNDIR/BRIDGE.*) and fail_mode=secure.
 # Needs root on the host (veths, netns, daemons); take the host-test lock:
 #   sudo flock /tmp/rvs-host-test.lock tools/bench/of-flows.sh [N_FLOWS] [ROUNDS] [SECS]   (100000, 2, 4)
-# Build first: (cd userspace && cargo build --release -p rvs-vswitchd -p rvs-ofconn --example of_flows)
+# Build first: (cd userspace && cargo build --release -p rvs-vswitchd --bins && cargo build --release -p rvs-ofconn --example of_flows)
+# (one cargo command with --example builds only the example, not the daemon).
 #
 # 1. Install: the example client userspace/ofconn/examples/of_flows.rs connects as an OpenFlow 1.3 controller, deletes
 #    every flow, sends N_FLOWS distinct add flow-mods (5-tuple ACL-like matches in four mask families, several
@@ -33,7 +34,7 @@ B=${RVS_BIN:-$REPO/userspace/target/release}
 CLIENT=$B/examples/of_flows
 [ "$(id -u)" = 0 ] || { echo "needs root"; exit 1; }
 for f in "$B/rvs-vswitchd" "$CLIENT"; do
-    [ -x "$f" ] || { echo "build first: (cd userspace && cargo build --release -p rvs-vswitchd -p rvs-ofconn --example of_flows)"; exit 1; }
+    [ -x "$f" ] || { echo "build first: (cd userspace && cargo build --release -p rvs-vswitchd --bins && cargo build --release -p rvs-ofconn --example of_flows)"; exit 1; }
 done
 for b in ovs-vswitchd ovsdb-server ovs-vsctl ovs-ofctl ovsdb-tool gcc; do
     command -v $b >/dev/null || { echo "missing $b (apt-get install openvswitch-switch gcc)"; exit 1; }

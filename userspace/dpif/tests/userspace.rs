@@ -193,3 +193,122 @@ fn forwards_rewrites_upcalls_and_executes_on_veths() {
     let gone = Command::new("ip").args(["link", "show", &dpname]).output().unwrap();
     assert!(!gone.status.success(), "local tap removed");
 }
+
+/// A miss handler for the test: forwards to port 2 and installs an in_port+eth_type megaflow,
+/// recording the marker byte of every packet it sees.
+struct ToPort2 {
+    seen: std::sync::Mutex<Vec<(u32, u8)>>,
+}
+
+impl rvs_dpif::netdev::miss::MissHandler for ToPort2 {
+    fn miss(&self, key: &rvs_core::key::FlowKey, packet: &[u8], reply: &mut rvs_dpif::netdev::miss::MissReply) {
+        self.seen.lock().unwrap().push((key.in_port(), packet.get(42).copied().unwrap_or(0)));
+        reply.actions = actions("2");
+        let mut mask = rvs_core::key::FlowKey::ZERO;
+        mask.set_in_port(u32::MAX);
+        mask.set_eth_type(u16::MAX);
+        reply.install = Some(rvs_dpif::netdev::miss::Megaflow { key: *key, mask, ufid: [7u8; 16] });
+    }
+}
+
+/// With a miss handler the poll thread translates, installs and executes a miss itself: the
+/// frame goes out at once, the next one hits the installed flow, no upcall is queued.
+#[test]
+fn inline_misses_install_and_execute_in_the_poll_thread() {
+    if !root() {
+        eprintln!("skipped: needs root and /dev/net/tun");
+        return;
+    }
+    let pid = std::process::id() % 10000;
+    let (a0, a1, b0, b1) = (format!("rvia{pid}"), format!("rviA{pid}"), format!("rvib{pid}"), format!("rviB{pid}"));
+    let _guard = Veths(vec![a0.clone(), b0.clone()]);
+    veth(&a0, &a1);
+    veth(&b0, &b1);
+    let mut dp = UserspaceDpif::create(&format!("rvid{pid}")).unwrap();
+    dp.port_add(&PortSpec { name: a0.clone(), port_type: PortType::Netdev, port_no: Some(1), dst_port: None }).unwrap();
+    dp.port_add(&PortSpec { name: b0.clone(), port_type: PortType::Netdev, port_no: Some(2), dst_port: None }).unwrap();
+    let (inject, capture) = (raw(&a1), raw(&b1));
+    let mut handlers = dp.recv_set(1).unwrap();
+    let h = std::sync::Arc::new(ToPort2 { seen: std::sync::Mutex::new(Vec::new()) });
+    dp.set_miss_handler(Some(h.clone()));
+
+    send(&inject, &udp_frame(0x51));
+    let got = recv_until(&capture, |f| f.len() >= 43 && f[42] == 0x51).expect("the miss is executed");
+    assert_eq!(got, udp_frame(0x51));
+    assert_eq!(h.seen.lock().unwrap().iter().filter(|(_, m)| *m == 0x51).count(), 1);
+    assert!(h.seen.lock().unwrap().iter().all(|(p, _)| *p == 1), "key names the input port");
+    let f = dp.flow_get(FlowId::Ufid(&[7u8; 16])).expect("megaflow installed");
+    assert_eq!(f.actions, actions("2"));
+
+    send(&inject, &udp_frame(0x52));
+    recv_until(&capture, |f| f.len() >= 43 && f[42] == 0x52).expect("forwarded by the flow");
+    assert!(!h.seen.lock().unwrap().iter().any(|(_, m)| *m == 0x52), "a hit does not reach the handler");
+    let c = dp.miss_counts();
+    assert!(c.handled >= 1 && c.installed == 1 && c.put_errors == 0, "{c:?}");
+    assert!(!handlers[0].wait(200).unwrap(), "no upcall was queued");
+
+    // Without the handler, misses are upcalls again.
+    dp.set_miss_handler(None);
+    dp.flow_flush().unwrap();
+    send(&inject, &udp_frame(0x53));
+    assert!(handlers[0].wait(3000).unwrap(), "miss upcall arrives");
+    dp.destroy().unwrap();
+}
+
+/// Packets of class 1:2 that `tc` counted on `dev`.
+fn tc_class_packets(dev: &str, class: &str) -> u64 {
+    let out = Command::new("tc").args(["-s", "class", "show", "dev", dev]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut lines = text.lines();
+    while let Some(l) = lines.next() {
+        if l.contains(&format!("class htb {class} ")) {
+            for l in lines.by_ref() {
+                if let Some(rest) = l.trim().strip_prefix("Sent ") {
+                    let pk = rest.split_whitespace().nth(2).unwrap_or("0");
+                    return pk.parse().unwrap_or(0);
+                }
+            }
+        }
+    }
+    0
+}
+
+/// `set(skb_priority)` reaches the output device (per-packet `SO_PRIORITY`, Linux 6.14+): an htb
+/// qdisc on the output port classifies by it, as with the kernel datapath's QoS queues.
+#[test]
+fn skb_priority_selects_the_tc_class_on_output() {
+    if !root() {
+        eprintln!("skipped: needs root and /dev/net/tun");
+        return;
+    }
+    let pid = std::process::id() % 10000;
+    let (a0, a1, b0, b1) = (format!("rvqa{pid}"), format!("rvqA{pid}"), format!("rvqb{pid}"), format!("rvqB{pid}"));
+    let _guard = Veths(vec![a0.clone(), b0.clone()]);
+    veth(&a0, &a1);
+    veth(&b0, &b1);
+    let tc = |args: &[&str]| assert!(Command::new("tc").args(args).status().unwrap().success(), "tc {args:?}");
+    tc(&["qdisc", "add", "dev", &b0, "root", "handle", "1:", "htb", "default", "1"]);
+    tc(&["class", "add", "dev", &b0, "parent", "1:", "classid", "1:1", "htb", "rate", "1gbit"]);
+    tc(&["class", "add", "dev", &b0, "parent", "1:", "classid", "1:2", "htb", "rate", "1gbit"]);
+    let mut dp = UserspaceDpif::create(&format!("rvqd{pid}")).unwrap();
+    dp.port_add(&PortSpec { name: a0.clone(), port_type: PortType::Netdev, port_no: Some(1), dst_port: None }).unwrap();
+    dp.port_add(&PortSpec { name: b0.clone(), port_type: PortType::Netdev, port_no: Some(2), dst_port: None }).unwrap();
+    let (inject, capture) = (raw(&a1), raw(&b1));
+    let (key, mask) = attrs("in_port(1),eth(),eth_type(0x0800),ipv4()");
+    let acts = actions("set(skb_priority(0x10002)),2");
+    dp.flow_put(&FlowPut { key: &key, mask: Some(&mask), actions: &acts, ufid: Some(&[3u8; 16]), flags: PutFlags { create: true, ..Default::default() } })
+        .unwrap();
+    let before = tc_class_packets(&b0, "1:2");
+    for i in 0..20u8 {
+        send(&inject, &udp_frame(0x60 + i));
+    }
+    recv_until(&capture, |f| f.len() >= 43 && f[42] == 0x60 + 19).expect("forwarded");
+    let after = tc_class_packets(&b0, "1:2");
+    if rvs_dpif::netdev::sys::per_packet_priority() {
+        assert!(after >= before + 20, "class 1:2 counted the frames: {before} -> {after}");
+    } else {
+        eprintln!("this kernel refuses per-packet SO_PRIORITY (before 6.14): frames left in the default class");
+        assert_eq!(after, before);
+    }
+    dp.destroy().unwrap();
+}

@@ -97,6 +97,10 @@ impl Vswitchd {
     /// Applies `cfg`; returns each interface's status by row UUID.
     pub fn reconcile(&self, cfg: &Config) -> BTreeMap<String, IfaceStatus> {
         let mut status: BTreeMap<String, IfaceStatus> = BTreeMap::new();
+        self.switch.set_flow_limit(cfg.other_config.get("flow-limit").and_then(|v| v.parse().ok()).unwrap_or(0));
+        for bk in self.all_backers() {
+            bk.apply_flow_limit(self.switch.flow_limit());
+        }
         let types: BTreeSet<u8> = cfg.bridges.iter().map(|b| ty_key(b.dp_type)).collect();
         // Datapaths for the types in use.
         let mut dp_errors: HashMap<u8, String> = HashMap::new();

@@ -79,14 +79,18 @@ pub fn register(s: &Server, vs: &Arc<Vswitchd>) {
         for b in v.all_backers() {
             let c = &b.counters;
             let l = |x: &std::sync::atomic::AtomicU64| x.load(Ordering::Relaxed);
+            let m = b.inline_miss_counts();
             let _ = writeln!(
                 out,
-                "{}@{}:\n  upcalls: {}\n  flows installed: {}\n  install errors: {}\n  idle flows removed: {}\n  flows revalidated: {}",
+                "{}@{}:\n  flows: {} (flow limit {})\n  upcalls: {}\n  flows installed: {}\n  install errors: {}\n  not installed (flow limit): {}\n  idle flows removed: {}\n  flows revalidated: {}",
                 upcall::type_name(b.ty),
                 b.name,
+                l(&c.n_flows),
+                v.switch.flow_limit(),
                 l(&c.upcalls),
-                l(&c.flows_installed),
-                l(&c.put_errors),
+                l(&c.flows_installed) + m.installed,
+                l(&c.put_errors) + m.put_errors,
+                l(&c.not_installed) + m.not_installed,
                 l(&c.idle_removed),
                 l(&c.revalidated)
             );
@@ -110,8 +114,14 @@ fn bridge_dump_flows(vs: &Vswitchd, name: &str) -> Result<String, String> {
     use rvs_openflow::msg::{FlowStatsRequest, MultipartReplyBody, MultipartRequest, MultipartRequestBody};
     let b = vs.switch.bridge(name).ok_or_else(|| format!("no such bridge {name}"))?;
     let req = MultipartRequest { flags: 0, body: MultipartRequestBody::Flow(FlowStatsRequest::default()) };
-    let replies = b.pipeline.read().unwrap_or_else(|p| p.into_inner()).stats(&req, Instant::now()).map_err(|e| format!("{e:?}"))?;
+    let pl = b.pipeline.read().unwrap_or_else(|p| p.into_inner());
+    let replies = pl.stats(&req, Instant::now()).map_err(|e| format!("{e:?}"))?;
     let mut out = String::new();
+    // Hidden rules (in-band control) first, as Open vSwitch lists them: above every OpenFlow rule.
+    for h in pl.hidden_rules().specs() {
+        let _ = writeln!(out, "{h}");
+    }
+    drop(pl);
     for r in replies {
         if let MultipartReplyBody::Flow(v) = r.body {
             for f in v {

@@ -98,6 +98,12 @@ pub struct ControllerCfg {
     pub out_of_band: bool,
     /// `enable_async_messages` (default true).
     pub enable_async: bool,
+    /// `local_ip`: the local port's address for in-band control.
+    pub local_ip: Option<String>,
+    /// `local_netmask`.
+    pub local_netmask: Option<String>,
+    /// `local_gateway`.
+    pub local_gateway: Option<String>,
 }
 
 /// The `SSL` row referenced by the root row: the switch's TLS key, certificate and CA.
@@ -149,6 +155,8 @@ pub struct Config {
     pub bridges: Vec<BridgeCfg>,
     /// The `SSL` row, if configured.
     pub ssl: Option<SslCfg>,
+    /// The root row's `other_config` (`flow-limit`, ...).
+    pub other_config: BTreeMap<String, String>,
     /// Problems found while reading (logged by the caller).
     pub warnings: Vec<String>,
 }
@@ -215,6 +223,7 @@ impl Config {
         cfg.root = Some(root_uuid.clone());
         cfg.next_cfg = root.get("next_cfg").and_then(Value::as_i64).unwrap_or(0);
         cfg.cur_cfg = root.get("cur_cfg").and_then(Value::as_i64).unwrap_or(0);
+        cfg.other_config = string_map(root.get("other_config"));
         cfg.ssl = refs(root, "ssl").first().and_then(|u| r.row("SSL", u)).map(|s| SslCfg {
             private_key: str_col(s, "private_key").to_string(),
             certificate: str_col(s, "certificate").to_string(),
@@ -268,6 +277,9 @@ impl Config {
                     inactivity_probe_ms: ms("inactivity_probe", 5000),
                     out_of_band: opt_str(c.get("connection_mode")) == Some("out-of-band"),
                     enable_async: set_atoms(c.get("enable_async_messages")).first().and_then(|v| v.as_bool()).unwrap_or(true),
+                    local_ip: opt_str(c.get("local_ip")).map(str::to_string),
+                    local_netmask: opt_str(c.get("local_netmask")).map(str::to_string),
+                    local_gateway: opt_str(c.get("local_gateway")).map(str::to_string),
                 });
             }
             controllers.sort_by(|a, b| a.target.cmp(&b.target));
@@ -333,7 +345,7 @@ mod tests {
     fn reads_reachable_rows() {
         let mut r = Replica::default();
         r.apply_update(&json!({
-            "Open_vSwitch": {"r1": {"new": {"bridges": ["uuid", "b1"], "next_cfg": 3, "cur_cfg": 2}}},
+            "Open_vSwitch": {"r1": {"new": {"bridges": ["uuid", "b1"], "next_cfg": 3, "cur_cfg": 2, "other_config": ["map", [["flow-limit", "1000"]]]}}},
             "Bridge": {
                 "b1": {"new": {"name": "br0", "datapath_type": "netdev", "ports": ["set", [["uuid", "p1"], ["uuid", "p2"]]],
                                "fail_mode": ["set", []], "controller": ["set", []], "other_config": ["map", [["mac-aging-time", "60"]]]}},
@@ -355,6 +367,7 @@ mod tests {
         let b = &c.bridges[0];
         assert_eq!(b.dp_type, DatapathType::Userspace);
         assert_eq!(b.other_config.get("mac-aging-time").map(String::as_str), Some("60"));
+        assert_eq!(c.other_config.get("flow-limit").map(String::as_str), Some("1000"));
         assert_eq!(b.ports[0].vlan.tag, 10);
         assert_eq!(b.ports[1].vlan.trunks.len(), 2);
         assert_eq!(b.ports[1].interfaces[0].ofport_request, Some(7));
@@ -375,7 +388,8 @@ mod tests {
                 "protocols": ["set", ["OpenFlow13"]], "controller": ["set", [["uuid", "c1"], ["uuid", "c2"]]]}}},
             "Controller": {
                 "c1": {"new": {"target": "tcp:127.0.0.1:6653", "max_backoff": 2000, "inactivity_probe": 0,
-                               "connection_mode": "out-of-band", "enable_async_messages": false}},
+                               "connection_mode": "out-of-band", "enable_async_messages": false,
+                               "local_ip": "10.0.0.100", "local_netmask": "255.255.255.0", "local_gateway": ["set", []]}},
                 "c2": {"new": {"target": "ptcp:6634", "max_backoff": ["set", []], "inactivity_probe": ["set", []],
                                "connection_mode": ["set", []], "enable_async_messages": ["set", []]}}
             }
@@ -392,5 +406,7 @@ mod tests {
         assert!(tcp.out_of_band && !tcp.enable_async);
         assert_eq!((ptcp.target.as_str(), ptcp.max_backoff_ms, ptcp.inactivity_probe_ms), ("ptcp:6634", 8000, 5000), "defaults");
         assert!(!ptcp.out_of_band && ptcp.enable_async);
+        assert_eq!((tcp.local_ip.as_deref(), tcp.local_netmask.as_deref(), tcp.local_gateway.as_deref()), (Some("10.0.0.100"), Some("255.255.255.0"), None));
+        assert_eq!(ptcp.local_ip, None);
     }
 }

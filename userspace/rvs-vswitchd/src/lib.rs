@@ -46,6 +46,7 @@ pub mod unixctl;
 pub mod lacp;
 pub mod qos;
 pub mod telemetry;
+pub mod revalidator;
 pub mod upcall;
 pub mod vlan;
 pub mod xlate;

@@ -134,7 +134,7 @@ fn run(args: Args) -> Result<(), String> {
 
     let mut last = Instant::now() - Duration::from_secs(10);
     let mut last_cfg: Option<Config> = None;
-    let mut qos = rvs_vswitchd::qos::QosManager::default();
+    let mut qos = rvs_vswitchd::qos::QosManager::new(vs.switch.queues.clone());
     while !vs.exiting.load(Ordering::Acquire) {
         let changed = db.run(Duration::from_millis(200));
         rvs_vswitchd::lacp::tick(&vs);

@@ -112,6 +112,8 @@ pub struct Bridge {
     pub events: Events,
     /// Bridges this one's patch ports lead to, by OpenFlow port (set by [`Switch::publish`]).
     pub patch_peers: RwLock<BTreeMap<u32, Weak<Bridge>>>,
+    /// Port-mod configuration bits of its ports ([`crate::xlate::portcfg`]).
+    pub port_config: crate::xlate::portcfg::PortConfigs,
 }
 
 impl Bridge {
@@ -127,6 +129,7 @@ impl Bridge {
             pipeline: RwLock::new(pipeline),
             events: Events::new(),
             patch_peers: RwLock::new(BTreeMap::new()),
+            port_config: Default::default(),
         }
     }
 
@@ -146,6 +149,7 @@ impl Bridge {
             // connection manager overrides this while controllers are configured.
             self.pipeline.write().unwrap_or_else(|p| p.into_inner()).set_default_normal(cfg.fail_mode == FailMode::Standalone);
         }
+        self.port_config.retain(|o| cfg.ports.contains_key(&o));
         *g = Arc::new(cfg);
         self.config_gen.fetch_add(1, Ordering::AcqRel);
         true
@@ -178,6 +182,9 @@ impl Bridge {
     }
 }
 
+/// The default `other_config:flow-limit`.
+pub const DEFAULT_FLOW_LIMIT: u64 = 200_000;
+
 /// All bridges and the datapath-port index.
 #[derive(Debug, Default)]
 pub struct Switch {
@@ -190,6 +197,10 @@ pub struct Switch {
     pub meter_ids: crate::pipeline::meters::MeterIds,
     /// LACP state of the bonds that run it ([`crate::lacp`]).
     pub lacp: crate::lacp::Lacp,
+    /// The linux-htb queues installed on devices ([`crate::qos::queues`]).
+    pub queues: Arc<crate::qos::queues::QueueTable>,
+    /// `other_config:flow-limit` of the `Open_vSwitch` row (0: the default).
+    flow_limit: std::sync::atomic::AtomicU64,
 }
 
 impl std::hash::Hash for DatapathTypeEq {
@@ -202,6 +213,21 @@ impl Switch {
     /// An empty switch.
     pub fn new() -> Switch {
         Switch::default()
+    }
+
+    /// How many datapath flows a datapath may hold before misses are executed without installing
+    /// a flow, and the revalidator evicts flows idle for more than 100 ms
+    /// (`other_config:flow-limit`, default [`DEFAULT_FLOW_LIMIT`], as in Open vSwitch).
+    pub fn flow_limit(&self) -> u64 {
+        match self.flow_limit.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => DEFAULT_FLOW_LIMIT,
+            n => n,
+        }
+    }
+
+    /// Sets the flow limit (0: the default).
+    pub fn set_flow_limit(&self, n: u64) {
+        self.flow_limit.store(n, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The bridge named `name`.
@@ -237,6 +263,7 @@ impl Switch {
         let mut changed = Vec::new();
         let mut bridges = self.bridges.write().unwrap_or_else(|p| p.into_inner());
         let mut next = BTreeMap::new();
+        let mut moved = Vec::new();
         for cfg in configs {
             let name = cfg.name.clone();
             let (age, size) = aging(&name);
@@ -253,8 +280,12 @@ impl Switch {
                             }
                         }
                     }
+                    let (from, to) = (old.dp_type.0, cfg.dp_type.0);
                     if b.set_config(cfg) {
                         changed.push(name.clone());
+                    }
+                    if from != to {
+                        moved.push((b.clone(), from, to));
                     }
                     b
                 }
@@ -280,6 +311,9 @@ impl Switch {
         drop(bridges);
         for b in removed {
             crate::pipeline::meters::release(self, &b);
+        }
+        for (b, from, to) in moved {
+            crate::pipeline::meters::move_datapath(self, &b, from, to);
         }
         changed
     }

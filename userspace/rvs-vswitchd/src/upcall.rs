@@ -14,29 +14,25 @@
 //!   packet executed with the same actions; a handler receives up to 64 upcalls at once and
 //!   installs their megaflows in one datapath round trip. Translations that send to a controller install
 //!   nothing (slow path) and publish packet-ins; the miss packet is credited to the rules;
-//! - a revalidator thread: every second (or at once after a configuration or MAC-table change)
-//!   it dumps the flows, deletes those idle longer than `max-idle` (default 10 s) or whose
-//!   bridge/port is gone, refreshes MAC-table entries of flows that saw traffic, and
-//!   re-translates flows when their bridge's generation moved (a MAC-table change moves it only
-//!   if some translation looked the changed address up, see [`crate::mac_learning`]) — modifying flows whose actions
-//!   changed and deleting those that would now need a different mask; the traffic of active
-//!   flows is credited to the OpenFlow rules their translation goes through, and OpenFlow rule
-//!   timeouts are enforced (flow-removed events published). Flows found in a
-//!   restarted daemon's datapath are revalidated the same way, so established traffic keeps
-//!   flowing across a restart.
+//! - a revalidator thread ([`crate::revalidator`]).
+//!
+//! A userspace datapath's misses are translated by its own poll threads instead
+//! ([`InlineMisses`], [`rvs_dpif::netdev::miss`]); its handler threads then see only
+//! `userspace` action upcalls (sFlow/IPFIX samples, LACP).
 
-use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use rvs_core::ovs::key_nl;
-use rvs_dpif::{DatapathType, Dpif, DpifError, Execute, FlowId, FlowPut, KernelDpif, PutFlags, Upcall, UpcallHandler, UpcallKind, UserspaceDpif};
+use rvs_core::key::FlowKey;
+use rvs_dpif::netdev::miss::{Megaflow, MissCounts, MissHandler, MissReply};
+use rvs_dpif::{DatapathType, Dpif, DpifError, Execute, FlowPut, KernelDpif, PutFlags, Upcall, UpcallHandler, UpcallKind, UserspaceDpif};
 
 use crate::ofproto::Switch;
 use crate::odp;
-use crate::pipeline::{xlate::publish_packet_ins, xlate_pipeline, OfEvent};
+use crate::pipeline::{xlate::publish_packet_ins, xlate_pipeline};
 use crate::xlate::Xlate;
 
 /// Default idle time after which datapath flows are removed.
@@ -81,6 +77,10 @@ pub struct Counters {
     pub flows_installed: AtomicU64,
     /// Flow installs that failed (other than "already exists").
     pub put_errors: AtomicU64,
+    /// Misses executed without installing a flow because the datapath held `flow-limit` flows.
+    pub not_installed: AtomicU64,
+    /// Datapath flows at the last revalidator pass, plus installs since.
+    pub n_flows: AtomicU64,
     /// Flows removed for idleness.
     pub idle_removed: AtomicU64,
     /// Flows modified or removed by revalidation.
@@ -135,6 +135,11 @@ impl Backer {
         };
         let handlers = dpif.recv_set(n_handlers.max(1))?;
         switch.telemetry.set_upcall_pid(ty, handlers.first().map(|h| h.pid()));
+        let counters = Arc::new(Counters::default());
+        if let HandleSource::Userspace(u) = &handles {
+            u.set_flow_limit(usize::try_from(switch.flow_limit()).unwrap_or(usize::MAX));
+            u.set_miss_handler(Some(Arc::new(InlineMisses { sw: switch.clone(), counters: counters.clone() })));
+        }
         let backer = Arc::new(Backer {
             ty,
             name: name.clone(),
@@ -142,7 +147,7 @@ impl Backer {
             handles,
             stop: Arc::new(AtomicBool::new(false)),
             threads: Mutex::new(Vec::new()),
-            counters: Arc::new(Counters::default()),
+            counters,
             kick: Arc::new(AtomicBool::new(false)),
         });
         let mut threads = Vec::new();
@@ -161,7 +166,7 @@ impl Backer {
             .name("revalidator".into())
             .spawn({
                 let switch = switch.clone();
-                move || revalidator_loop(ty, d, &switch, &stop, &c, &kick)
+                move || crate::revalidator::run(ty, d, &switch, &stop, &c, &kick)
             })
             .map_err(|e| DpifError::Unsupported(format!("spawning the revalidator: {e}")))?;
         threads.push(t);
@@ -169,6 +174,22 @@ impl Backer {
         switch.register_backer(ty, &backer);
         crate::info!("bridge", "datapath {}@{name} ready with {n_handlers} upcall handler(s)", type_name(ty));
         Ok(backer)
+    }
+
+    /// Counters of misses the userspace datapath's poll threads handled (zero for the kernel).
+    pub fn inline_miss_counts(&self) -> MissCounts {
+        match &self.handles {
+            HandleSource::Userspace(u) => u.miss_counts(),
+            HandleSource::Kernel(_) => MissCounts::default(),
+        }
+    }
+
+    /// Applies the switch's flow limit to the datapath (the userspace datapath's miss path
+    /// checks it itself; handler threads compare with [`Counters::n_flows`]).
+    pub fn apply_flow_limit(&self, limit: u64) {
+        if let HandleSource::Userspace(u) = &self.handles {
+            u.set_flow_limit(usize::try_from(limit).unwrap_or(usize::MAX));
+        }
     }
 
     /// Asks the revalidator to run now.
@@ -180,6 +201,9 @@ impl Backer {
     /// goes with its process).
     pub fn shutdown(&self, destroy: bool) {
         self.stop.store(true, Ordering::Release);
+        if let HandleSource::Userspace(u) = &self.handles {
+            u.set_miss_handler(None);
+        }
         let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|p| p.into_inner()));
         for t in threads {
             let _ = t.join();
@@ -241,9 +265,9 @@ pub fn translate(ty: DatapathType, sw: &Switch, key: rvs_core::key::FlowKey, may
 /// A miss translated into a megaflow, waiting for its batch's put + execute.
 struct Install<'a> {
     up: &'a Upcall,
-    key: rvs_core::key::FlowKey,
-    mkey: rvs_core::key::FlowKey,
-    mask: rvs_core::key::FlowKey,
+    key: FlowKey,
+    mkey: FlowKey,
+    mask: FlowKey,
     kb: Vec<u8>,
     mb: Vec<u8>,
     ufid: [u8; 16],
@@ -271,16 +295,52 @@ fn handle_batch(ty: DatapathType, dpif: &mut dyn Dpif, sw: &Switch, ups: &[Upcal
         match r {
             Ok(()) => {
                 c.flows_installed.fetch_add(1, Ordering::Relaxed);
+                c.n_flows.fetch_add(1, Ordering::Relaxed);
                 crate::dbg_log!("upcall", "installed {}, actions:{}", odp::format_match(&i.mkey, &i.mask), odp::format_actions(&i.actions));
             }
             Err(e) if e.errno() == Some(libc::EEXIST) => {}
             Err(e) => {
                 c.put_errors.fetch_add(1, Ordering::Relaxed);
-                crate::warn!("upcall", "installing {}: {e}", odp::format_match(&i.mkey, &i.mask));
+                crate::warn_rl!("upcall", "installing {}: {e}", odp::format_match(&i.mkey, &i.mask));
             }
         }
         sw.telemetry.miss_packet(ty, sw, &i.key, &i.ufid, i.up.packet.len());
     }
+}
+
+/// What translating a miss decided.
+// Returned by value once per miss and consumed at once: boxing the large variant would only add
+// an allocation.
+#[allow(clippy::large_enum_variant)]
+enum MissOutcome {
+    /// Run these actions on the packet, install nothing (slow path: controller, ...).
+    SlowPath(Vec<u8>),
+    /// Install this megaflow (key, mask, UFID) and run its actions on the packet.
+    Install { mkey: FlowKey, mask: FlowKey, ufid: [u8; 16], actions: Vec<u8> },
+}
+
+/// Translates a miss of `packet` (key `key`): credits the OpenFlow rules it went through,
+/// publishes its packet-ins; `None` if no bridge owns its input port. The one translation of
+/// both miss paths (upcalls from handler threads and the userspace datapath's poll threads).
+fn translate_miss(ty: DatapathType, sw: &Switch, key: FlowKey, packet: &[u8], c: &Counters) -> Option<MissOutcome> {
+    c.upcalls.fetch_add(1, Ordering::Relaxed);
+    let Some((x, br)) = translate(ty, sw, key, true, false) else {
+        crate::dbg_log!("upcall", "miss on port {} that belongs to no bridge", key.in_port());
+        return None;
+    };
+    if !x.rules.is_empty() {
+        let len = u64::try_from(packet.len()).unwrap_or(u64::MAX);
+        let mut pl = br.pipeline.write().unwrap_or_else(|p| p.into_inner());
+        pl.credit(&x.rules, 1, len, Instant::now());
+        pl.credit_groups(&x.buckets, 1, len);
+    }
+    publish_packet_ins(&br, &x, packet);
+    if x.slow_path {
+        return Some(MissOutcome::SlowPath(x.actions.bytes().to_vec()));
+    }
+    let (mkey, mask) = x.megaflow();
+    let ufid = odp::ufid(&mkey, &mask);
+    Some(MissOutcome::Install { mkey, mask, ufid, actions: x.actions.bytes().to_vec() })
 }
 
 /// Translates one upcall; returns the megaflow to install, if any (slow-path misses are
@@ -293,7 +353,6 @@ fn prepare<'a>(ty: DatapathType, dpif: &mut dyn Dpif, sw: &Switch, up: &'a Upcal
         sw.telemetry.action_upcall(ty, sw, up);
         return None;
     }
-    c.upcalls.fetch_add(1, Ordering::Relaxed);
     let key = match key_nl::decode_key(&up.key) {
         Ok(k) => k,
         Err(e) => {
@@ -301,22 +360,19 @@ fn prepare<'a>(ty: DatapathType, dpif: &mut dyn Dpif, sw: &Switch, up: &'a Upcal
             return None;
         }
     };
-    let Some((x, br)) = translate(ty, sw, key, true, false) else {
-        crate::dbg_log!("upcall", "miss on port {} that belongs to no bridge", key.in_port());
-        return None;
+    let (mkey, mask, ufid, actions) = match translate_miss(ty, sw, key, &up.packet, c)? {
+        MissOutcome::SlowPath(actions) => {
+            execute_only(dpif, up, &actions);
+            return None;
+        }
+        MissOutcome::Install { ufid, actions, .. } if c.n_flows.load(Ordering::Relaxed) >= sw.flow_limit() => {
+            c.not_installed.fetch_add(1, Ordering::Relaxed);
+            execute_only(dpif, up, &actions);
+            sw.telemetry.miss_packet(ty, sw, &key, &ufid, up.packet.len());
+            return None;
+        }
+        MissOutcome::Install { mkey, mask, ufid, actions } => (mkey, mask, ufid, actions),
     };
-    if !x.rules.is_empty() {
-        let len = u64::try_from(up.packet.len()).unwrap_or(u64::MAX);
-        let mut pl = br.pipeline.write().unwrap_or_else(|p| p.into_inner());
-        pl.credit(&x.rules, 1, len, Instant::now());
-        pl.credit_groups(&x.buckets, 1, len);
-    }
-    publish_packet_ins(&br, &x, &up.packet);
-    if x.slow_path {
-        execute_only(dpif, up, x.actions.bytes());
-        return None;
-    }
-    let (mkey, mask) = x.megaflow();
     let (kb, mb) = match (odp::encode_key(&mkey), odp::encode_mask(&mkey, &mask)) {
         (Ok(k), Ok(m)) => (k, m),
         (Err(e), _) | (_, Err(e)) => {
@@ -324,8 +380,33 @@ fn prepare<'a>(ty: DatapathType, dpif: &mut dyn Dpif, sw: &Switch, up: &'a Upcal
             return None;
         }
     };
-    let ufid = odp::ufid(&mkey, &mask);
-    Some(Install { up, key, mkey, mask, kb, mb, ufid, actions: x.actions.bytes().to_vec() })
+    Some(Install { up, key, mkey, mask, kb, mb, ufid, actions })
+}
+
+/// The miss handler of a userspace datapath: the poll threads translate their misses with it
+/// (see [`rvs_dpif::netdev::miss`]); the megaflow goes to the datapath typed, its mask as the
+/// datapath codec reads it back (what dumps return, so revalidation compares like with like).
+struct InlineMisses {
+    sw: Arc<Switch>,
+    counters: Arc<Counters>,
+}
+
+impl MissHandler for InlineMisses {
+    fn miss(&self, key: &FlowKey, packet: &[u8], reply: &mut MissReply) {
+        let ty = DatapathType::Userspace;
+        match translate_miss(ty, &self.sw, *key, packet, &self.counters) {
+            None => {}
+            Some(MissOutcome::SlowPath(actions)) => reply.actions = actions,
+            Some(MissOutcome::Install { mkey, mask, ufid, actions }) => {
+                reply.actions = actions;
+                match crate::revalidator::canonical_match(&mkey, &mask) {
+                    Some((key, mask)) => reply.install = Some(Megaflow { key, mask, ufid }),
+                    None => crate::warn_rl!("upcall", "megaflow {} cannot be encoded; not installed", odp::format_match(&mkey, &mask)),
+                }
+                self.sw.telemetry.miss_packet(ty, &self.sw, key, &ufid, packet.len());
+            }
+        }
+    }
 }
 
 /// Executes `actions` on the upcall's packet.
@@ -338,288 +419,3 @@ fn execute_only(dpif: &mut dyn Dpif, up: &Upcall, actions: &[u8]) {
     }
 }
 
-fn revalidator_loop(ty: DatapathType, mut dpif: Box<dyn Dpif>, sw: &Switch, stop: &AtomicBool, c: &Counters, kick: &AtomicBool) {
-    let mut seen_gen: BTreeMap<String, (u64, u64, u64)> = BTreeMap::new();
-    let mut last = Instant::now();
-    let mut packets: HashMap<Vec<u8>, (u64, u64)> = HashMap::new();
-    let mut first_seen: HashMap<Vec<u8>, Instant> = HashMap::new();
-    while !stop.load(Ordering::Acquire) {
-        std::thread::sleep(Duration::from_millis(50));
-        let now = Instant::now();
-        for b in sw.bridges() {
-            let max_idle = match b.config().max_idle_ms {
-                0 => DEFAULT_MAX_IDLE_MS,
-                n => n,
-            };
-            let mut m = b.macs.lock().unwrap_or_else(|p| p.into_inner());
-            // A flow that looked a MAC up lives at most max-idle without being re-translated
-            // (active flows are re-translated every pass, at least once a second).
-            m.watch_ttl = Duration::from_millis(max_idle) + Duration::from_secs(5);
-            m.expire(now);
-        }
-        let gens: BTreeMap<String, (u64, u64, u64)> = sw.bridges().iter().map(|b| (b.name.clone(), b.generation())).collect();
-        let kicked = kick.swap(false, Ordering::AcqRel);
-        if gens == seen_gen && !kicked && last.elapsed() < Duration::from_secs(1) {
-            continue;
-        }
-        // OpenFlow rule timeouts (second granularity, after the last pass credited traffic).
-        for b in sw.bridges() {
-            if b.config().dp_type.0 == ty {
-                let removed = b.pipeline.write().unwrap_or_else(|p| p.into_inner()).expire(now);
-                for r in removed {
-                    b.events.publish(OfEvent::FlowRemoved(r));
-                }
-            }
-        }
-        let changed: Vec<String> = gens.iter().filter(|(n, g)| seen_gen.get(*n) != Some(*g)).map(|(n, _)| n.clone()).collect();
-        seen_gen = gens;
-        last = now;
-        let flows = match dpif.flow_dump(Default::default()) {
-            Ok(f) => f,
-            Err(e) => {
-                crate::warn!("revalidator", "dumping flows: {e}");
-                continue;
-            }
-        };
-        let now_ms = rvs_dpif::monotonic_ms();
-        let mut live_ids = std::collections::HashSet::new();
-        for f in &flows {
-            let id_bytes = f.ufid.map_or_else(|| f.key.clone(), |u| u.to_vec());
-            live_ids.insert(id_bytes.clone());
-            let fid = match &f.ufid {
-                Some(u) => FlowId::Ufid(u),
-                None => FlowId::Key(&f.key),
-            };
-            let verdict = revalidate_one(ty, sw, f, &changed, &id_bytes, &mut packets, &mut first_seen, now, now_ms);
-            sw.telemetry.flow_dumped(ty, sw, f, matches!(verdict, Verdict::Delete(_)), now_ms);
-            match verdict {
-                Verdict::Keep => {}
-                Verdict::Delete(why) => {
-                    crate::dbg_log!("revalidator", "deleting flow ({why}): {}", odp::format_flow(f, false, now_ms));
-                    if why == "idle" {
-                        c.idle_removed.fetch_add(1, Ordering::Relaxed);
-                    } else {
-                        c.revalidated.fetch_add(1, Ordering::Relaxed);
-                    }
-                    if let Err(e) = dpif.flow_del(fid) {
-                        crate::dbg_log!("revalidator", "deleting flow: {e}");
-                    }
-                }
-                Verdict::Modify(actions) => {
-                    c.revalidated.fetch_add(1, Ordering::Relaxed);
-                    let put = FlowPut {
-                        key: &f.key,
-                        mask: (!f.mask.is_empty()).then_some(f.mask.as_slice()),
-                        actions: &actions,
-                        ufid: f.ufid.as_ref(),
-                        flags: PutFlags { modify: true, ..Default::default() },
-                    };
-                    if let Err(e) = dpif.flow_put(&put) {
-                        crate::dbg_log!("revalidator", "modifying flow: {e}");
-                    }
-                }
-            }
-        }
-        sw.telemetry.dump_done(ty, sw);
-        packets.retain(|k, _| live_ids.contains(k));
-        first_seen.retain(|k, _| live_ids.contains(k));
-    }
-}
-
-/// The mask as the datapath codec reads it back (what a dump returns).
-fn canonical_mask(key: &rvs_core::key::FlowKey, mask: &rvs_core::key::FlowKey) -> Option<rvs_core::key::FlowKey> {
-    let kb = odp::encode_key(key).ok()?;
-    let mb = odp::encode_mask(key, mask).ok()?;
-    key_nl::decode_match(&kb, Some(&mb)).ok().map(|m| m.mask)
-}
-
-enum Verdict {
-    Keep,
-    Delete(&'static str),
-    Modify(Vec<u8>),
-}
-
-#[allow(clippy::too_many_arguments)]
-fn revalidate_one(
-    ty: DatapathType,
-    sw: &Switch,
-    f: &rvs_dpif::Flow,
-    changed: &[String],
-    id: &[u8],
-    packets: &mut HashMap<Vec<u8>, (u64, u64)>,
-    first_seen: &mut HashMap<Vec<u8>, Instant>,
-    now: Instant,
-    now_ms: u64,
-) -> Verdict {
-    let Ok((key, mask)) = odp::decode_flow(f) else { return Verdict::Delete("undecodable") };
-    let Some(br) = crate::tunnel::bridge_for_key(sw, ty, &key.masked(&mask)) else { return Verdict::Delete("no bridge") };
-    let cfg = br.config();
-    let max_idle = if cfg.max_idle_ms == 0 { DEFAULT_MAX_IDLE_MS } else { cfg.max_idle_ms };
-    let idle_ms = if f.stats.used_ms == 0 {
-        let t = *first_seen.entry(id.to_vec()).or_insert(now);
-        u64::try_from(now.saturating_duration_since(t).as_millis()).unwrap_or(u64::MAX)
-    } else {
-        now_ms.saturating_sub(f.stats.used_ms)
-    };
-    if idle_ms > max_idle {
-        return Verdict::Delete("idle");
-    }
-    let (prev_p, prev_b) = packets.insert(id.to_vec(), (f.stats.n_packets, f.stats.n_bytes)).unwrap_or((0, 0));
-    let active = f.stats.n_packets > prev_p;
-    if !active && !changed.contains(&br.name) {
-        return Verdict::Keep;
-    }
-    let mkey = key.masked(&mask);
-    // Traffic on the flow refreshes the MAC entries it depends on (may_learn).
-    let Some((x, _)) = translate(ty, sw, mkey, active, false) else { return Verdict::Delete("no bridge") };
-    if active && !x.rules.is_empty() {
-        // The flow's new traffic goes to the rules it (now) goes through.
-        let used = now.checked_sub(Duration::from_millis(now_ms.saturating_sub(f.stats.used_ms))).unwrap_or(now);
-        let (dp, db) = (f.stats.n_packets.saturating_sub(prev_p), f.stats.n_bytes.saturating_sub(prev_b));
-        let mut pl = br.pipeline.write().unwrap_or_else(|p| p.into_inner());
-        pl.credit(&x.rules, dp, db, used);
-        pl.credit_groups(&x.buckets, dp, db);
-    }
-    if x.slow_path {
-        return Verdict::Delete("slow path");
-    }
-    let (nkey, nmask) = x.megaflow();
-    if canonical_mask(&nkey, &nmask).is_none_or(|m| m != mask) {
-        return Verdict::Delete("mask changed");
-    }
-    if x.actions.bytes() != f.actions.as_slice() {
-        return Verdict::Modify(x.actions.bytes().to_vec());
-    }
-    Verdict::Keep
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::ofproto::{BridgeConfig, DatapathTypeEq, OfPort};
-    use crate::vlan::PortVlan;
-    use rvs_core::key::FlowKey;
-    use rvs_openflow::action::Action;
-    use rvs_openflow::instruction::Instruction;
-    use rvs_openflow::msg::{FlowMod, FlowModCommand};
-    use rvs_openflow::oxm::{Field, Match};
-
-    const TY: DatapathType = DatapathType::Userspace;
-
-    fn switch() -> Switch {
-        let sw = Switch::new();
-        let mut cfg = BridgeConfig { name: "br0".into(), dp_type: DatapathTypeEq(TY), fail_mode: crate::ofproto::FailMode::Secure, ..Default::default() };
-        for i in 1..=2u32 {
-            let p = OfPort { ofport: i, name: format!("p{i}"), port_name: format!("p{i}"), dp_port: i + 10, iface_type: String::new(), vlan: PortVlan::from_columns(None, &[], None).0 };
-            cfg.by_dp.insert(p.dp_port, i);
-            cfg.ports.insert(i, p);
-        }
-        sw.publish(vec![cfg], &|_| (Duration::from_secs(300), 100));
-        sw
-    }
-
-    fn add(sw: &Switch, port: u32) {
-        let fm = FlowMod {
-            command: FlowModCommand::Add,
-            priority: 5,
-            match_: Match::new().with(Field::InPort, 1),
-            instructions: vec![Instruction::ApplyActions(vec![Action::Output { port, max_len: 0 }])],
-            ..Default::default()
-        };
-        sw.bridge("br0").unwrap().pipeline.write().unwrap().flow_mod(&fm, Instant::now()).unwrap();
-    }
-
-    /// The datapath flow of a packet from port 1, as a dump returns it.
-    fn dp_flow(sw: &Switch, n_packets: u64, n_bytes: u64) -> rvs_dpif::Flow {
-        let mut k = FlowKey::ZERO;
-        k.set_in_port(11);
-        k.set_eth_type(0x0800);
-        let (x, _) = translate(TY, sw, k, false, false).unwrap();
-        let (mk, m) = x.megaflow();
-        rvs_dpif::Flow {
-            ufid: Some(odp::ufid(&mk, &m)),
-            key: odp::encode_key(&mk).unwrap(),
-            mask: odp::encode_mask(&mk, &m).unwrap(),
-            actions: x.actions.bytes().to_vec(),
-            stats: rvs_dpif::FlowStats { n_packets, n_bytes, used_ms: rvs_dpif::monotonic_ms(), ..Default::default() },
-        }
-    }
-
-    /// A NORMAL bridge: learning a source address nobody looked up leaves its megaflows alone;
-    /// learning the destination a flooding megaflow looked up makes the revalidator narrow it.
-    #[test]
-    fn only_mac_changes_a_flow_looked_up_revalidate_it() {
-        let sw = Switch::new();
-        let mut cfg = BridgeConfig { name: "br0".into(), dp_type: DatapathTypeEq(TY), fail_mode: crate::ofproto::FailMode::Standalone, ..Default::default() };
-        for i in 1..=3u32 {
-            let p = OfPort { ofport: i, name: format!("p{i}"), port_name: format!("p{i}"), dp_port: i + 10, iface_type: String::new(), vlan: PortVlan::from_columns(None, &[], None).0 };
-            cfg.by_dp.insert(p.dp_port, i);
-            cfg.ports.insert(i, p);
-        }
-        sw.publish(vec![cfg], &|_| (Duration::from_secs(300), 100));
-        let br = sw.bridge("br0").unwrap();
-        let pkt = |in_dp: u32, src: [u8; 6], dst: [u8; 6]| {
-            let mut k = FlowKey::ZERO;
-            k.set_in_port(in_dp);
-            k.set_eth_src(src);
-            k.set_eth_dst(dst);
-            k.set_eth_type(0x0800);
-            k
-        };
-        let (h1, h2, h3) = ([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2], [2, 0, 0, 0, 0, 3]);
-        // h2 on p1 sends to the unknown h1: flooded to p2 and p3.
-        let (x, _) = translate(TY, &sw, pkt(11, h2, h1), true, false).unwrap();
-        assert_eq!(odp::format_actions(x.actions.bytes()), "12,13");
-        let (mk, m) = x.megaflow();
-        let f = rvs_dpif::Flow {
-            ufid: Some(odp::ufid(&mk, &m)),
-            key: odp::encode_key(&mk).unwrap(),
-            mask: odp::encode_mask(&mk, &m).unwrap(),
-            actions: x.actions.bytes().to_vec(),
-            stats: rvs_dpif::FlowStats { used_ms: rvs_dpif::monotonic_ms(), ..Default::default() },
-        };
-        let g = br.generation();
-        // h3 appears on p2 (to the broadcast address): nobody looked h3 up.
-        translate(TY, &sw, pkt(12, h3, [0xff; 6]), true, false).unwrap();
-        assert_eq!(br.generation(), g, "a new source address revalidates nothing");
-        // h1 appears on p3: the flooding flow looked h1 up.
-        translate(TY, &sw, pkt(13, h1, [0xff; 6]), true, false).unwrap();
-        assert_ne!(br.generation(), g);
-        let (mut packets, mut first) = (HashMap::new(), HashMap::new());
-        let id = f.ufid.unwrap().to_vec();
-        let v = revalidate_one(TY, &sw, &f, &["br0".to_string()], &id, &mut packets, &mut first, Instant::now(), rvs_dpif::monotonic_ms());
-        assert!(matches!(v, Verdict::Modify(ref a) if odp::format_actions(a) == "13"), "now forwarded to h1's port only");
-    }
-
-    /// Datapath traffic reaches the OpenFlow rule; a flow-mod that sends the traffic to the
-    /// controller removes the megaflow; one that changes the output modifies it.
-    #[test]
-    fn revalidation_credits_rules_and_follows_flow_mods() {
-        let sw = switch();
-        add(&sw, 2);
-        let br = sw.bridge("br0").unwrap();
-        let (mut packets, mut first) = (HashMap::new(), HashMap::new());
-        let now = Instant::now();
-        let f = dp_flow(&sw, 5, 500);
-        let id = f.ufid.unwrap().to_vec();
-        let v = revalidate_one(TY, &sw, &f, &[], &id, &mut packets, &mut first, now, rvs_dpif::monotonic_ms());
-        assert!(matches!(v, Verdict::Keep));
-        let r = |br: &crate::ofproto::Bridge| br.pipeline.read().unwrap().rules_sorted().iter().map(|r| (r.packets, r.bytes)).next().unwrap();
-        assert_eq!(r(&br), (5, 500));
-        let f2 = rvs_dpif::Flow { stats: rvs_dpif::FlowStats { n_packets: 7, n_bytes: 700, ..f.stats }, ..f.clone() };
-        revalidate_one(TY, &sw, &f2, &[], &id, &mut packets, &mut first, now, rvs_dpif::monotonic_ms());
-        assert_eq!(r(&br), (7, 700), "only the delta is credited");
-        // Same packets again: idle, no credit, nothing to do.
-        let v = revalidate_one(TY, &sw, &f2, &[], &id, &mut packets, &mut first, now, rvs_dpif::monotonic_ms());
-        assert!(matches!(v, Verdict::Keep));
-        assert_eq!(r(&br), (7, 700));
-        // The rule now outputs elsewhere: same mask, new actions.
-        add(&sw, 7);
-        let changed = vec!["br0".to_string()];
-        let v = revalidate_one(TY, &sw, &f2, &changed, &id, &mut packets, &mut first, now, rvs_dpif::monotonic_ms());
-        assert!(matches!(v, Verdict::Modify(ref a) if odp::format_actions(a) == "drop"), "output to a port that does not exist");
-        add(&sw, rvs_openflow::types::port::CONTROLLER);
-        let v = revalidate_one(TY, &sw, &f2, &changed, &id, &mut packets, &mut first, now, rvs_dpif::monotonic_ms());
-        assert!(matches!(v, Verdict::Delete("slow path")));
-    }
-}

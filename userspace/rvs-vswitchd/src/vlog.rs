@@ -205,6 +205,70 @@ pub fn list() -> String {
     s
 }
 
+/// A rate limit for one message site (a token bucket: `per_min` messages a minute, bursts of
+/// `burst`); what it suppresses is counted and reported with the next message let through.
+#[derive(Debug)]
+pub struct RateLimit {
+    per_min: u32,
+    burst: u32,
+    state: Mutex<RlState>,
+}
+
+#[derive(Debug)]
+struct RlState {
+    tokens: f64,
+    last: Option<std::time::Instant>,
+    suppressed: u64,
+}
+
+impl RateLimit {
+    /// A limit of `per_min` messages a minute, bursts of `burst`.
+    pub const fn new(per_min: u32, burst: u32) -> Self {
+        Self { per_min, burst, state: Mutex::new(RlState { tokens: burst as f64, last: None, suppressed: 0 }) }
+    }
+
+    /// Whether a message may go out now; `Some(n)`: yes, and `n` were suppressed since the last one.
+    pub fn allow(&self) -> Option<u64> {
+        self.allow_at(std::time::Instant::now())
+    }
+
+    fn allow_at(&self, now: std::time::Instant) -> Option<u64> {
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(last) = st.last {
+            let refill = now.saturating_duration_since(last).as_secs_f64() * f64::from(self.per_min) / 60.0;
+            st.tokens = (st.tokens + refill).min(f64::from(self.burst));
+        }
+        st.last = Some(now);
+        if st.tokens < 1.0 {
+            st.suppressed += 1;
+            return None;
+        }
+        st.tokens -= 1.0;
+        Some(std::mem::take(&mut st.suppressed))
+    }
+}
+
+/// Logs `msg` at `level` if `rl` lets it through, noting how many were suppressed before it.
+pub fn log_limited(rl: &RateLimit, module: &str, level: Level, msg: std::fmt::Arguments<'_>) {
+    if !enabled(module, level) {
+        return;
+    }
+    if let Some(n) = rl.allow() {
+        let mut s = msg.to_string();
+        if n > 0 {
+            s += &format!(" ({n} similar messages suppressed)");
+        }
+        log(module, level, &s);
+    }
+}
+
+/// Logs at `Warn`, at most 5 a minute (bursts of 20) from this call site.
+#[macro_export]
+macro_rules! warn_rl { ($m:expr, $($a:tt)*) => {{
+    static RL: $crate::vlog::RateLimit = $crate::vlog::RateLimit::new(5, 20);
+    $crate::vlog::log_limited(&RL, $m, $crate::vlog::Level::Warn, format_args!($($a)*))
+}} }
+
 /// Logs at `Err`.
 #[macro_export]
 macro_rules! err { ($m:expr, $($a:tt)*) => { $crate::vlog::log($m, $crate::vlog::Level::Err, &format!($($a)*)) } }
@@ -223,6 +287,21 @@ macro_rules! dbg_log { ($m:expr, $($a:tt)*) => {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rate_limit_bursts_then_refills_and_counts_what_it_suppressed() {
+        let rl = RateLimit::new(60, 3);
+        let t0 = std::time::Instant::now();
+        assert_eq!(rl.allow_at(t0), Some(0));
+        assert_eq!(rl.allow_at(t0), Some(0));
+        assert_eq!(rl.allow_at(t0), Some(0));
+        assert_eq!(rl.allow_at(t0), None, "burst spent");
+        assert_eq!(rl.allow_at(t0), None);
+        // One token a second.
+        assert_eq!(rl.allow_at(t0 + std::time::Duration::from_millis(500)), None);
+        assert_eq!(rl.allow_at(t0 + std::time::Duration::from_millis(1100)), Some(3), "three were suppressed");
+        assert_eq!(rl.allow_at(t0 + std::time::Duration::from_secs(100)), Some(0));
+    }
 
     #[test]
     fn civil_dates() {

@@ -20,7 +20,7 @@ use rvs_core::mask::Mask;
 use rvs_core::ovs::{action_nl, key_nl};
 
 use crate::error::{DpifError, Result};
-use crate::types::{Flow, FlowId, FlowPut, FlowStats};
+use crate::types::{Flow, FlowId, FlowPut, FlowStats, PutFlags};
 
 /// Classifier memory owned by the datapath (fixed capacity).
 #[derive(Debug)]
@@ -211,6 +211,8 @@ pub struct FlowTable {
     ctl: Mutex<Control>,
     /// Grace periods over the packet threads.
     pub qsbr: Qsbr,
+    /// Flows the miss path may install (0: as many as fit).
+    limit: std::sync::atomic::AtomicUsize,
 }
 
 fn err(op: &str, errno: i32, msg: impl Into<String>) -> DpifError {
@@ -255,6 +257,7 @@ impl FlowTable {
             slots: boxed(flows, FlowSlot::default),
             ctl: Mutex::new(Control { st, meta: HashMap::new() }),
             qsbr: Qsbr::default(),
+            limit: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
@@ -315,37 +318,42 @@ impl FlowTable {
     pub fn put(&self, put: &FlowPut<'_>) -> Result<()> {
         let op = "flow put";
         let m = key_nl::decode_match(put.key, put.mask).map_err(|e| codec(op, e))?;
-        let masked = m.key.masked(&m.mask);
-        action_nl::validate_actions(put.actions, &masked).map_err(|e| codec(op, e))?;
-        let mask = Mask::new(m.mask);
-        let ufid = match put.ufid {
+        self.put_typed(&m.key, &m.mask, put.ufid, put.actions, put.flags)
+    }
+
+    /// [`FlowTable::put`] of a decoded key and mask (the miss path of the poll threads).
+    pub fn put_typed(&self, key: &FlowKey, mask: &FlowKey, ufid: Option<&[u8; 16]>, actions: &[u8], flags: PutFlags) -> Result<()> {
+        let op = "flow put";
+        let masked = key.masked(mask);
+        action_nl::validate_actions(actions, &masked).map_err(|e| codec(op, e))?;
+        let cmask = Mask::new(*mask);
+        let cufid = match ufid {
             Some(u) => Some(Ufid::new(u).ok_or_else(|| err(op, libc::EINVAL, "bad UFID"))?),
             None => None,
         };
         let mut c = self.lock();
-        let existing = match &ufid {
+        let existing = match &cufid {
             Some(u) => self.cls.lookup_ufid(u),
             None => None,
         }
-        .or_else(|| self.cls.writer(&mut c.st).find_exact(&m.key, &mask));
+        .or_else(|| self.cls.writer(&mut c.st).find_exact(key, &cmask));
         if let Some(id) = existing {
-            if !put.flags.modify {
+            if !flags.modify {
                 return Err(err(op, libc::EEXIST, "flow exists"));
             }
             let slot = self.slot(id).ok_or_else(|| err(op, libc::ENOENT, "no such flow"))?;
-            slot.set_actions(put.actions);
-            if put.flags.zero_stats {
+            slot.set_actions(actions);
+            if flags.zero_stats {
                 slot.zero();
             }
             return Ok(());
         }
-        if !put.flags.create {
+        if !flags.create {
             return Err(err(op, libc::ENOENT, "no such flow"));
         }
         let slots = &self.slots;
-        let actions = put.actions;
         let attempt = |c: &mut Control| {
-            self.cls.writer(&mut c.st).insert_with(&m.key, &mask, ufid.as_ref(), |id| {
+            self.cls.writer(&mut c.st).insert_with(key, &cmask, cufid.as_ref(), |id| {
                 if let Some(s) = slots.get(id.0 as usize) {
                     s.zero();
                     s.set_actions(actions);
@@ -360,8 +368,23 @@ impl FlowTable {
             r => r,
         }
         .map_err(|e| err(op, cls_errno(e), e.to_string()))?;
-        c.meta.insert(id.0, FlowMeta { key: m.key, mask: m.mask, ufid: put.ufid.copied() });
+        c.meta.insert(id.0, FlowMeta { key: *key, mask: *mask, ufid: ufid.copied() });
         Ok(())
+    }
+
+    /// Whether the table holds as many flows as it can, or as its limit allows.
+    #[inline]
+    pub fn is_full(&self) -> bool {
+        let cap = match self.limit.load(Ordering::Relaxed) {
+            0 => self.slots.len(),
+            n => n.min(self.slots.len()),
+        };
+        self.cls.flow_count() as usize >= cap
+    }
+
+    /// Limits the flows [`FlowTable::is_full`] allows (0: capacity); puts are not refused.
+    pub fn set_limit(&self, n: usize) {
+        self.limit.store(n, Ordering::Relaxed);
     }
 
     fn flow_of(&self, c: &Control, id: CoreFlowId) -> Flow {
@@ -398,23 +421,23 @@ impl FlowTable {
         Ok(self.flow_of(&c, fid))
     }
 
-    /// Every flow; `terse` leaves key, mask and actions out (flows without UFID are skipped).
+    /// Every flow; `terse` leaves key, mask and actions out (a flow without UFID then carries
+    /// its installed key as its identifier, as the kernel datapath does).
     pub fn dump(&self, terse: bool) -> Vec<Flow> {
         let c = self.lock();
         let mut ids: Vec<u32> = c.meta.keys().copied().collect();
         ids.sort_unstable();
-        ids.into_iter()
-            .map(|i| self.flow_of(&c, CoreFlowId(i)))
-            .filter(|f| !terse || f.ufid.is_some())
-            .map(|mut f| {
-                if terse {
-                    f.key.clear();
-                    f.mask.clear();
-                    f.actions.clear();
-                }
-                f
-            })
-            .collect()
+        ids.into_iter().map(|i| if terse { self.terse_flow_of(&c, CoreFlowId(i)) } else { self.flow_of(&c, CoreFlowId(i)) }).collect()
+    }
+
+    fn terse_flow_of(&self, c: &Control, id: CoreFlowId) -> Flow {
+        let meta = c.meta.get(&id.0);
+        let ufid = meta.and_then(|m| m.ufid);
+        let key = match (ufid, meta) {
+            (None, Some(m)) => encode_key(&m.key),
+            _ => Vec::new(),
+        };
+        Flow { ufid, key, mask: Vec::new(), actions: Vec::new(), stats: self.slot(id).map(FlowSlot::stats).unwrap_or_default() }
     }
 
     /// Deletes every flow.
@@ -454,6 +477,47 @@ mod tests {
         let mut w = rvs_core::nla::Writer::new(&mut buf);
         w.put_u32(rvs_core::ovs_abi::OVS_ACTION_ATTR_OUTPUT, port).unwrap();
         w.written().to_vec()
+    }
+
+    /// Typed puts (the poll threads' miss path) fill the table until `is_full`; a terse dump
+    /// names UFID-less flows by their key.
+    #[test]
+    fn typed_puts_until_full_and_terse_dump_identifiers() {
+        let t = FlowTable::new(4, 4).unwrap();
+        let create = PutFlags { create: true, ..Default::default() };
+        let mut mask = FlowKey::ZERO;
+        mask.set_in_port(u32::MAX);
+        let a = output(2);
+        for port in 1..=4u32 {
+            assert!(!t.is_full());
+            let mut k = FlowKey::ZERO;
+            k.set_in_port(port);
+            k.set_eth_type(0x0800);
+            let ufid = (port != 4).then_some([port as u8; 16]);
+            t.put_typed(&k, &mask, ufid.as_ref(), &a, create).unwrap();
+        }
+        assert!(t.is_full());
+        t.set_limit(100);
+        assert!(t.is_full(), "a limit above capacity changes nothing");
+        t.set_limit(2);
+        assert!(t.is_full());
+        t.set_limit(0);
+        let mut k = FlowKey::ZERO;
+        k.set_in_port(9);
+        assert_eq!(t.put_typed(&k, &mask, None, &a, create).unwrap_err().errno(), Some(libc::E2BIG));
+        let terse = t.dump(true);
+        assert_eq!(terse.len(), 4);
+        assert!(terse.iter().all(|f| f.mask.is_empty() && f.actions.is_empty()));
+        let keyed: Vec<&Flow> = terse.iter().filter(|f| f.ufid.is_none()).collect();
+        assert_eq!(keyed.len(), 1);
+        assert_eq!(key_nl::decode_key(&keyed[0].key).unwrap().in_port(), 4, "the key identifies it");
+        assert_eq!(t.get(FlowId::Key(&keyed[0].key)).unwrap().actions, a);
+        // Bad actions for the key are refused like a netlink put's.
+        let mut bad = vec![0u8; 8];
+        bad[0] = 8;
+        bad[2] = 0xff;
+        t.del(FlowId::Ufid(&[1u8; 16])).unwrap();
+        assert!(t.put_typed(&k, &mask, None, &bad, create).is_err());
     }
 
     #[test]

@@ -8,7 +8,9 @@
 //! - one poll thread per port ([`pmd`]); flows live in a lock-free-for-readers table
 //!   ([`flow_table`]) with quiescent-state grace periods;
 //! - misses and `userspace` actions go to in-process upcall handlers ([`upcall`]) through the
-//!   same [`crate::Dpif::recv_set`]/[`crate::UpcallHandler`] API as the kernel datapath.
+//!   same [`crate::Dpif::recv_set`]/[`crate::UpcallHandler`] API as the kernel datapath; or,
+//!   with a [`miss::MissHandler`] registered, misses are translated, installed and executed in
+//!   the poll thread itself ([`miss`]).
 //!
 //! A netdev port whose device disappears (a VM's tap when the VM exits) is detached by its own
 //! poll thread, as the kernel datapath's netdevice notifier does; a device re-created under the
@@ -21,6 +23,7 @@
 
 pub mod flow_table;
 pub mod meter;
+pub mod miss;
 pub mod offload;
 pub mod pmd;
 pub mod port;
@@ -68,6 +71,10 @@ pub struct Datapath {
     destroyed: AtomicBool,
     /// Meters (the `meter` action).
     pub meters: meter::MeterTable,
+    /// The poll threads' miss handler, if any.
+    pub miss: miss::MissSlot,
+    /// Counters of inline miss handling.
+    pub miss_stats: miss::MissStats,
 }
 
 impl Datapath {
@@ -223,6 +230,8 @@ impl UserspaceDpif {
             features: AtomicU32::new(0),
             destroyed: AtomicBool::new(false),
             meters: meter::MeterTable::default(),
+            miss: miss::MissSlot::default(),
+            miss_stats: miss::MissStats::default(),
         });
         let spec = PortSpec { name: name.to_string(), port_type: PortType::Internal, port_no: Some(LOCAL_PORT), dst_port: None };
         dp.add_port(&spec).map_err(|e| match e {
@@ -242,6 +251,23 @@ impl UserspaceDpif {
     /// The shared state.
     pub fn datapath(&self) -> &Arc<Datapath> {
         &self.dp
+    }
+
+    /// Has the poll threads translate misses with `h` (see [`miss`]) instead of queueing upcalls;
+    /// `None` goes back to upcalls.
+    pub fn set_miss_handler(&self, h: Option<Arc<dyn miss::MissHandler>>) {
+        self.dp.miss.set(h);
+    }
+
+    /// Flows the poll threads' miss path installs at most (0: the table's capacity,
+    /// [`MAX_FLOWS`]); above it misses are executed without a flow.
+    pub fn set_flow_limit(&self, n: usize) {
+        self.dp.flows.set_limit(n);
+    }
+
+    /// Counters of inline miss handling.
+    pub fn miss_counts(&self) -> miss::MissCounts {
+        self.dp.miss_stats.snapshot()
     }
 
     fn check_live(&self) -> Result<()> {

@@ -4,7 +4,9 @@
 //! (through the thread's mask cache), and runs the flow's actions with the core's executor
 //! over a `PacketBuf`; outputs are queued and sent per port at the end of the batch
 //! (`sendmmsg`), misses and `userspace` actions become upcalls, `recirc` is looked up again
-//! after the current packet. Checksum-offload state rides along (see [`super::offload`]).
+//! after the current packet. With a miss handler ([`super::miss`]) the batch's misses are
+//! translated, installed and executed by the same thread after the batch's lookups.
+//! Checksum-offload state rides along (see [`super::offload`]).
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -17,12 +19,13 @@ use rvs_core::key::FlowKey;
 use rvs_core::packet::Packet;
 use rvs_core::packet_buf::{CsumState, PacketBuf};
 
-use super::flow_table::encode_key;
+use super::flow_table::{encode_key, QsbrReader};
+use super::miss::{MissHandler, MissReply};
 use super::offload::{complete_csum, VnetHdr};
 use super::port::{Port, PortMap, TxBatch};
 use super::sys::{self, RxBatch, RxMeta};
 use super::Datapath;
-use crate::types::{Upcall, UpcallKind};
+use crate::types::{PutFlags, Upcall, UpcallKind};
 
 /// Frames per receive batch.
 pub const BATCH: usize = 32;
@@ -41,6 +44,16 @@ const CLONES: usize = 8;
 #[derive(Debug)]
 struct Pending {
     frame: Vec<u8>,
+    key: FlowKey,
+    hdr: VnetHdr,
+    depth: u32,
+}
+
+/// A miss waiting for the batch's end: the frame (unchanged, at `HEADROOM` in `buf`, with
+/// spare room after it), its key and offload header.
+struct Miss {
+    buf: Vec<u8>,
+    len: usize,
     key: FlowKey,
     hdr: VnetHdr,
     depth: u32,
@@ -91,6 +104,11 @@ pub struct Engine {
     pending: Vec<Pending>,
     rng: u64,
     now: u64,
+    /// Whether this engine handles misses itself when the datapath has a handler (poll threads).
+    inline: bool,
+    handler: Option<Arc<dyn MissHandler>>,
+    misses: Vec<Miss>,
+    reply: MissReply,
 }
 
 impl Engine {
@@ -110,7 +128,16 @@ impl Engine {
             pending: Vec::new(),
             rng: 0x2545_f491_4f6c_dd1d ^ sys::monotonic_ms(),
             now: 0,
+            inline: false,
+            handler: None,
+            misses: Vec::new(),
+            reply: MissReply::default(),
         }
+    }
+
+    /// An engine for a poll thread: misses go to the datapath's miss handler when it has one.
+    pub fn for_poll_thread(dp: Arc<Datapath>) -> Self {
+        Self { inline: true, ..Self::new(dp) }
     }
 
     /// Starts a batch: refreshes the port map if it changed, reads the clock.
@@ -119,6 +146,52 @@ impl Engine {
             (self.ports, self.gen) = self.dp.port_snapshot();
         }
         self.now = sys::monotonic_ms();
+        if self.inline {
+            self.handler = self.dp.miss.get();
+        }
+    }
+
+    /// Handles the misses the batch collected (outside any read section: installing a flow may
+    /// wait for a grace period): each is translated by the handler, its megaflow installed unless
+    /// the table is full, and the packet executed. Misses of recirculated packets join the queue.
+    pub fn handle_misses(&mut self, reader: &QsbrReader) {
+        let Some(h) = self.handler.clone() else { return };
+        let mut reply = std::mem::take(&mut self.reply);
+        while let Some(mut m) = self.misses.pop() {
+            let frame = &mut m.buf[HEADROOM..HEADROOM + m.len];
+            reply.clear();
+            if m.hdr.needs_csum() {
+                let mut done = frame.to_vec();
+                complete_csum(&mut done, usize::from(m.hdr.csum_start), usize::from(m.hdr.csum_offset));
+                h.miss(&m.key, &done, &mut reply);
+            } else {
+                h.miss(&m.key, frame, &mut reply);
+            }
+            let st = &self.dp.miss_stats;
+            st.handled.fetch_add(1, Ordering::Relaxed);
+            if let Some(mf) = &reply.install {
+                if self.dp.flows.is_full() {
+                    st.not_installed.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    let flags = PutFlags { create: true, ..Default::default() };
+                    match self.dp.flows.put_typed(&mf.key, &mf.mask, Some(&mf.ufid), &reply.actions, flags) {
+                        Ok(()) => st.installed.fetch_add(1, Ordering::Relaxed),
+                        Err(e) if e.errno() == Some(libc::EEXIST) => 0,
+                        Err(e) if e.errno() == Some(libc::E2BIG) => st.not_installed.fetch_add(1, Ordering::Relaxed),
+                        Err(_) => st.put_errors.fetch_add(1, Ordering::Relaxed),
+                    };
+                }
+            }
+            if reply.actions.is_empty() {
+                continue;
+            }
+            reader.enter();
+            let md = metadata_of(&m.key);
+            self.input(&mut m.buf, HEADROOM, m.len, m.hdr, None, md, Mode::Actions(&reply.actions), m.depth);
+            self.drain_recirc();
+            reader.leave();
+        }
+        self.reply = reply;
     }
 
     /// Sends what the batch produced.
@@ -183,7 +256,7 @@ impl Engine {
         mode: Mode<'_>,
         depth: u32,
     ) {
-        let Self { dp, cache, counters, tx, pool, pending, rng, now, .. } = self;
+        let Self { dp, cache, counters, tx, pool, pending, rng, now, handler, misses, .. } = self;
         let Ok(mut pkt) = PacketBuf::new(buf, start, len) else { return };
         let mut base = hdr;
         if let Some((tpid, tci)) = vlan {
@@ -213,6 +286,13 @@ impl Engine {
                         }
                         None => return,
                     },
+                    None if handler.is_some() => {
+                        let data = pkt.data();
+                        let mut buf = vec![0u8; HEADROOM + data.len() + 64];
+                        buf[HEADROOM..HEADROOM + data.len()].copy_from_slice(data);
+                        misses.push(Miss { buf, len: data.len(), key, hdr: base, depth });
+                        return;
+                    }
                     None => {
                         let frame = finished_copy(&pkt, &base);
                         dp.upcall(UpcallKind::Miss, frame, &key, None, None, None, hash);
@@ -290,7 +370,7 @@ impl<'a> ExecContext<PacketBuf<'a>> for Ctx<'a, '_> {
     fn output(&mut self, pkt: &mut PacketBuf<'a>, _key: &FlowKey, port: u32, max_len: Option<u32>, _last: bool) {
         let (h, n) = self.hdr_now(pkt, max_len);
         match h {
-            Some(h) => self.tx.push(port, h.bytes(), &pkt.data()[..n]),
+            Some(h) => self.tx.push(port, h.bytes(), &pkt.data()[..n], pkt.priority()),
             None => {
                 if let Some(p) = self.dp.port_snapshot().0.get(port) {
                     p.stats.tx_dropped.fetch_add(1, Ordering::Relaxed);
@@ -358,7 +438,7 @@ impl<'a> ExecContext<PacketBuf<'a>> for Ctx<'a, '_> {
 /// A port's poll thread: receive, process, transmit, until the port is told to stop.
 pub fn poll_port(dp: Arc<Datapath>, port: Arc<Port>) {
     let reader = dp.flows.qsbr.register();
-    let mut eng = Engine::new(dp.clone());
+    let mut eng = Engine::for_poll_thread(dp.clone());
     let mut rx = RxBatch::new(if port.is_tap { 8 } else { BATCH }, MAX_FRAME, HEADROOM);
     let mut meta = Vec::with_capacity(BATCH);
     let mut last_check = sys::monotonic_ms();
@@ -395,6 +475,7 @@ pub fn poll_port(dp: Arc<Datapath>, port: Arc<Port>) {
             eng.receive(&port, buf, headroom, m);
         }
         reader.leave();
+        eng.handle_misses(&reader);
         eng.flush();
     }
     dp.flows.qsbr.unregister(&reader);

@@ -123,17 +123,28 @@ impl Port {
         }
     }
 
-    /// Stops and joins the poll thread.
+    /// Stops the poll thread and waits for it to end, for at most [`JOIN_WAIT_MS`]: a poll
+    /// thread translating a miss may be waiting for a lock our caller holds (see
+    /// [`super::miss`]); it then ends by itself once that lock is released.
     pub fn shutdown(&self) {
         self.stop.store(true, Ordering::Release);
         let t = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(t) = t {
-            if t.thread().id() != std::thread::current().id() {
-                let _ = t.join();
-            }
+        let Some(t) = t else { return };
+        if t.thread().id() == std::thread::current().id() {
+            return;
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(JOIN_WAIT_MS);
+        while !t.is_finished() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        if t.is_finished() {
+            let _ = t.join();
         }
     }
 }
+
+/// How long [`Port::shutdown`] waits for the poll thread (it notices `stop` within 100 ms).
+pub const JOIN_WAIT_MS: u64 = 2000;
 
 /// The ports by number, as published to packet threads.
 #[derive(Debug, Default, Clone)]
@@ -187,15 +198,16 @@ impl PortMap {
 #[derive(Debug, Default)]
 pub struct TxBatch {
     arena: Vec<u8>,
-    items: Vec<(PortNo, [u8; sys::VNET_HDR_LEN], usize, usize)>,
+    items: Vec<(PortNo, [u8; sys::VNET_HDR_LEN], usize, usize, u32)>,
 }
 
 impl TxBatch {
-    /// Queues `frame` for port `no`.
-    pub fn push(&mut self, no: PortNo, hdr: [u8; sys::VNET_HDR_LEN], frame: &[u8]) {
+    /// Queues `frame` for port `no`, to leave with skb priority `priority` (the
+    /// `set(skb_priority)` of QoS queues; see [`sys::send_batch`]).
+    pub fn push(&mut self, no: PortNo, hdr: [u8; sys::VNET_HDR_LEN], frame: &[u8], priority: u32) {
         let at = self.arena.len();
         self.arena.extend_from_slice(frame);
-        self.items.push((no, hdr, at, frame.len()));
+        self.items.push((no, hdr, at, frame.len(), priority));
     }
 
     /// Number of queued frames.
@@ -214,7 +226,7 @@ impl TxBatch {
             return;
         }
         self.items.sort_by_key(|i| i.0);
-        let mut group: Vec<(&[u8], &[u8])> = Vec::with_capacity(self.items.len());
+        let mut group: Vec<sys::TxFrame<'_>> = Vec::with_capacity(self.items.len());
         let mut i = 0;
         while i < self.items.len() {
             let no = self.items[i].0;
@@ -222,16 +234,16 @@ impl TxBatch {
             group.clear();
             let mut bytes = 0u64;
             while j < self.items.len() && self.items[j].0 == no {
-                let (_, ref h, at, len) = self.items[j];
-                group.push((h, &self.arena[at..at + len]));
+                let (_, ref h, at, len, priority) = self.items[j];
+                group.push(sys::TxFrame { hdr: h, frame: &self.arena[at..at + len], priority });
                 bytes += len as u64;
                 j += 1;
             }
             if let Some(p) = ports.get(no) {
                 let (sent, dropped) = if p.is_tap {
                     let mut s = 0;
-                    for (h, f) in &group {
-                        if sys::tap_write(p.fd(), h, f).is_ok() {
+                    for f in &group {
+                        if sys::tap_write(p.fd(), f.hdr, f.frame).is_ok() {
                             s += 1;
                         }
                     }
@@ -243,7 +255,7 @@ impl TxBatch {
                 if dropped == 0 {
                     p.stats.tx_bytes.fetch_add(bytes, Ordering::Relaxed);
                 } else {
-                    let ok: u64 = group.iter().take(sent).map(|(_, f)| f.len() as u64).sum();
+                    let ok: u64 = group.iter().take(sent).map(|f| f.frame.len() as u64).sum();
                     p.stats.tx_bytes.fetch_add(ok, Ordering::Relaxed);
                     p.stats.tx_dropped.fetch_add(dropped as u64, Ordering::Relaxed);
                 }

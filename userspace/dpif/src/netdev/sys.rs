@@ -4,6 +4,7 @@
 //! `unsafe` of the userspace datapath lives here, each block next to the reason it is sound.
 
 use std::io;
+use std::sync::atomic::Ordering;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 /// `ETH_P_ALL`.
@@ -311,29 +312,45 @@ impl RxBatch {
 }
 
 /// Sends `frames` (each a virtio-net header and a frame, as two slices) on a packet socket with
-/// `sendmmsg`; returns how many were sent, and how many were dropped by errors.
-pub fn send_batch(fd: RawFd, frames: &[(&[u8], &[u8])]) -> (usize, usize) {
+/// `sendmmsg`; returns how many were sent, and how many were dropped by errors. A frame with a
+/// priority carries it as a per-packet `SO_PRIORITY` control message, so QoS queues (tc classes
+/// selected by skb priority) work as on the kernel datapath; kernels before 6.14 refuse that
+/// message, and frames then leave with the socket's priority.
+pub fn send_batch(fd: RawFd, frames: &[TxFrame<'_>]) -> (usize, usize) {
     let mut iovs: Vec<[libc::iovec; 2]> = frames
         .iter()
-        .map(|(h, f)| {
+        .map(|f| {
             [
-                libc::iovec { iov_base: h.as_ptr() as *mut libc::c_void, iov_len: h.len() },
-                libc::iovec { iov_base: f.as_ptr() as *mut libc::c_void, iov_len: f.len() },
+                libc::iovec { iov_base: f.hdr.as_ptr() as *mut libc::c_void, iov_len: f.hdr.len() },
+                libc::iovec { iov_base: f.frame.as_ptr() as *mut libc::c_void, iov_len: f.frame.len() },
             ]
         })
         .collect();
+    let with_priority = PRIORITY_CMSG.load(Ordering::Relaxed);
+    let mut controls: Vec<PriorityCmsg> =
+        frames.iter().map(|f| PriorityCmsg::new(if with_priority { f.priority } else { 0 })).collect();
     // SAFETY: all-zero mmsghdr is valid.
     let mut hdrs: Vec<libc::mmsghdr> = vec![unsafe { std::mem::zeroed() }; frames.len()];
-    for (h, iov) in hdrs.iter_mut().zip(iovs.iter_mut()) {
+    for ((h, iov), c) in hdrs.iter_mut().zip(iovs.iter_mut()).zip(controls.iter_mut()) {
         h.msg_hdr.msg_iov = iov.as_mut_ptr();
         h.msg_hdr.msg_iovlen = 2;
+        c.attach(&mut h.msg_hdr);
     }
     let (mut sent, mut dropped, mut at) = (0, 0, 0);
     while at < hdrs.len() {
         let rest = &mut hdrs[at..];
-        // SAFETY: headers point at `iovs`, which point at the caller's live slices (only read).
+        // SAFETY: headers point at `iovs` and `controls`, which point at live buffers (only read).
         let r = unsafe { libc::sendmmsg(fd, rest.as_mut_ptr(), rest.len() as libc::c_uint, libc::MSG_DONTWAIT) };
         if r <= 0 {
+            let einval = io::Error::last_os_error().raw_os_error() == Some(libc::EINVAL);
+            if einval && rest.first().is_some_and(|h| h.msg_hdr.msg_controllen != 0) {
+                // A kernel before 6.14 has no per-packet SO_PRIORITY: send without it from now on.
+                PRIORITY_CMSG.store(false, Ordering::Relaxed);
+                for h in rest.iter_mut() {
+                    PriorityCmsg::detach(&mut h.msg_hdr);
+                }
+                continue;
+            }
             // The first message failed: drop it and go on with the rest.
             dropped += 1;
             at += 1;
@@ -343,6 +360,73 @@ pub fn send_batch(fd: RawFd, frames: &[(&[u8], &[u8])]) -> (usize, usize) {
         }
     }
     (sent, dropped)
+}
+
+/// One frame for [`send_batch`]: its virtio-net header, bytes and skb priority.
+#[derive(Debug, Clone, Copy)]
+pub struct TxFrame<'a> {
+    /// The virtio-net header.
+    pub hdr: &'a [u8],
+    /// The frame.
+    pub frame: &'a [u8],
+    /// skb priority (`SO_PRIORITY`) the frame leaves with; 0: the socket's.
+    pub priority: u32,
+}
+
+/// Whether sends may carry a per-packet `SO_PRIORITY` control message (Linux 6.14+); cleared
+/// at the first kernel that refuses one.
+static PRIORITY_CMSG: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Whether this kernel took per-packet priorities so far (false once one was refused).
+pub fn per_packet_priority() -> bool {
+    PRIORITY_CMSG.load(Ordering::Relaxed)
+}
+
+/// Room for one `SOL_SOCKET`/`SO_PRIORITY` control message (a `u32`), 8-byte aligned.
+#[derive(Debug, Clone, Copy)]
+struct PriorityCmsg {
+    buf: [u64; 4],
+    priority: u32,
+}
+
+impl PriorityCmsg {
+    fn new(priority: u32) -> Self {
+        Self { buf: [0; 4], priority }
+    }
+
+    /// Points `m`'s control buffer at this message, if the priority is not 0.
+    fn attach(&mut self, m: &mut libc::msghdr) {
+        if self.priority == 0 {
+            return;
+        }
+        let payload = std::mem::size_of::<u32>() as u32;
+        // SAFETY: CMSG_SPACE is arithmetic.
+        let space = unsafe { libc::CMSG_SPACE(payload) } as usize;
+        if space > std::mem::size_of_val(&self.buf) {
+            return;
+        }
+        m.msg_control = self.buf.as_mut_ptr().cast();
+        m.msg_controllen = space as _;
+        // SAFETY: `m` has a control buffer of `space` bytes, room for one header and a u32 (checked
+        // above); CMSG_FIRSTHDR returns a pointer into it, aligned since the buffer is u64s.
+        unsafe {
+            let c = libc::CMSG_FIRSTHDR(m);
+            if c.is_null() {
+                m.msg_control = std::ptr::null_mut();
+                m.msg_controllen = 0;
+                return;
+            }
+            (*c).cmsg_level = libc::SOL_SOCKET;
+            (*c).cmsg_type = libc::SO_PRIORITY;
+            (*c).cmsg_len = libc::CMSG_LEN(payload) as _;
+            std::ptr::write_unaligned(libc::CMSG_DATA(c).cast::<u32>(), self.priority);
+        }
+    }
+
+    fn detach(m: &mut libc::msghdr) {
+        m.msg_control = std::ptr::null_mut();
+        m.msg_controllen = 0;
+    }
 }
 
 /// Writes a virtio-net header and a frame to a tap descriptor.

@@ -14,6 +14,7 @@ use rvs_openflow::msg::{
 };
 use rvs_openflow::OfpError;
 
+pub use crate::pipeline::hidden::HiddenSpec;
 pub use crate::pipeline::OfEvent;
 
 /// A receiver of [`OfEvent`]s.
@@ -48,6 +49,8 @@ pub trait Backend: Send + Sync {
     /// Whether a table miss sends a packet-in (what OpenFlow 1.0 controllers expect) instead
     /// of dropping.
     fn set_miss_to_controller(&self, on: bool);
+    /// Replaces the hidden rules (in-band control, [`crate::pipeline::hidden`]).
+    fn set_hidden_rules(&self, specs: Vec<HiddenSpec>);
     /// Registers a receiver of asynchronous events.
     fn subscribe(&self, sink: EventSink);
 }
@@ -109,6 +112,10 @@ impl Backend for NoPipeline {
         self.default_normal.store(on, Ordering::Release);
     }
     fn set_miss_to_controller(&self, _: bool) {}
+    fn set_hidden_rules(&self, specs: Vec<HiddenSpec>) {
+        // No tables to put them in: without a pipeline nothing forwards to protect.
+        let _ = specs;
+    }
     fn subscribe(&self, _: EventSink) {}
 }
 
@@ -129,6 +136,8 @@ pub(crate) mod fake {
         pub default_normal: Mutex<Option<bool>>,
         /// Event sinks.
         pub sinks: Mutex<Vec<EventSink>>,
+        /// Last `set_hidden_rules`.
+        pub hidden: Mutex<Option<Vec<HiddenSpec>>>,
     }
 
     impl Fake {
@@ -171,6 +180,9 @@ pub(crate) mod fake {
             *self.default_normal.lock().unwrap() = Some(on);
         }
         fn set_miss_to_controller(&self, _: bool) {}
+        fn set_hidden_rules(&self, specs: Vec<HiddenSpec>) {
+            *self.hidden.lock().unwrap() = Some(specs);
+        }
         fn subscribe(&self, sink: EventSink) {
             self.sinks.lock().unwrap().push(sink);
         }

@@ -80,6 +80,9 @@ mod tests {
                     inactivity_probe_ms: probe_ms,
                     out_of_band: false,
                     enable_async: true,
+                    local_ip: None,
+                    local_netmask: None,
+                    local_gateway: None,
                 })
                 .collect(),
             protocols: vec![],

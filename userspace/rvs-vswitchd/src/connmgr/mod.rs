@@ -8,15 +8,17 @@
 //! - [`ports`]: port descriptions, statistics and port-status;
 //! - [`backend`]: the pipeline as the connection manager drives it;
 //! - [`failopen`]: when a standalone bridge falls back to NORMAL;
+//! - [`inband`]: the hidden rules of in-band control;
 //! - [`status`]: the `Controller` and `Bridge` columns written back.
 //!
 //! [`ConnMgrs::reconcile`] runs after every reconciliation of the bridges: it starts a manager
 //! for each new bridge, updates the settings of existing ones (restarting only connections
 //! whose settings changed) and stops those of removed bridges. [`ConnMgrs::tick`] runs from the
-//! main loop (every 200 ms at most) for port-status and fail-open.
+//! main loop (every 200 ms at most) for port-status, fail-open and in-band control.
 
 pub mod backend;
 pub mod failopen;
+pub mod inband;
 pub mod pipeline_backend;
 pub mod ports;
 pub mod service;
@@ -49,6 +51,7 @@ pub struct BridgeMgr {
     pub shared: Arc<Shared>,
     runners: BTreeMap<String, Runner>,
     failopen: FailOpen,
+    inband: inband::InBand,
     last_ports: Instant,
     miss_to_controller: Option<bool>,
 }
@@ -153,7 +156,7 @@ impl ConnMgrs {
                     let ty = b.dp_type;
                     let shared = Shared::new(vs.switch.clone(), self.backend_for(&vs.switch, &b.name), s.clone(), Box::new(move || dp_stats(&weak, ty)));
                     crate::info!("connmgr", "bridge {}: datapath id {:016x}, management socket {}", b.name, s.datapath_id, s.mgmt.display());
-                    BridgeMgr { shared, runners: BTreeMap::new(), failopen: FailOpen::new(Instant::now()), last_ports: Instant::now(), miss_to_controller: None }
+                    BridgeMgr { shared, runners: BTreeMap::new(), failopen: FailOpen::new(Instant::now()), inband: inband::InBand::new(&b.name), last_ports: Instant::now(), miss_to_controller: None }
                 }
             };
             let (want, errors) = wanted_runners(&s);
@@ -218,6 +221,10 @@ impl ConnMgrs {
                     crate::info!("connmgr", "bridge {}: fail-open off ({:?}, controller connected: {connected})", s.bridge, s.fail_mode);
                 }
                 m.shared.backend.set_default_normal(on);
+            }
+            m.inband.configure_local(s.in_band_local.as_ref(), now);
+            if let Some(rules) = m.inband.update(&s.in_band_remotes, now, &inband::System) {
+                m.shared.backend.set_hidden_rules(rules);
             }
         }
     }

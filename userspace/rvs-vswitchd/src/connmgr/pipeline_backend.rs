@@ -11,7 +11,7 @@ use rvs_openflow::error::BadRequest;
 use rvs_openflow::msg::{FlowMod, FlowRemoved, GroupMod, MeterMod, MultipartReply, MultipartRequest, PacketOut, TableMod};
 use rvs_openflow::OfpError;
 
-use super::backend::{Backend, EventSink, OfEvent};
+use super::backend::{Backend, EventSink, HiddenSpec, OfEvent};
 use crate::ofproto::{Bridge, Switch};
 use crate::pipeline;
 
@@ -98,6 +98,24 @@ impl Backend for PipelineBackend {
             p.set_miss_to_controller(on);
             Ok(())
         });
+    }
+    fn set_hidden_rules(&self, specs: Vec<HiddenSpec>) {
+        let Ok(br) = self.bridge() else { return };
+        // Called every second: the write lock only when something changes.
+        if br.pipeline.read().unwrap_or_else(|p| p.into_inner()).hidden_rules().is(&specs) {
+            return;
+        }
+        let r = br.pipeline.write().unwrap_or_else(|p| p.into_inner()).set_hidden_rules(specs);
+        match r {
+            // Only a change needs the installed megaflows revalidated.
+            Ok(true) => {
+                if let Some(bk) = self.switch.backer(br.config().dp_type.0) {
+                    bk.kick();
+                }
+            }
+            Ok(false) => {}
+            Err(e) => crate::warn!("connmgr", "bridge {}: hidden rules refused: {e:?}", self.bridge),
+        }
     }
     fn subscribe(&self, sink: EventSink) {
         if let Ok(br) = self.bridge() {

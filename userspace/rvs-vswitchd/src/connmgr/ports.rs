@@ -1,7 +1,8 @@
 //! A bridge's ports as OpenFlow describes them: `ofp_port` descriptions (port-desc, OpenFlow
 //! 1.0 features reply, port-status) built from the bridge's ports and their devices, port
-//! statistics from the datapath's port counters, and the port-status messages that a change of
-//! the port set calls for.
+//! statistics from the datapath's port counters, queue statistics from the linux-htb classes of
+//! their devices ([`crate::qos::queues`]), and the port-status messages that a change of the
+//! port set calls for.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
@@ -113,8 +114,9 @@ pub fn set_admin_state(name: &str, up: bool) -> Result<(), String> {
     Ok(())
 }
 
-/// Describes the ports of `cfg`; `config` holds the bits set by port-mods.
-pub fn describe(cfg: &BridgeConfig, config: &HashMap<u32, u32>) -> Vec<Port> {
+/// Describes the ports of `cfg`; `config` holds the bits set by port-mods (by the bridge's
+/// port number); `PORT_DOWN` comes from the device.
+pub fn describe(cfg: &BridgeConfig, config: &BTreeMap<u32, u32>) -> Vec<Port> {
     cfg.ports
         .values()
         .map(|p| {
@@ -142,12 +144,14 @@ pub fn describe(cfg: &BridgeConfig, config: &HashMap<u32, u32>) -> Vec<Port> {
         .collect()
 }
 
-/// The port as sent to a peer of `version` (1.0 has no LIVE bit).
+/// The port as sent to a peer of `version` (1.0 has no LIVE bit; 1.1+ has no `NO_STP`,
+/// `NO_RECV_STP` or `NO_FLOOD` config bit).
 pub fn for_version(p: &Port, version: Version) -> Port {
     let mut p = p.clone();
     if version == Version::OF10 {
         p.state &= !STATE_LIVE;
     }
+    p.config &= crate::xlate::portcfg::version_bits(version);
     p
 }
 
@@ -173,6 +177,41 @@ pub fn changes(old: &[Port], new: &[Port]) -> Vec<PortStatus> {
         }
     }
     out
+}
+
+/// The ports of `cfg` that have a device (queues live on devices).
+pub fn queue_ports(cfg: &BridgeConfig) -> Vec<crate::qos::queues::QueuePort> {
+    cfg.ports
+        .values()
+        .filter(|p| !cfg.patches.contains_key(&p.ofport) && !cfg.tunnels.contains_key(&p.ofport))
+        .map(|p| crate::qos::queues::QueuePort { port_no: to_of(p.ofport), dev: p.name.clone() })
+        .collect()
+}
+
+/// Queue statistics of `ports` for `port_no` (`None`: every port) and `queue_id`, with the
+/// kernel's class counters (see [`crate::qos::queues::queue_stats`]).
+pub fn queue_stats(
+    table: &crate::qos::queues::QueueTable,
+    ports: &[crate::qos::queues::QueuePort],
+    port_no: Option<u32>,
+    queue_id: u32,
+    now: Instant,
+) -> Result<Vec<rvs_openflow::msg::QueueStats>, rvs_openflow::OfpError> {
+    let mut sock: Option<crate::qos::tc::TcSocket> = None;
+    let mut classes = |dev: &str, ifindex: i32| {
+        if sock.is_none() {
+            sock = crate::qos::tc::TcSocket::open().inspect_err(|e| crate::warn!("connmgr", "queue statistics: {e}")).ok();
+        }
+        match sock.as_mut().map(|s| s.class_stats(ifindex)) {
+            Some(Ok(v)) => v,
+            Some(Err(e)) => {
+                crate::warn!("connmgr", "queue statistics of {dev}: {e}");
+                Vec::new()
+            }
+            None => Vec::new(),
+        }
+    };
+    crate::qos::queues::queue_stats(table, ports, port_no, queue_id, now, &mut classes)
 }
 
 /// Port statistics for `port_no` (`ANY`: all ports) from the datapath's counters; `since`

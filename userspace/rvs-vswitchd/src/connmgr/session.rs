@@ -8,7 +8,7 @@
 
 use std::time::Instant;
 
-use rvs_openflow::error::{BadRequest, PortModFailed, QueueOpFailed, RoleRequestFailed, SwitchConfigFailed};
+use rvs_openflow::error::{BadRequest, PortModFailed, RoleRequestFailed, SwitchConfigFailed};
 use rvs_openflow::msg::{
     ErrorCode, ErrorMsg, FeaturesReply, Message, MultipartReply, MultipartReplyBody, MultipartRequest, MultipartRequestBody,
     PortMod, Role, RoleMsg, SwitchConfig,
@@ -82,7 +82,7 @@ pub fn handle(sh: &Shared, h: &ConnHandle, m: OfMessage) -> Vec<OfMessage> {
             Vec::new()
         }
         Message::MultipartRequest(r) => multipart(sh, &m, r, now),
-        Message::PortMod(pm) => match port_mod(sh, pm) {
+        Message::PortMod(pm) => match port_mod(sh, m.version, pm) {
             Ok(()) => Vec::new(),
             Err(e) => vec![error(&m, e)],
         },
@@ -222,14 +222,12 @@ fn multipart(sh: &Shared, m: &OfMessage, r: &MultipartRequest, now: Instant) -> 
             }
         }
         MultipartRequestBody::Queue { port_no, queue_id } => {
-            // No port has queues configured.
-            let known = *port_no == port::ANY || *port_no == port::ALL || sh.bridge_config().ports.contains_key(&ports::from_of(*port_no));
-            if !known {
-                vec![error(m, QueueOpFailed::BadPort.into())]
-            } else if *queue_id != 0xffff_ffff {
-                vec![error(m, QueueOpFailed::BadQueue.into())]
-            } else {
-                vec![mp(m, MultipartReplyBody::Queue(Vec::new()))]
+            // OpenFlow 1.0 says ALL where 1.3 says ANY (Open vSwitch reads both so for 1.0).
+            let any = *port_no == port::ANY || (m.version == Version::OF10 && *port_no == port::ALL);
+            let qports = ports::queue_ports(&sh.bridge_config());
+            match ports::queue_stats(&sh.switch.queues, &qports, (!any).then_some(*port_no), *queue_id, now) {
+                Ok(v) => vec![mp(m, MultipartReplyBody::Queue(v))],
+                Err(e) => vec![error(m, e)],
             }
         }
         MultipartRequestBody::Experimenter(_) => vec![error(m, BadRequest::BadExperimenter.into())],
@@ -240,24 +238,37 @@ fn multipart(sh: &Shared, m: &OfMessage, r: &MultipartRequest, now: Instant) -> 
     }
 }
 
-fn port_mod(sh: &Shared, pm: &PortMod) -> Result<(), OfpError> {
+/// Applies a port-mod: `PORT_DOWN` sets the device's administrative state, the other bits (those
+/// the peer's version defines; others are ignored, as in Open vSwitch) go to the bridge's
+/// [`crate::xlate::portcfg::PortConfigs`], and a change translation reads revalidates the
+/// bridge's datapath flows. The port-status that follows shows the new bits.
+fn port_mod(sh: &Shared, version: Version, pm: &PortMod) -> Result<(), OfpError> {
+    use crate::xlate::portcfg::{version_bits, XLATE_BITS};
+    use rvs_openflow::msg::port_config::PORT_DOWN;
     let Some(p) = sh.ports().into_iter().find(|p| p.port_no == pm.port_no) else {
         return Err(PortModFailed::BadPort.into());
     };
     if p.hw_addr != pm.hw_addr {
         return Err(PortModFailed::BadHwAddr.into());
     }
-    {
-        let mut cfg = sh.port_config.lock().unwrap_or_else(|p| p.into_inner());
-        let c = cfg.entry(ports::from_of(pm.port_no)).or_insert(0);
-        *c = (*c & !pm.mask) | (pm.config & pm.mask);
-    }
-    if pm.mask & rvs_openflow::msg::port_config::PORT_DOWN != 0 {
-        let up = pm.config & rvs_openflow::msg::port_config::PORT_DOWN == 0;
-        let r = ports::set_admin_state(&p.name, up);
-        if let Err(e) = r {
+    let Some(br) = sh.switch.bridge(&sh.name) else {
+        return Err(PortModFailed::Eperm.into());
+    };
+    let allowed = version_bits(version);
+    let (config, mask) = (pm.config & allowed, pm.mask & allowed);
+    if mask & PORT_DOWN != 0 && (config ^ p.config) & PORT_DOWN != 0 {
+        let up = config & PORT_DOWN == 0;
+        if let Err(e) = ports::set_admin_state(&p.name, up) {
             crate::warn!("connmgr", "{}: port-mod on {}: {e}", sh.name, p.name);
             return Err(PortModFailed::Eperm.into());
+        }
+    }
+    let changed = br.port_config.modify(ports::from_of(pm.port_no), config & !PORT_DOWN, mask & !PORT_DOWN);
+    if changed & XLATE_BITS != 0 {
+        crate::info!("connmgr", "{}: port {} config now {:#x}: revalidating", sh.name, p.name, br.port_config.get(ports::from_of(pm.port_no)));
+        br.bump_generation();
+        if let Some(bk) = sh.switch.backer(br.config().dp_type.0) {
+            bk.kick();
         }
     }
     sh.refresh_ports();
@@ -366,6 +377,48 @@ mod tests {
     }
 
     #[test]
+    fn port_mod_bits_per_version() {
+        use rvs_openflow::msg::port_config as pc;
+        let e = env();
+        let br = e.sh.switch.bridge("tbr0").unwrap();
+        let (h10, r10) = conn(&e, Version::OF10, Kind::Primary);
+        let (h13, r13) = conn(&e, Version::OF13, Kind::Primary);
+        let pm = |port_no, config, mask| Message::PortMod(PortMod { port_no, hw_addr: Default::default(), config, mask, advertise: 0 });
+        let gen = br.generation();
+        assert!(handle(&e.sh, &h10, req(Version::OF10, 1, pm(1, pc::NO_FLOOD | pc::NO_FWD, pc::NO_FLOOD | pc::NO_FWD))).is_empty());
+        assert_eq!(br.port_config.get(1), pc::NO_FLOOD | pc::NO_FWD);
+        assert_ne!(br.generation(), gen, "a translation bit moved the generation (revalidation)");
+        // Port-status for the change, as each version describes the port.
+        let st = |rx: &Receiver<Message>| loop {
+            match rx.try_recv() {
+                Ok(Message::PortStatus(s)) => break s,
+                Ok(_) => continue,
+                Err(_) => panic!("no port-status"),
+            }
+        };
+        assert_eq!(st(&r10).port.config, pc::NO_FLOOD | pc::NO_FWD);
+        assert_eq!(st(&r13).port.config, pc::NO_FWD, "1.3 has no NO_FLOOD bit");
+        // OpenFlow 1.3 cannot set or clear NO_FLOOD (bit 4 is not defined there), as in Open vSwitch.
+        assert!(handle(&e.sh, &h13, req(Version::OF13, 2, pm(1, pc::NO_RECV, pc::NO_RECV | pc::NO_FLOOD | pc::NO_FWD))).is_empty());
+        assert_eq!(br.port_config.get(1), pc::NO_FLOOD | pc::NO_RECV);
+        let desc = |h: &ConnHandle, v| {
+            let Message::MultipartReply(r) = one(&e, h, v, 3, Message::MultipartRequest(MultipartRequest { flags: 0, body: B::PortDesc })).msg else { panic!() };
+            let MultipartReplyBody::PortDesc(p) = r.body else { panic!() };
+            p.iter().find(|p| p.port_no == 1).unwrap().config
+        };
+        assert_eq!(desc(&h10, Version::OF10), pc::NO_FLOOD | pc::NO_RECV);
+        assert_eq!(desc(&h13, Version::OF13), pc::NO_RECV);
+        // Unchanged bits do not revalidate; unknown ports and wrong addresses are refused.
+        let gen = br.generation();
+        handle(&e.sh, &h13, req(Version::OF13, 4, pm(1, pc::NO_RECV, pc::NO_RECV)));
+        assert_eq!(br.generation(), gen);
+        assert_eq!(err_of(&one(&e, &h13, Version::OF13, 5, pm(9, 0, pc::NO_RECV))), PortModFailed::BadPort.into());
+        let bad_hw = Message::PortMod(PortMod { port_no: 1, hw_addr: rvs_openflow::types::MacAddr([2, 0, 0, 0, 0, 1]), config: 0, mask: pc::NO_RECV, advertise: 0 });
+        assert_eq!(err_of(&one(&e, &h13, Version::OF13, 6, bad_hw)), PortModFailed::BadHwAddr.into());
+        assert_eq!(br.port_config.get(1), pc::NO_FLOOD | pc::NO_RECV, "refused port-mods change nothing");
+    }
+
+    #[test]
     fn config_barrier_and_errors() {
         let e = env();
         let (h, _r) = conn(&e, Version::OF13, Kind::Primary);
@@ -426,7 +479,15 @@ mod tests {
         let r = one(&e, &h, Version::OF13, 2, Message::MultipartRequest(MultipartRequest { flags: 0, body: B::PortStats { port_no: 77 } }));
         assert_eq!(err_of(&r), BadRequest::BadPort.into());
         let r = one(&e, &h, Version::OF13, 3, Message::MultipartRequest(MultipartRequest { flags: 0, body: B::Queue { port_no: 77, queue_id: 0xffff_ffff } }));
-        assert_eq!(err_of(&r), QueueOpFailed::BadPort.into());
+        assert_eq!(err_of(&r), rvs_openflow::error::QueueOpFailed::BadPort.into());
+        // No QoS anywhere: every port, every queue is an empty reply; a named queue does not exist.
+        let q = |v, xid, port_no, queue_id| one(&e, &h, v, xid, Message::MultipartRequest(MultipartRequest { flags: 0, body: B::Queue { port_no, queue_id } }));
+        assert!(matches!(q(Version::OF13, 4, port::ANY, 0xffff_ffff).msg, Message::MultipartReply(MultipartReply { body: MultipartReplyBody::Queue(ref v), .. }) if v.is_empty()));
+        assert_eq!(err_of(&q(Version::OF13, 5, 1, 0)), rvs_openflow::error::QueueOpFailed::BadQueue.into());
+        let (h10, _r10) = conn(&e, Version::OF10, Kind::Primary);
+        let r = one(&e, &h10, Version::OF10, 6, Message::MultipartRequest(MultipartRequest { flags: 0, body: B::Queue { port_no: port::ALL, queue_id: 0xffff_ffff } }));
+        assert!(matches!(r.msg, Message::MultipartReply(_)), "OpenFlow 1.0 says ALL for every port");
+        assert_eq!(err_of(&q(Version::OF13, 7, port::ALL, 0xffff_ffff)), rvs_openflow::error::QueueOpFailed::BadPort.into(), "1.3 says ANY");
     }
 
     #[test]

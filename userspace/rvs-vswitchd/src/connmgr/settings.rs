@@ -49,6 +49,10 @@ pub struct Settings {
     pub mgmt: PathBuf,
     /// TLS files for `ssl:`/`pssl:` targets.
     pub tls: Option<TlsConfig>,
+    /// Controllers reached in-band ([`super::inband::remotes`]).
+    pub in_band_remotes: Vec<std::net::SocketAddrV4>,
+    /// The local port's address for in-band control ([`super::inband::local_ip`]).
+    pub in_band_local: Option<super::inband::local_ip::LocalAddr>,
     /// Problems to log.
     pub warnings: Vec<String>,
 }
@@ -143,6 +147,8 @@ impl Settings {
                 }
             })
             .collect();
+        let in_band_remotes = super::inband::remotes(b);
+        let in_band_local = super::inband::local_ip::wanted(b, super::inband::enabled(b), &mut warnings);
         Settings {
             bridge: b.name.clone(),
             datapath_id: dpid,
@@ -152,6 +158,8 @@ impl Settings {
             controllers,
             mgmt: run_dir.join(format!("{}.mgmt", b.name)),
             tls,
+            in_band_remotes,
+            in_band_local,
             warnings,
         }
     }
@@ -171,9 +179,9 @@ mod tests {
             fail_mode: FailMode::Secure,
             has_controller: true,
             controllers: vec![
-                ControllerCfg { uuid: "c1".into(), target: "tcp:127.0.0.1:6653".into(), max_backoff_ms: 8000, inactivity_probe_ms: 0, out_of_band: false, enable_async: true },
-                ControllerCfg { uuid: "c2".into(), target: "ssl:127.0.0.1".into(), max_backoff_ms: 8000, inactivity_probe_ms: 5000, out_of_band: false, enable_async: true },
-                ControllerCfg { uuid: "c3".into(), target: "bogus".into(), max_backoff_ms: 8000, inactivity_probe_ms: 5000, out_of_band: false, enable_async: true },
+                ControllerCfg { uuid: "c1".into(), target: "tcp:127.0.0.1:6653".into(), max_backoff_ms: 8000, inactivity_probe_ms: 0, out_of_band: false, enable_async: true, local_ip: None, local_netmask: None, local_gateway: None },
+                ControllerCfg { uuid: "c2".into(), target: "ssl:127.0.0.1".into(), max_backoff_ms: 8000, inactivity_probe_ms: 5000, out_of_band: false, enable_async: true, local_ip: None, local_netmask: None, local_gateway: None },
+                ControllerCfg { uuid: "c3".into(), target: "bogus".into(), max_backoff_ms: 8000, inactivity_probe_ms: 5000, out_of_band: false, enable_async: true, local_ip: None, local_netmask: None, local_gateway: None },
             ],
             protocols: vec![],
             other_config: BTreeMap::new(),

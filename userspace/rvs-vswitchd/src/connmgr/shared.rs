@@ -1,6 +1,6 @@
 //! The state one bridge's connections share: settings, the pipeline backend, the registry of
 //! live connections with each one's protocol state (role, asynchronous configuration,
-//! `miss_send_len`), the master election generation id, port-mod bits, the ports last
+//! `miss_send_len`), the master election generation id, the ports last
 //! described (for port-status), controller status, and the fan-out of asynchronous messages
 //! (packet-in, flow-removed, port-status) to the connections that want them.
 
@@ -137,8 +137,6 @@ pub struct Shared {
     pub conns: Mutex<Vec<Arc<ConnHandle>>>,
     /// The master election generation id, once a controller sent one.
     pub generation: Mutex<Option<u64>>,
-    /// Port config bits set by port-mods.
-    pub port_config: Mutex<HashMap<u32, u32>>,
     /// Ports as last announced.
     pub ports: Mutex<Vec<Port>>,
     /// When each port was first seen.
@@ -172,7 +170,6 @@ impl Shared {
             settings: RwLock::new(Arc::new(settings)),
             conns: Mutex::new(Vec::new()),
             generation: Mutex::new(None),
-            port_config: Mutex::new(HashMap::new()),
             ports: Mutex::new(Vec::new()),
             port_since: Mutex::new(HashMap::new()),
             dp_stats,
@@ -229,8 +226,14 @@ impl Shared {
     /// Queues `msg` on every connection that wants it.
     pub fn broadcast(&self, msg: &Message) {
         for c in self.connections() {
-            if c.state().wants(msg) {
-                let _ = lock(&c.outbox).send(msg.clone());
+            let st = c.state();
+            if st.wants(msg) {
+                // A port as the connection's version describes it.
+                let m = match msg {
+                    Message::PortStatus(s) => Message::PortStatus(rvs_openflow::msg::PortStatus { reason: s.reason, port: super::ports::for_version(&s.port, st.version) }),
+                    m => m.clone(),
+                };
+                let _ = lock(&c.outbox).send(m);
             }
         }
     }
@@ -258,7 +261,8 @@ impl Shared {
     /// Re-describes the ports and announces the differences with port-status messages.
     pub fn refresh_ports(&self) {
         let cfg = self.bridge_config();
-        let new = super::ports::describe(&cfg, &lock(&self.port_config));
+        let bits = self.switch.bridge(&self.name).map(|b| b.port_config.snapshot()).unwrap_or_default();
+        let new = super::ports::describe(&cfg, &bits);
         {
             let mut since = lock(&self.port_since);
             let now = Instant::now();

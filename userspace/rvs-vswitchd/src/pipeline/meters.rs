@@ -5,6 +5,9 @@
 //! the controller gets the error), translation emits `meter(ID)` for the meter instruction
 //! ([`super::xlate`]), and [`fill_stats`] puts the datapath's counters into meter statistics.
 //!
+//! When a bridge's `datapath_type` changes, [`move_datapath`] deletes its meters' datapath meters
+//! on the old datapath and creates them on the new one (new IDs from the new datapath's space).
+//!
 //! Datapath meter IDs belong to the datapath, shared by all its bridges and by ingress policing
 //! ([`crate::telemetry::police`]); [`MeterIds`] hands them out so they never collide: OpenFlow
 //! meters from the bottom of the space, policing from the top ([`ID_TOP`]).
@@ -142,6 +145,39 @@ fn install(switch: &Switch, br: &Bridge, ty: DatapathType, id: u32, mm: &MeterMo
     Ok(())
 }
 
+/// Moves the datapath meters of bridge `br`'s OpenFlow meters from the `from` datapath to the
+/// `to` datapath (its `datapath_type` changed): each is deleted there and created here. A meter
+/// the new datapath refuses is logged and left unenforced (translation then emits no `meter`
+/// action for it, and says so in traces).
+pub fn move_datapath(switch: &Switch, br: &Bridge, from: DatapathType, to: DatapathType) {
+    let mut p = br.pipeline.write().unwrap_or_else(|p| p.into_inner());
+    let meters: Vec<(u32, super::Meter)> = p.meters().map(|(id, m)| (id, m.clone())).collect();
+    for (id, m) in meters {
+        if let Some(old) = m.dp_id {
+            if let Some(bk) = switch.backer(from) {
+                let mut d = bk.dpif.lock().unwrap_or_else(|p| p.into_inner());
+                if let Err(e) = d.meter_del(old) {
+                    crate::dbg_log!("pipeline", "bridge {}: deleting datapath meter {old}: {e}", br.name);
+                }
+            }
+            switch.meter_ids.free(from, old);
+        }
+        p.set_meter_dp_id(id, None);
+        let mm = MeterMod { command: MeterModCommand::Add, flags: m.flags, meter_id: id, bands: m.bands.clone() };
+        let Some(new) = switch.meter_ids.alloc_low(to) else {
+            crate::warn!("pipeline", "bridge {}: meter {id}: no free meter on the {} datapath: not enforced", br.name, crate::upcall::backer_name(to));
+            continue;
+        };
+        match install(switch, br, to, new, &mm) {
+            Ok(()) => p.set_meter_dp_id(id, Some(new)),
+            Err(e) => {
+                switch.meter_ids.free(to, new);
+                crate::warn!("pipeline", "bridge {}: meter {id} on the {} datapath: {e}: not enforced", br.name, crate::upcall::backer_name(to));
+            }
+        }
+    }
+}
+
 /// Deletes the datapath meters of bridge `br`'s OpenFlow meters (the bridge is going away).
 pub fn release(switch: &Switch, br: &Bridge) {
     let ty = br.config().dp_type.0;
@@ -218,6 +254,30 @@ mod tests {
         sw.publish(vec![], &aging);
         assert_eq!(br.pipeline.read().unwrap().meter(1).unwrap().dp_id, None);
         assert_eq!(sw.meter_ids.alloc_low(ty), Some(id), "the ID is free again");
+    }
+
+    #[test]
+    fn a_datapath_type_change_moves_the_meter_ids() {
+        use crate::ofproto::{BridgeConfig, DatapathTypeEq};
+        let aging = |_: &str| (std::time::Duration::from_secs(300), 100);
+        let sw = Switch::new();
+        let sys = BridgeConfig { name: "br0".into(), dp_type: DatapathTypeEq(DatapathType::System), ..Default::default() };
+        sw.publish(vec![sys.clone()], &aging);
+        let br = sw.bridge("br0").unwrap();
+        let id = sw.meter_ids.alloc_low(DatapathType::System).unwrap();
+        {
+            let mut p = br.pipeline.write().unwrap();
+            let mm = MeterMod { command: MeterModCommand::Add, flags: meter_flags::KBPS, meter_id: 1, bands: vec![band(MeterBandKind::Drop, 100, 0)] };
+            p.meter_mod(&mm).unwrap();
+            p.set_meter_dp_id(1, Some(id));
+        }
+        let v = br.pipeline.read().unwrap().version();
+        sw.publish(vec![BridgeConfig { dp_type: DatapathTypeEq(DatapathType::Userspace), ..sys }], &aging);
+        // No datapath runs in a unit test: the meter cannot be created on the new one, and says so.
+        assert_eq!(br.pipeline.read().unwrap().meter(1).unwrap().dp_id, None, "the old datapath's meter is not used any more");
+        assert_ne!(br.pipeline.read().unwrap().version(), v, "flows are re-translated");
+        assert_eq!(sw.meter_ids.alloc_low(DatapathType::System), Some(id), "the old datapath's ID is free again");
+        assert_eq!(sw.meter_ids.alloc_low(DatapathType::Userspace), Some(0), "and no new ID leaked on the new one");
     }
 
     #[test]

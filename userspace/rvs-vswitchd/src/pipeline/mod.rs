@@ -5,6 +5,7 @@
 //!   datapath ([`Pipeline::credit`]), timeouts ([`Pipeline::expire`]), the version number the
 //!   revalidator watches, and the default `priority=0 actions=NORMAL` flow of a bridge without
 //!   a controller ([`Pipeline::set_default_normal`]).
+//! - [`hidden`]: rules above every OpenFlow rule (in-band control), invisible to OpenFlow.
 //! - [`flow_mod`]: flow-mod semantics and validation; [`groups`]: group-mod, meter-mod,
 //!   table-mod; [`meters`]: the datapath meters behind OpenFlow meters; [`stats`]: multipart replies; [`fields`]: OXM fields in the classifier key.
 //! - [`xlate`]: running the tables on a packet's flow (translation into datapath actions);
@@ -16,6 +17,7 @@ pub mod events;
 pub mod fields;
 pub mod flow_mod;
 pub mod groups;
+pub mod hidden;
 pub mod meters;
 pub mod packet_in;
 pub mod packet_out;
@@ -209,6 +211,8 @@ pub struct Pipeline {
     /// Flow removals caused by group or meter deletion, for [`Pipeline::take_removed`].
     pending_removed: Vec<FlowRemoved>,
     miss_controller: bool,
+    /// Rules above every OpenFlow rule (in-band control; [`hidden`]).
+    hidden: hidden::HiddenRules,
 }
 
 impl Default for Pipeline {
@@ -231,6 +235,7 @@ impl Pipeline {
             default_normal: None,
             pending_removed: Vec::new(),
             miss_controller: false,
+            hidden: hidden::HiddenRules::new(),
         }
     }
 
@@ -406,6 +411,21 @@ impl Pipeline {
             .filter_map(|r| left(r).map(|l| (r.importance, l, r.id)))
             .min()
             .map(|(_, _, id)| id)
+    }
+
+    /// Replaces the hidden rules ([`hidden`]); the version changes (and installed megaflows
+    /// are revalidated) only when they differ.
+    pub fn set_hidden_rules(&mut self, specs: Vec<hidden::HiddenSpec>) -> Result<bool, rvs_openflow::OfpError> {
+        let changed = self.hidden.set(specs)?;
+        if changed {
+            self.bump();
+        }
+        Ok(changed)
+    }
+
+    /// The hidden rules.
+    pub fn hidden_rules(&self) -> &hidden::HiddenRules {
+        &self.hidden
     }
 
     /// Whether the default NORMAL flow is installed.

@@ -19,6 +19,9 @@
 //!   meter ([`super::meters`]), ahead of the rule's actions.
 //! - The packet-in's data is the packet as the actions before `output:CONTROLLER` left it
 //!   ([`super::packet_in`]).
+//! - Port-mod bits ([`crate::xlate::portcfg`]): `NO_RECV` drops after the table-0 lookup,
+//!   `NO_FWD` skips outputs to the port, `NO_FLOOD` leaves it out of FLOOD, `NO_PACKET_IN`
+//!   suppresses the packet-ins of misses from it.
 
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
@@ -34,7 +37,9 @@ use super::classifier::ClsKey;
 use super::fields::{flow_set, location};
 use super::Pipeline;
 use crate::ofproto::{Bridge, BridgeConfig, OFPP_LOCAL};
+use crate::xlate::portcfg::may_receive;
 use crate::xlate::{normal, ControllerOut, Xlate};
+use rvs_openflow::msg::port_config as pc;
 
 /// Deepest group chaining followed.
 const MAX_DEPTH: u32 = 32;
@@ -50,6 +55,24 @@ struct Ctx<'a> {
     depth: u32,
     /// The rule being run is a table-miss entry (priority 0, matches everything): its packet-ins say no_match.
     table_miss: bool,
+    /// Port-mod bits by (configuration) port number.
+    pcfg: BTreeMap<u32, u32>,
+    /// The input port has `NO_RECV` (or `NO_RECV_STP` and this is a BPDU): drop after the first lookup.
+    drop_input: bool,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(x: &mut Xlate, br: &'a Bridge, cfg: &'a BridgeConfig, pl: &'a Pipeline, in_ofport: u32, cookie: u64) -> Ctx<'a> {
+        let pcfg = br.port_config.snapshot();
+        let in_bits = pcfg.get(&cfg_port(in_ofport)).copied().unwrap_or(0);
+        let drop_input = !may_receive(x, in_bits);
+        Ctx { br, cfg, pl, in_ofport, metadata: 0, table_id: 0, cookie, depth: 0, table_miss: false, pcfg, drop_input }
+    }
+
+    /// The port-mod bits of OpenFlow port `ofport`.
+    fn bits(&self, ofport: u32) -> u32 {
+        self.pcfg.get(&cfg_port(ofport)).copied().unwrap_or(0)
+    }
 }
 
 /// Runs the OpenFlow tables of `br` for the packet in `x`.
@@ -60,7 +83,7 @@ pub fn xlate_pipeline(x: &mut Xlate, br: &Bridge, cfg: &BridgeConfig) {
         x.note(|| format!("input port {in_dp} is not a port of bridge {}: drop", cfg.name));
         return;
     };
-    let mut c = Ctx { br, cfg, pl: &pl, in_ofport, metadata: 0, table_id: 0, cookie: 0, depth: 0, table_miss: false };
+    let mut c = Ctx::new(x, br, cfg, &pl, in_ofport, 0);
     run_tables(x, &mut c, 0);
 }
 
@@ -68,14 +91,18 @@ pub fn xlate_pipeline(x: &mut Xlate, br: &Bridge, cfg: &BridgeConfig) {
 /// `in_ofport` (`port::CONTROLLER`/`ANY` when it has none).
 pub fn xlate_actions(x: &mut Xlate, br: &Bridge, cfg: &BridgeConfig, in_ofport: u32, actions: &[Action]) {
     let pl = br.pipeline.read().unwrap_or_else(|p| p.into_inner());
-    let mut c = Ctx { br, cfg, pl: &pl, in_ofport, metadata: 0, table_id: 0, cookie: u64::MAX, depth: 0, table_miss: false };
+    let mut c = Ctx::new(x, br, cfg, &pl, in_ofport, u64::MAX);
+    if c.drop_input {
+        x.note(|| format!("input port {in_ofport} has OFPPC_NO_RECV: drop"));
+        return;
+    }
     do_actions(x, &mut c, actions);
 }
 
 /// Runs the tables starting at table 0 for a packet-out's `output:TABLE`.
 pub fn xlate_table(x: &mut Xlate, br: &Bridge, cfg: &BridgeConfig, in_ofport: u32) {
     let pl = br.pipeline.read().unwrap_or_else(|p| p.into_inner());
-    let mut c = Ctx { br, cfg, pl: &pl, in_ofport, metadata: 0, table_id: 0, cookie: 0, depth: 0, table_miss: false };
+    let mut c = Ctx::new(x, br, cfg, &pl, in_ofport, 0);
     run_tables(x, &mut c, 0);
 }
 
@@ -92,6 +119,10 @@ fn inst_rank(i: &Instruction) -> u8 {
 }
 
 fn run_tables(x: &mut Xlate, c: &mut Ctx<'_>, start: u8) {
+    // In-band control hook (connmgr/inband.rs): hidden rules outrank every rule of table 0.
+    if start == 0 && hidden_rule(x, c) {
+        return;
+    }
     let mut table = start;
     let mut set = ActionSet::default();
     loop {
@@ -109,8 +140,18 @@ fn run_tables(x: &mut Xlate, c: &mut Ctx<'_>, start: u8) {
             c.pl.count_lookup(table, hit.is_some());
         }
         c.table_id = table;
+        if c.drop_input {
+            // As Open vSwitch: the first lookup happens (and counts), then the packet is dropped.
+            if let Some(rule) = hit.and_then(|(id, _)| c.pl.rule(id)) {
+                x.rules.push(rule.id);
+            }
+            x.note(|| format!("{table}. input port {} has OFPPC_NO_RECV: drop", c.in_ofport));
+            return;
+        }
         let Some(rule) = hit.and_then(|(id, _)| c.pl.rule(id)) else {
-            if c.pl.miss_to_controller() {
+            if c.pl.miss_to_controller() && c.bits(c.in_ofport) & pc::NO_PACKET_IN != 0 {
+                x.note(|| format!("{table}. No match; input port {} has OFPPC_NO_PACKET_IN: drop", c.in_ofport));
+            } else if c.pl.miss_to_controller() {
                 x.note(|| format!("{table}. No match: to the controller"));
                 c.cookie = u64::MAX;
                 controller(x, c, PacketInReason::NoMatch, 0xffff);
@@ -168,6 +209,36 @@ fn run_tables(x: &mut Xlate, c: &mut Ctx<'_>, start: u8) {
             }
         }
     }
+}
+
+/// Runs the hidden rule ([`super::hidden`], in-band control) matching the packet, if any; its
+/// lookup's wildcards go into the megaflow either way. Hidden rules count in no table's
+/// statistics and no OpenFlow rule's counters.
+fn hidden_rule(x: &mut Xlate, c: &mut Ctx<'_>) -> bool {
+    let pl = c.pl;
+    if pl.hidden_rules().is_empty() {
+        return false;
+    }
+    let key = ClsKey::from_flow(&x.flow, c.metadata, c.in_ofport);
+    let mut wc = ClsKey::ZERO;
+    let hit = pl.hidden_rules().lookup(&key, &mut wc);
+    let fwc = wc.flow_part();
+    for (w, m) in x.wc.as_bytes_mut().iter_mut().zip(fwc.as_bytes().iter()) {
+        *w |= m;
+    }
+    if fwc.vlan_tci() != 0 {
+        x.consult_tci(0);
+    }
+    let Some(rule) = hit else { return false };
+    x.note(|| format!("hidden rule {}", rule.spec));
+    if c.drop_input {
+        // OFPPC_NO_RECV holds for hidden rules too (as Open vSwitch).
+        x.note(|| format!("input port {} has OFPPC_NO_RECV: drop", c.in_ofport));
+        return true;
+    }
+    c.cookie = 0;
+    do_actions(x, c, &rule.spec.actions);
+    true
 }
 
 /// The OpenFlow 1.3 action set: at most one action per kind, run in the spec's order.
@@ -245,6 +316,9 @@ fn out_ofport(x: &mut Xlate, c: &Ctx<'_>, ofport: u32) {
         Some(p) if c.cfg.patches.contains_key(&p.ofport) => {
             x.note(|| format!("output to patch port {} ({}): only NORMAL crosses patch ports so far, skipped", p.ofport, p.name));
         }
+        Some(p) if c.pcfg.get(&p.ofport).is_some_and(|b| b & pc::NO_FWD != 0) => {
+            x.note(|| format!("output to port {} ({}): OFPPC_NO_FWD set, skipped", p.ofport, p.name));
+        }
         Some(p) => {
             x.note(|| format!("output to port {} ({})", p.ofport, p.name));
             if let Some(t) = c.cfg.tunnels.get(&p.ofport) {
@@ -283,8 +357,13 @@ fn do_actions(x: &mut Xlate, c: &mut Ctx<'_>, actions: &[Action]) -> bool {
         match a {
             Action::Output { port: p, max_len } => output(x, c, *p, *max_len),
             Action::Enqueue { port: p, queue_id } => {
-                set_queue(x, *queue_id);
+                // As Open vSwitch: the queue holds for this output only.
+                let saved = x.flow.priority();
+                let queued = set_queue(x, *queue_id);
                 output(x, c, *p, 0);
+                if queued {
+                    set_priority(x, saved);
+                }
             }
             Action::SetField { field: Field::Metadata, value } => c.metadata = u64::try_from(*value).unwrap_or(u64::MAX),
             Action::SetField { field: Field::VlanVid, value } => {
@@ -343,7 +422,14 @@ fn do_actions(x: &mut Xlate, c: &mut Ctx<'_>, actions: &[Action]) -> bool {
                 }
             }
             Action::SetNwSrc(_) | Action::SetNwDst(_) | Action::SetNwTos(_) | Action::SetTpSrc(_) | Action::SetTpDst(_) => {}
-            Action::SetQueue(q) => set_queue(x, *q),
+            Action::SetQueue(q) => {
+                set_queue(x, *q);
+            }
+            _ if *a == Action::pop_queue() => {
+                let p = x.orig.priority();
+                x.note(|| format!("pop_queue: priority back to {p:#x}"));
+                set_priority(x, p);
+            }
             Action::DecNwTtl => {
                 if matches!(x.flow.eth_type(), 0x0800 | 0x86dd) {
                     x.consult_byte(field::IP_TTL);
@@ -376,9 +462,22 @@ fn do_actions(x: &mut Xlate, c: &mut Ctx<'_>, actions: &[Action]) -> bool {
     true
 }
 
-fn set_queue(x: &mut Xlate, q: u32) {
-    // As Open vSwitch on Linux without QoS configuration: queue N is priority 1:(N+1).
-    let prio = 0x0001_0000 | (q.wrapping_add(1) & 0xffff);
+/// Queues above this have no tc class (Open vSwitch's limit for the Linux datapaths).
+const MAX_QUEUE_ID: u32 = 0xf000;
+
+/// Selects queue `q`: skb priority `1:(q+1)`, the linux-htb class of queue `q`
+/// ([`crate::qos::htb`]), as Open vSwitch maps queues on Linux. Returns false (and changes
+/// nothing) for a queue that has no such class.
+fn set_queue(x: &mut Xlate, q: u32) -> bool {
+    if q >= MAX_QUEUE_ID {
+        x.note(|| format!("set_queue:{q}: queue ids stop below {MAX_QUEUE_ID:#x}: ignored"));
+        return false;
+    }
+    set_priority(x, 0x0001_0000 | (q + 1));
+    true
+}
+
+fn set_priority(x: &mut Xlate, prio: u32) {
     x.flow.set_priority(prio);
     let mut m = FlowKey::ZERO;
     m.set_priority(u32::MAX);
@@ -391,11 +490,22 @@ fn output(x: &mut Xlate, c: &mut Ctx<'_>, p: u32, max_len: u16) {
             x.note(|| format!("output to the controller (max_len {max_len})"));
             // OpenFlow 1.3 §5.4: packets sent by a table-miss flow entry carry reason no_match.
             let reason = if c.table_miss { PacketInReason::NoMatch } else { PacketInReason::Action };
+            if reason == PacketInReason::NoMatch && c.bits(c.in_ofport) & pc::NO_PACKET_IN != 0 {
+                x.note(|| format!("table miss from port {} with OFPPC_NO_PACKET_IN: no packet-in", c.in_ofport));
+                return;
+            }
             controller(x, c, reason, max_len);
         }
         port::NORMAL => normal::xlate_normal(x, c.br, c.cfg),
         port::FLOOD | port::ALL => {
-            let ports: Vec<u32> = c.cfg.ports.keys().map(|o| of_port(*o)).filter(|o| *o != c.in_ofport).collect();
+            // FLOOD leaves out ports with OFPPC_NO_FLOOD; ALL does not.
+            let ports: Vec<u32> = c
+                .cfg
+                .ports
+                .keys()
+                .map(|o| of_port(*o))
+                .filter(|o| *o != c.in_ofport && (p == port::ALL || c.bits(*o) & pc::NO_FLOOD == 0))
+                .collect();
             x.note(|| format!("{}: {} port(s)", port::name(p).unwrap_or("?"), ports.len()));
             for o in ports {
                 out_ofport(x, c, o);

@@ -304,3 +304,90 @@ fn meter_instruction_becomes_the_datapath_meter_first() {
     br.pipeline.write().unwrap().meter_mod(&mm2).unwrap();
     assert_eq!(br.pipeline.read().unwrap().meter(1).unwrap().dp_id, Some(5), "modify keeps the datapath meter");
 }
+
+#[test]
+fn port_mod_bits_recv_fwd_flood() {
+    use rvs_openflow::msg::port_config as pc;
+    let (br, cfg) = bridge(FailMode::Secure);
+    add(&br, 0, 10, Match::new().with(Field::InPort, 1), apply(vec![out(port::FLOOD)]));
+    add(&br, 0, 9, Match::new().with(Field::InPort, 2), apply(vec![out(port::ALL)]));
+    add(&br, 0, 8, Match::new().with(Field::InPort, 3), apply(vec![out(1), out(4)]));
+    assert_eq!(run(&br, &cfg, pkt(11)).0, "12,13,14");
+    let gen = br.generation();
+    // NO_FLOOD: FLOOD leaves the port out, ALL does not.
+    br.port_config.modify(3, pc::NO_FLOOD, pc::NO_FLOOD);
+    assert_eq!(run(&br, &cfg, pkt(11)).0, "12,14", "FLOOD skips the NO_FLOOD port");
+    assert_eq!(run(&br, &cfg, pkt(12)).0, "11,13,14", "ALL includes it");
+    // NO_FWD: every output to it is skipped, ALL included.
+    br.port_config.modify(4, pc::NO_FWD, pc::NO_FWD);
+    assert_eq!(run(&br, &cfg, pkt(12)).0, "11,13");
+    let (a, x) = run(&br, &cfg, pkt(13));
+    assert_eq!(a, "11");
+    assert!(x.trace.iter().flatten().any(|t| t.contains("OFPPC_NO_FWD")), "{:?}", x.trace);
+    // NO_RECV: the table-0 lookup counts (rule credited), then drop.
+    br.port_config.modify(1, pc::NO_RECV, pc::NO_RECV);
+    let (a, x) = run(&br, &cfg, pkt(11));
+    assert_eq!(a, "drop");
+    assert_eq!(x.rules.len(), 1, "the matched rule still gets the packet counted, as in Open vSwitch");
+    assert_eq!(x.wc.eth_dst(), [0xff; 6], "whether it is a BPDU was consulted");
+    assert_eq!(run(&br, &cfg, pkt(12)).0, "11,13", "output to a NO_RECV port is fine");
+    // A packet-out from that port is dropped too.
+    let mut x = Xlate::new(pkt(11), false, false);
+    xlate_actions(&mut x, &br, &cfg, 1, &[out(2)]);
+    assert_eq!(format_actions(x.actions.bytes()), "drop");
+    // Clearing the bits restores forwarding.
+    for p in 1..=4 {
+        br.port_config.modify(p, 0, u32::MAX);
+    }
+    assert_eq!(run(&br, &cfg, pkt(11)).0, "12,13,14");
+    assert_eq!(br.generation(), gen, "the table itself does not move the generation: port-mod does (connmgr)");
+}
+
+#[test]
+fn port_mod_bits_in_normal_and_packet_in() {
+    use rvs_openflow::msg::port_config as pc;
+    let (br, cfg) = bridge(FailMode::Standalone);
+    assert_eq!(run(&br, &cfg, pkt(11)).0, "12,13,14");
+    br.port_config.modify(2, pc::NO_FLOOD, pc::NO_FLOOD);
+    br.port_config.modify(3, pc::NO_FWD, pc::NO_FWD);
+    assert_eq!(run(&br, &cfg, pkt(11)).0, "14", "NORMAL: no flood to 2, no output to 3");
+    // Learned destination on a NO_FLOOD port: unicast still goes there (only flooding skips it).
+    let mut k = pkt(12);
+    k.set_eth_src([2, 0, 0, 0, 0, 2]);
+    k.set_eth_dst([2, 0, 0, 0, 0, 9]);
+    run(&br, &cfg, k);
+    assert_eq!(run(&br, &cfg, pkt(11)).0, "12", "learned port 2 gets unicast");
+    // NO_PACKET_IN: misses from the port send nothing to the controller.
+    let (br, cfg) = bridge(FailMode::Secure);
+    br.pipeline.write().unwrap().set_miss_to_controller(true);
+    assert_eq!(run(&br, &cfg, pkt(11)).1.controller.len(), 1);
+    br.port_config.modify(1, pc::NO_PACKET_IN, pc::NO_PACKET_IN);
+    let (_, x) = run(&br, &cfg, pkt(11));
+    assert!(x.controller.is_empty() && !x.slow_path, "miss from a NO_PACKET_IN port: dropped");
+    assert_eq!(run(&br, &cfg, pkt(12)).1.controller.len(), 1, "other ports still send packet-ins");
+    // A rule's explicit output:CONTROLLER is not a miss.
+    add(&br, 0, 10, Match::new().with(Field::InPort, 1), apply(vec![out(port::CONTROLLER)]));
+    assert_eq!(run(&br, &cfg, pkt(11)).1.controller.len(), 1);
+    // An OpenFlow 1.3 table-miss entry is one.
+    let (br, cfg) = bridge(FailMode::Secure);
+    add(&br, 0, 0, Match::new(), apply(vec![out(port::CONTROLLER)]));
+    br.port_config.modify(1, pc::NO_PACKET_IN, pc::NO_PACKET_IN);
+    assert!(run(&br, &cfg, pkt(11)).1.controller.is_empty());
+    assert_eq!(run(&br, &cfg, pkt(12)).1.controller.len(), 1);
+}
+
+#[test]
+fn queues_are_skb_priorities() {
+    let (br, cfg) = bridge(FailMode::Secure);
+    add(&br, 0, 10, Match::new().with(Field::InPort, 1), apply(vec![Action::SetQueue(5), out(2), Action::Enqueue { port: 3, queue_id: 1 }, out(4)]));
+    let (a, _) = run(&br, &cfg, pkt(11));
+    assert_eq!(a, "set(skb_priority(0x10006)),12,set(skb_priority(0x10002)),13,set(skb_priority(0x10006)),14", "enqueue holds for its output only");
+    // Nicira pop_queue (flow-mods refuse experimenter actions today; an action list can carry it).
+    let mut x = Xlate::new(pkt(11), false, false);
+    xlate_actions(&mut x, &br, &cfg, 1, &[Action::SetQueue(2), out(2), Action::pop_queue(), out(3)]);
+    assert_eq!(format_actions(x.actions.bytes()), "set(skb_priority(0x10003)),12,set(skb_priority(0)),13", "pop_queue restores the packet's own priority");
+    add(&br, 0, 10, Match::new().with(Field::InPort, 2), apply(vec![Action::SetQueue(0xf000), out(1), Action::Enqueue { port: 3, queue_id: 0xffff_fff0 }]));
+    let (a, x) = run(&br, &cfg, pkt(12));
+    assert_eq!(a, "11,13", "queues without a tc class are ignored, the outputs happen");
+    assert!(x.trace.iter().flatten().any(|t| t.contains("ignored")), "{:?}", x.trace);
+}

@@ -10,11 +10,16 @@
 //!
 //! Only the kernel datapath carries the skb priority to the device; on the userspace datapath
 //! the HTB tree still shapes queue 0 (all traffic) but `set_queue` does not select a class.
+//!
+//! What is installed is published in a [`queues::QueueTable`] (shared with the OpenFlow side,
+//! which answers queue statistics from it and the classes' kernel counters).
 
 pub mod htb;
+pub mod queues;
 pub mod tc;
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
@@ -104,9 +109,15 @@ pub struct QosManager {
     sock: Option<tc::TcSocket>,
     installed: HashMap<String, (i32, HtbSpec)>,
     last_errors: Vec<String>,
+    queues: Arc<queues::QueueTable>,
 }
 
 impl QosManager {
+    /// A manager that publishes the queues it installs in `queues`.
+    pub fn new(queues: Arc<queues::QueueTable>) -> QosManager {
+        QosManager { queues, ..Default::default() }
+    }
+
     /// Devices with an HTB tree installed by rvs, with their ifindex.
     pub fn installed(&self) -> impl Iterator<Item = (&str, i32)> {
         self.installed.iter().map(|(n, (i, _))| (n.as_str(), *i))
@@ -128,6 +139,7 @@ impl QosManager {
         let gone: Vec<String> = self.installed.keys().filter(|d| !want.contains_key(*d)).cloned().collect();
         for dev in gone {
             let Some((idx, _)) = self.installed.remove(&dev) else { continue };
+            self.queues.removed(&dev);
             if ifindex(&dev) != Some(idx) {
                 continue; // the device went away (with its qdiscs)
             }
@@ -142,6 +154,7 @@ impl QosManager {
                 continue;
             }
             self.installed.remove(dev);
+            self.queues.removed(dev);
             match self.sock().and_then(|s| s.install_htb(idx, &w.spec)) {
                 Ok(()) => {
                     crate::info!(
@@ -151,6 +164,7 @@ impl QosManager {
                         w.spec.queues.iter().map(|(q, c)| format!("{q}:{}-{}", c.min_rate * 8, c.max_rate * 8)).collect::<Vec<_>>().join(" ")
                     );
                     self.installed.insert(dev.clone(), (idx, w.spec.clone()));
+                    self.queues.installed(dev, idx, &w.spec, std::time::Instant::now());
                 }
                 Err(e) => errors.push(format!("port {} ({dev}): cannot install linux-htb QoS: {e}", w.port)),
             }

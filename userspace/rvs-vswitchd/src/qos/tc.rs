@@ -1,6 +1,8 @@
 //! Traffic control over rtnetlink: a `NETLINK_ROUTE` socket (neli) that replaces a device's
 //! root qdisc with HTB, adds its classes, and deletes the root qdisc; each request is
 //! acknowledged and a kernel refusal comes back as [`TcError`] with the extended-ack text.
+//! [`TcSocket::class_stats`] dumps a device's classes with their counters (`TCA_STATS2`), which
+//! OpenFlow queue statistics report ([`super::queues`]).
 
 use std::io::{self, Cursor};
 
@@ -18,6 +20,118 @@ use super::htb::{self, HtbSpec, QDISC_HANDLE, ROOT_CLASS};
 
 /// `TC_H_ROOT`.
 const TC_H_ROOT: u32 = 0xffff_ffff;
+const NLMSG_ERROR: u16 = 2;
+const NLMSG_DONE: u16 = 3;
+const RTM_NEWTCLASS: u16 = 40;
+/// `struct tcmsg` size.
+const TCMSG_LEN: usize = 20;
+const TCA_KIND: u16 = 1;
+const TCA_STATS2: u16 = 7;
+const TCA_STATS_BASIC: u16 = 1;
+const TCA_STATS_QUEUE: u16 = 3;
+const TCA_STATS_PKT64: u16 = 8;
+
+/// One tc class and its counters.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ClassStats {
+    /// Device.
+    pub ifindex: i32,
+    /// `major:minor` handle.
+    pub handle: u32,
+    /// Parent handle.
+    pub parent: u32,
+    /// Qdisc kind (`htb`).
+    pub kind: String,
+    /// Bytes sent.
+    pub bytes: u64,
+    /// Packets sent.
+    pub packets: u64,
+    /// Packets dropped.
+    pub drops: u64,
+}
+
+/// One netlink message of a received buffer.
+struct RawMsg<'a> {
+    ty: u16,
+    seq: u32,
+    payload: &'a [u8],
+}
+
+fn u16_at(b: &[u8], off: usize) -> Option<u16> {
+    Some(u16::from_ne_bytes(b.get(off..off + 2)?.try_into().ok()?))
+}
+
+fn u32_at(b: &[u8], off: usize) -> Option<u32> {
+    Some(u32::from_ne_bytes(b.get(off..off + 4)?.try_into().ok()?))
+}
+
+fn u64_at(b: &[u8], off: usize) -> Option<u64> {
+    Some(u64::from_ne_bytes(b.get(off..off + 8)?.try_into().ok()?))
+}
+
+/// The netlink messages in `data` (a truncated tail is ignored).
+fn split_messages(data: &[u8]) -> Vec<RawMsg<'_>> {
+    let mut out = Vec::new();
+    let mut off = 0usize;
+    while let (Some(len), Some(ty), Some(seq)) = (u32_at(data, off), u16_at(data, off + 4), u32_at(data, off + 8)) {
+        let len = len as usize;
+        let Some(payload) = data.get(off + 16..off + len.max(16)) else { break };
+        out.push(RawMsg { ty, seq, payload });
+        if len < 16 {
+            break;
+        }
+        off += len.next_multiple_of(4);
+    }
+    out
+}
+
+/// The attributes of an attribute block: (type without flags, payload).
+fn attrs(mut b: &[u8]) -> Vec<(u16, &[u8])> {
+    let mut out = Vec::new();
+    while let (Some(len), Some(ty)) = (u16_at(b, 0), u16_at(b, 2)) {
+        let len = usize::from(len);
+        let Some(p) = b.get(4..len.max(4)) else { break };
+        out.push((ty & 0x3fff, p));
+        b = b.get(len.max(4).next_multiple_of(4)..).unwrap_or_default();
+    }
+    out
+}
+
+/// A class from an `RTM_NEWTCLASS` payload (`struct tcmsg` + attributes).
+fn parse_class(p: &[u8]) -> Option<ClassStats> {
+    let mut c = ClassStats {
+        ifindex: i32::from_ne_bytes(p.get(4..8)?.try_into().ok()?),
+        handle: u32_at(p, 8)?,
+        parent: u32_at(p, 12)?,
+        ..Default::default()
+    };
+    for (ty, v) in attrs(p.get(TCMSG_LEN..)?) {
+        match ty {
+            TCA_KIND => c.kind = String::from_utf8_lossy(v.split(|&b| b == 0).next().unwrap_or_default()).into_owned(),
+            TCA_STATS2 => {
+                let mut pkt64 = None;
+                for (sty, sv) in attrs(v) {
+                    match sty {
+                        // struct gnet_stats_basic { u64 bytes; u32 packets; }
+                        TCA_STATS_BASIC => {
+                            c.bytes = u64_at(sv, 0).unwrap_or(0);
+                            c.packets = u64::from(u32_at(sv, 8).unwrap_or(0));
+                        }
+                        // struct gnet_stats_queue { qlen, backlog, drops, requeues, overlimits }
+                        TCA_STATS_QUEUE => c.drops = u64::from(u32_at(sv, 8).unwrap_or(0)),
+                        TCA_STATS_PKT64 => pkt64 = u64_at(sv, 0),
+                        _ => {}
+                    }
+                }
+                if let Some(p) = pkt64 {
+                    c.packets = p;
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(c)
+}
 
 /// Traffic-control failures.
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +195,34 @@ impl TcSocket {
     }
 
     fn request(&mut self, what: &str, ty: Rtm, flags: NlmF, ifindex: i32, obj: Obj) -> Result<(), TcError> {
+        let seq = self.send(ty, flags | NlmF::ACK, ifindex, obj)?;
+        let bad = |e: String| TcError::Malformed(e);
+        loop {
+            let (n, _) = self.sock.recv(&mut self.buf[..], Msg::empty())?;
+            let data = &self.buf[..n.min(self.buf.len())];
+            let mut cur = Cursor::new(data);
+            while (cur.position() as usize) < data.len() {
+                let m = Nlmsghdr::<u16, Buffer>::from_bytes(&mut cur).map_err(|e| bad(e.to_string()))?;
+                if *m.nl_seq() != seq {
+                    continue;
+                }
+                match m.nl_payload() {
+                    NlPayload::Err(e) => {
+                        let extack = e.ext_ack().iter().find(|a| *a.nla_type().nla_type() == neli::consts::nl::NlmsgerrAttr::Msg).map(|a| {
+                            let b = a.nla_payload().as_ref();
+                            String::from_utf8_lossy(b.split(|&c| c == 0).next().unwrap_or(&[])).into_owned()
+                        });
+                        return Err(TcError::Kernel { what: what.to_string(), errno: -*e.error(), extack });
+                    }
+                    NlPayload::Ack(_) | NlPayload::Empty => return Ok(()),
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// Sends one tc request (`NLM_F_REQUEST` added to `flags`); returns its sequence number.
+    fn send(&mut self, ty: Rtm, flags: NlmF, ifindex: i32, obj: Obj) -> Result<u32, TcError> {
         let bad = |e: String| TcError::Malformed(e);
         let Obj { handle, parent, kind, options } = obj;
         let mut attrs = RtBuffer::new();
@@ -105,7 +247,7 @@ impl TcSocket {
         let seq = self.seq;
         let msg = NlmsghdrBuilder::default()
             .nl_type(ty)
-            .nl_flags(flags | NlmF::REQUEST | NlmF::ACK)
+            .nl_flags(flags | NlmF::REQUEST)
             .nl_seq(seq)
             .nl_payload(NlPayload::Payload(tcm))
             .build()
@@ -113,24 +255,36 @@ impl TcSocket {
         let mut c = Cursor::new(Vec::new());
         msg.to_bytes(&mut c).map_err(|e| bad(e.to_string()))?;
         self.sock.send(c.get_ref(), Msg::empty())?;
+        Ok(seq)
+    }
+
+    /// The classes of device `ifindex` with their counters (`RTM_GETTCLASS` dump).
+    pub fn class_stats(&mut self, ifindex: i32) -> Result<Vec<ClassStats>, TcError> {
+        let seq = self.send(Rtm::Gettclass, NlmF::DUMP, ifindex, Obj { handle: 0, parent: 0, kind: None, options: None })?;
+        let mut out = Vec::new();
         loop {
             let (n, _) = self.sock.recv(&mut self.buf[..], Msg::empty())?;
-            let data = &self.buf[..n.min(self.buf.len())];
-            let mut cur = Cursor::new(data);
-            while (cur.position() as usize) < data.len() {
-                let m = Nlmsghdr::<u16, Buffer>::from_bytes(&mut cur).map_err(|e| bad(e.to_string()))?;
-                if *m.nl_seq() != seq {
+            let data = self.buf.get(..n).unwrap_or_default();
+            if data.is_empty() {
+                return Err(TcError::Malformed("class dump: connection closed".into()));
+            }
+            for m in split_messages(data) {
+                if m.seq != seq {
                     continue;
                 }
-                match m.nl_payload() {
-                    NlPayload::Err(e) => {
-                        let extack = e.ext_ack().iter().find(|a| *a.nla_type().nla_type() == neli::consts::nl::NlmsgerrAttr::Msg).map(|a| {
-                            let b = a.nla_payload().as_ref();
-                            String::from_utf8_lossy(b.split(|&c| c == 0).next().unwrap_or(&[])).into_owned()
-                        });
-                        return Err(TcError::Kernel { what: what.to_string(), errno: -*e.error(), extack });
+                match m.ty {
+                    NLMSG_DONE => return Ok(out),
+                    NLMSG_ERROR => {
+                        let errno = m.payload.get(..4).map_or(0, |b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]));
+                        if errno != 0 {
+                            return Err(TcError::Kernel { what: "dumping classes".into(), errno: -errno, extack: None });
+                        }
                     }
-                    NlPayload::Ack(_) | NlPayload::Empty => return Ok(()),
+                    RTM_NEWTCLASS => {
+                        if let Some(c) = parse_class(m.payload).filter(|c| c.ifindex == ifindex) {
+                            out.push(c);
+                        }
+                    }
                     _ => {}
                 }
             }
@@ -165,5 +319,52 @@ impl TcSocket {
             self.request(&format!("adding htb class 1:{:x} (queue {q})", h & 0xffff), Rtm::Newtclass, NlmF::CREATE | NlmF::EXCL, ifindex, Obj { handle: h, parent: ROOT_CLASS, kind: Some("htb"), options: Some(htb::class_options(c)) })?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nla(ty: u16, payload: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(&((4 + payload.len()) as u16).to_ne_bytes());
+        out.extend_from_slice(&ty.to_ne_bytes());
+        out.extend_from_slice(payload);
+        out.resize(out.len().next_multiple_of(4), 0);
+        out
+    }
+
+    #[test]
+    fn parses_a_class_dump_message() {
+        let mut basic = 123_456u64.to_ne_bytes().to_vec();
+        basic.extend_from_slice(&789u32.to_ne_bytes());
+        basic.extend_from_slice(&[0; 4]);
+        let mut queue = Vec::new();
+        for v in [0u32, 0, 5, 0, 9] {
+            queue.extend_from_slice(&v.to_ne_bytes());
+        }
+        let stats2 = [nla(TCA_STATS_BASIC, &basic), nla(TCA_STATS_QUEUE, &queue)].concat();
+        let mut tcm = vec![0u8; 4];
+        tcm.extend_from_slice(&7i32.to_ne_bytes());
+        tcm.extend_from_slice(&0x0001_0002u32.to_ne_bytes());
+        tcm.extend_from_slice(&0x0001_fffeu32.to_ne_bytes());
+        tcm.extend_from_slice(&0u32.to_ne_bytes());
+        let payload = [tcm, nla(TCA_KIND, b"htb\0"), nla(TCA_STATS2, &stats2)].concat();
+        let mut msg = Vec::new();
+        msg.extend_from_slice(&((16 + payload.len()) as u32).to_ne_bytes());
+        msg.extend_from_slice(&RTM_NEWTCLASS.to_ne_bytes());
+        msg.extend_from_slice(&2u16.to_ne_bytes());
+        msg.extend_from_slice(&42u32.to_ne_bytes());
+        msg.extend_from_slice(&0u32.to_ne_bytes());
+        msg.extend_from_slice(&payload);
+        let done = [20u32.to_ne_bytes().to_vec(), NLMSG_DONE.to_ne_bytes().to_vec(), vec![2, 0], 42u32.to_ne_bytes().to_vec(), vec![0; 8]].concat();
+        let buf = [msg, done].concat();
+        let ms = split_messages(&buf);
+        assert_eq!(ms.iter().map(|m| (m.ty, m.seq)).collect::<Vec<_>>(), vec![(RTM_NEWTCLASS, 42), (NLMSG_DONE, 42)]);
+        let c = parse_class(ms[0].payload).unwrap();
+        assert_eq!(c, ClassStats { ifindex: 7, handle: 0x1_0002, parent: 0x1_fffe, kind: "htb".into(), bytes: 123_456, packets: 789, drops: 5 });
+        assert!(parse_class(&[0; 8]).is_none(), "a short message is refused, not read past");
+        assert!(split_messages(&[1, 0, 0]).is_empty());
     }
 }

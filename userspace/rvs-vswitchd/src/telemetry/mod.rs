@@ -268,6 +268,12 @@ impl Telemetry {
         }
     }
 
+    /// Whether revalidator dumps must carry whole flows (NetFlow reports keys and actions of
+    /// every flow; otherwise terse dumps do).
+    pub fn wants_full_dumps(&self) -> bool {
+        !self.state.read().unwrap_or_else(|p| p.into_inner()).netflow.is_empty()
+    }
+
     /// Reports one dumped flow of the `ty` datapath (`deleted`: the revalidator is removing it).
     pub fn flow_dumped(&self, ty: DatapathType, sw: &Switch, f: &Flow, deleted: bool, now_ms: u64) {
         let st = self.state.read().unwrap_or_else(|p| p.into_inner());

@@ -5,7 +5,8 @@
 //! the mask of consulted bits (`consult*` un-wildcard them; a stage must call them for every
 //! field it reads before deciding), the datapath actions built so far (VLAN state is tracked so
 //! [`Xlate::output`] emits the minimal pop/push before each output), and an optional trace for
-//! `ofproto/trace`. [`normal`] is the NORMAL action; the OpenFlow pipeline
+//! `ofproto/trace`. [`normal`] is the NORMAL action, [`portcfg`] the port-mod bits both stages
+//! honour; the OpenFlow pipeline
 //! ([`crate::pipeline::xlate`]) drives the same context: its table lookups consult the fields its
 //! classifier examined, its `output:NORMAL` calls [`normal::xlate_normal`].
 //!
@@ -15,6 +16,7 @@
 //! is always built from the flow as received.
 
 pub mod normal;
+pub mod portcfg;
 
 use std::ops::Range;
 use std::time::Instant;

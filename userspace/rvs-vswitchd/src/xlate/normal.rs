@@ -14,11 +14,15 @@
 //! switching. An output to a patch port ([`crate::patch`]) continues translation in the peer
 //! bridge as if received on the peer port, so one megaflow covers the whole path.
 //!
+//! Port-mod bits ([`super::portcfg`]) count here too, as in Open vSwitch: a bundle with a
+//! `NO_FLOOD` member is not flooded to, and an output to a `NO_FWD` port is skipped.
+//!
 //! Consulted fields: the input port, the outer VID (and CFI), both MACs; plus what [`Xlate::new`]
 //! always consults. Not implemented yet: IGMP/MLD snooping, `flood_vlans`, gratuitous-ARP MAC
-//! locking, per-port `no-flood`, LACP.
+//! locking, LACP.
 
 use rvs_core::key::{field, VLAN_CFI};
+use rvs_openflow::msg::port_config as pc;
 
 use super::{Xlate, VLAN_VID_MASK};
 use crate::bond::bundle_id;
@@ -70,6 +74,11 @@ pub fn normal_from(x: &mut Xlate, ctx: &Ctx<'_>, in_port: &OfPort, vid: u16) {
     let (br, cfg) = (ctx.br, ctx.cfg);
     if cfg.fail_mode == FailMode::Secure && ctx.depth > 0 {
         x.note(|| format!("bridge {}: fail_mode=secure and no OpenFlow flows: drop", cfg.name));
+        return;
+    }
+    if ctx.depth > 0 && !super::portcfg::may_receive(x, br.port_config.get(in_port.ofport)) {
+        // Entered through a patch port whose peer has OFPPC_NO_RECV, as Open vSwitch checks it.
+        x.note(|| format!("bridge {}: patch port {} has OFPPC_NO_RECV: drop", cfg.name, in_port.name));
         return;
     }
     let flow = x.flow;
@@ -143,7 +152,7 @@ pub fn normal_from(x: &mut Xlate, ctx: &Ctx<'_>, in_port: &OfPort, vid: u16) {
             });
             for p in cfg.ports.values() {
                 let b = bundle_id(cfg, p.ofport);
-                if b == p.ofport && b != in_bundle && p.vlan.includes(vlan) && !mirror::is_output(cfg, b) {
+                if b == p.ofport && b != in_bundle && p.vlan.includes(vlan) && !mirror::is_output(cfg, b) && floodable(ctx, b) {
                     x.note(|| format!("  -> port {} ({})", p.ofport, p.port_name));
                     output_bundle(x, ctx, b, vlan);
                     outs.push(b);
@@ -154,6 +163,15 @@ pub fn normal_from(x: &mut Xlate, ctx: &Ctx<'_>, in_port: &OfPort, vid: u16) {
     if !cfg.mirrors.is_empty() {
         mirror::output_mirrors(x, ctx, in_bundle, &outs, vlan);
     }
+}
+
+/// Whether bundle `b` takes flooded packets: none of its ports has `OFPPC_NO_FLOOD`.
+fn floodable(ctx: &Ctx<'_>, b: u32) -> bool {
+    if !ctx.cfg.bonds.contains_key(&b) {
+        return ctx.br.port_config.get(b) & pc::NO_FLOOD == 0;
+    }
+    let mut members = ctx.cfg.ports.keys().filter(|o| bundle_id(ctx.cfg, **o) == b);
+    members.all(|o| ctx.br.port_config.get(*o) & pc::NO_FLOOD == 0)
 }
 
 /// Sends the packet, in `vlan`, out of bundle `b`: a bond picks a member, a patch port
@@ -171,6 +189,10 @@ pub fn output_bundle(x: &mut Xlate, ctx: &Ctx<'_>, b: u32, vlan: u16) {
         None => b,
     };
     let Some(p) = cfg.ports.get(&member) else { return };
+    if ctx.br.port_config.get(member) & pc::NO_FWD != 0 {
+        x.note(|| format!("    port {} ({}): OFPPC_NO_FWD set, skipping output", p.ofport, p.name));
+        return;
+    }
     let vid = p.vlan.output_vid(vlan);
     if cfg.patches.contains_key(&p.ofport) {
         patch::output(x, ctx, p, vid);
@@ -409,5 +431,14 @@ mod tests {
         let (a, _) = run(&b1, &b1.config(), pkt(21, H2, H1, None));
         assert_eq!(a, "11");
         assert_eq!(b0.macs.lock().unwrap().peek(10, H2, Instant::now()), Some(2));
+        // Port-mod bits on the patch ports: NO_RECV on the peer drops at the crossing, NO_FWD on
+        // the local patch port skips it.
+        b1.port_config.modify(1, rvs_openflow::msg::port_config::NO_RECV, rvs_openflow::msg::port_config::NO_RECV);
+        assert_eq!(run(&b0, &b0.config(), pkt(11, H1, BCAST, None)).0, "drop");
+        b1.port_config.modify(1, 0, u32::MAX);
+        b0.port_config.modify(2, rvs_openflow::msg::port_config::NO_FWD, rvs_openflow::msg::port_config::NO_FWD);
+        assert_eq!(run(&b0, &b0.config(), pkt(11, H1, BCAST, None)).0, "drop");
+        b0.port_config.modify(2, 0, u32::MAX);
+        assert_eq!(run(&b0, &b0.config(), pkt(11, H1, BCAST, None)).0, "21");
     }
 }
