@@ -120,6 +120,9 @@ impl Pipeline {
                 | Action::SetNwTos(_)
                 | Action::SetTpSrc(_)
                 | Action::SetTpDst(_) => {}
+                // Nicira pop_queue is the one experimenter action translation knows (ovs-ofctl's
+                // OpenFlow 1.3 `enqueue` is set_queue, output, pop_queue).
+                a @ Action::Experimenter { .. } if *a == Action::pop_queue() => {}
                 Action::Experimenter { .. } => return Err(BadAction::BadExperimenter.into()),
                 // MPLS and TTL copies: the datapath key carries no MPLS fields.
                 Action::PushMpls(_) | Action::PopMpls(_) | Action::CopyTtlOut | Action::CopyTtlIn | Action::SetMplsTtl(_) | Action::DecMplsTtl => {

@@ -70,6 +70,12 @@ fn flow_mod_semantics() {
         ("reserved output port", fm(Add, 0, 1, ip(), apply(vec![out(port::TABLE)])), Err(BadAction::BadOutPort.into()), vec![(0, 100, 2), (0, 99, 3)]),
         ("MPLS unsupported", fm(Add, 0, 1, ip(), apply(vec![Action::PushMpls(0x8847)])), Err(BadAction::BadType.into()), vec![(0, 100, 2), (0, 99, 3)]),
         (
+            "unknown experimenter action",
+            fm(Add, 0, 1, ip(), apply(vec![Action::Experimenter { experimenter: 0x2320, data: vec![0, 99, 0, 0, 0, 0, 0, 0] }])),
+            Err(BadAction::BadExperimenter.into()),
+            vec![(0, 100, 2), (0, 99, 3)],
+        ),
+        (
             "duplicate instruction",
             fm(Add, 0, 1, ip(), vec![Instruction::ClearActions, Instruction::ClearActions]),
             Err(BadInstruction::DupInst.into()),
@@ -365,4 +371,13 @@ fn expiry_follows_replaced_and_removed_timed_rules() {
     assert_eq!(p.n_rules(), 2);
     p.expire(t0 + Duration::from_secs(3));
     assert_eq!(summary(&p), vec![(0, 5, 0)], "the priority-7 rule hit its hard timeout");
+}
+
+/// ovs-ofctl sends OpenFlow 1.3 `enqueue` as set_queue, output, Nicira pop_queue: accepted.
+#[test]
+fn enqueue_with_pop_queue_is_accepted() {
+    let mut p = Pipeline::new();
+    let f = fm(FlowModCommand::Add, 0, 1, ip(), apply(vec![Action::SetQueue(1), out(1), Action::pop_queue()]));
+    p.flow_mod(&f, Instant::now()).unwrap();
+    assert_eq!(p.rules_sorted().len(), 1);
 }
