@@ -14,14 +14,20 @@
 #    10.66.0.2 into port 1 with a new (source port, destination port) pair in every frame (65535 x 1000 pairs, no
 #    repeat within a run). Destination ports 1..1000 hit the per-port rules (output:2); the exact 5-tuple rules on the
 #    same addresses make both switches' lookups examine both UDP ports, so every frame misses the datapath's megaflow
-#    cache: each forwarded frame is one upcall, one classifier lookup in the 100k-rule table, one megaflow install.
+#    cache: each forwarded frame is one upcall and one classifier lookup in the 100k-rule table (and a megaflow
+#    install while the datapath has room).
 #    The rate is frames/s at the sink behind port 2 over SECS s (after 1 s of warm-up), the same end-to-end path in
 #    both daemons (neither has a "time N lookups" command the other shares; ofproto/trace is a different, slower
 #    path). Table 0's lookup counter (dump-tables) is reported next to it.
-# Findings (2-core host shared with builds, so rounds vary by 2-3x; 2026-11-21, 3 rounds): install rvs 0.37-0.97 s,
-# ovs 1.12-1.81 s (best ratio 3.0x); lookup rvs ~11-12.6k upcalls/s, ovs 33-65k (0.2x). Profiles (PERF_DIR) put the
-# OpenFlow classifier at ~2% of rvs's CPU in the lookup phase: the cost is the upcall path (PMD -> handler queue and
-# thread hand-off, megaflow put, the revalidator dumping the growing flow table each second), not src/pipeline.
+# Lookup findings (2026-11-21): before, rvs forwarded ~11-40k frames/s against ovs's 33-164k (0.2x): each miss went
+# from the poll thread through a queue to a handler thread, was netlink-encoded into a put and an execute and decoded
+# again, the full 65536-flow table made every put fail with a log line per packet, and the revalidator re-encoded and
+# re-decoded every flow every second (44% of the CPU). Now (as OVS's PMDs) the poll thread translates its misses
+# itself and installs the megaflow typed (rvs_dpif::netdev::miss), a full table (or other_config:flow-limit) means
+# execute without installing, and revalidator dumps are terse (UFID + counters; a flow is fetched only when it needs
+# a translation). Quiet host, `of-flows.sh 100000 3 4`: lookup rvs 207-229k frames/s, ovs 153-168k, best ratio
+# 1.36-1.41x across runs; under a load of ~7 (builds beside it) rvs 125-150k vs ovs 45-77k. Once the datapath holds
+# 65536 flows (both switches' userspace datapath limit) frames are translated and executed without an install.
 # Install, later the same day on a quiet host (`of-flows.sh 100000 3 4`): rvs 0.095-0.152 s, ovs 0.482-1.157 s,
 # best ratio 5.07x (before the install work: rvs 0.29-0.37 s vs ovs 0.68-1.42 s, 2.3x). rvs's first round is the
 # slowest: it faults in the rule memory (~75 MB for 100k rules, once ~250 MB); later rounds reuse it. What it took:

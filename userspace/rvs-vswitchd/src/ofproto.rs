@@ -12,7 +12,7 @@
 //! database changes; handlers take an `Arc` snapshot per upcall, so reconfiguration never
 //! blocks forwarding.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 
@@ -189,7 +189,8 @@ pub const DEFAULT_FLOW_LIMIT: u64 = 200_000;
 #[derive(Debug, Default)]
 pub struct Switch {
     bridges: RwLock<BTreeMap<String, Arc<Bridge>>>,
-    index: RwLock<HashMap<(DatapathTypeEq, PortNo), Arc<Bridge>>>,
+    // Looked up for every miss; keys are ours (port numbers), so a fast hash is safe.
+    index: RwLock<crate::pipeline::classifier::FastMap<(DatapathTypeEq, PortNo), Arc<Bridge>>>,
     backers: RwLock<Vec<(DatapathTypeEq, Weak<Backer>)>>,
     /// NetFlow, sFlow and policing state ([`crate::telemetry`]).
     pub telemetry: crate::telemetry::Telemetry,
@@ -300,7 +301,7 @@ impl Switch {
         let removed: Vec<Arc<Bridge>> = bridges.values().cloned().collect();
         *bridges = next;
         crate::patch::link(&bridges);
-        let mut index = HashMap::new();
+        let mut index = crate::pipeline::classifier::FastMap::default();
         for b in bridges.values() {
             let c = b.config();
             for p in c.ports.values().filter(|p| p.dp_port != NO_DP_PORT && !c.tunnels.contains_key(&p.ofport)) {

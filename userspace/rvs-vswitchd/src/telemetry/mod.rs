@@ -22,6 +22,7 @@ pub mod netflow;
 pub mod police;
 pub mod sflow;
 
+use crate::pipeline::classifier::FastMap;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
@@ -69,11 +70,11 @@ pub struct Telemetry {
 #[derive(Debug, Default)]
 struct State {
     /// Bridge name → NetFlow exporter.
-    netflow: HashMap<String, Arc<netflow::Exporter>>,
+    netflow: FastMap<String, Arc<netflow::Exporter>>,
     /// Bridge name → sFlow agent.
-    sflow: HashMap<String, Arc<sflow::Agent>>,
+    sflow: FastMap<String, Arc<sflow::Agent>>,
     /// Bridge name → IPFIX exporter.
-    ipfix: HashMap<String, Arc<ipfix::Exporter>>,
+    ipfix: FastMap<String, Arc<ipfix::Exporter>>,
     /// Policed datapath ports → meter.
     meters: police::Meters,
 }
@@ -139,9 +140,9 @@ pub fn reconfigure(vs: &crate::bridge::Vswitchd, r: &Replica, cfg: &Config) -> V
     let wanted = read_bridges(r, cfg);
     let now_ms = rvs_dpif::monotonic_ms();
     let mut st = tel.state.write().unwrap_or_else(|p| p.into_inner());
-    let mut netflow = HashMap::new();
-    let mut sflow = HashMap::new();
-    let mut ipfix = HashMap::new();
+    let mut netflow = FastMap::default();
+    let mut sflow = FastMap::default();
+    let mut ipfix = FastMap::default();
     for (name, w) in &wanted {
         if let Some(n) = &w.netflow {
             let e = match st.netflow.get(name) {
@@ -180,7 +181,7 @@ pub fn reconfigure(vs: &crate::bridge::Vswitchd, r: &Replica, cfg: &Config) -> V
             ipfix.insert(name.clone(), e);
         }
     }
-    let names = |m: &HashMap<String, Arc<netflow::Exporter>>| m.keys().cloned().collect::<std::collections::BTreeSet<_>>();
+    let names = |m: &FastMap<String, Arc<netflow::Exporter>>| m.keys().cloned().collect::<std::collections::BTreeSet<_>>();
     let changed = names(&st.netflow) != names(&netflow)
         || st.sflow.iter().any(|(n, a)| sflow.get(n).is_none_or(|b| !Arc::ptr_eq(a, b)))
         || sflow.len() != st.sflow.len()
