@@ -97,3 +97,12 @@ blast_kbps() {
     _t1=$(date +%s%N)
     echo $(( (_b - _a) * 8 * 1000000 / (_t1 - _t0) ))
 }
+
+# wait_for SECS CMD...: runs CMD (output hidden) every 0.2 s until it succeeds; fails once SECS s passed without.
+wait_for() {
+    _n=$(( $1 * 5 )); shift
+    while ! "$@" >/dev/null 2>&1; do
+        _n=$((_n - 1)); [ "$_n" -gt 0 ] || return 1
+        sleep 0.2
+    done
+}

@@ -47,13 +47,6 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-wait_for() {
-    i=0
-    while ! "$@" >/dev/null 2>&1; do
-        i=$((i + 1)); [ $i -ge 50 ] && return 1
-        sleep 0.2
-    done
-}
 
 # Switch under test: "rvs" or "ovs". sw_target, host netns, host address, port name.
 target() { if [ "$1" = rvs ]; then echo $BR; else echo "unix:$ref/$RB.mgmt"; fi; }
@@ -83,7 +76,7 @@ for i in 1 2 3; do
     ip netns exec "ofport$i" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
 done
 check "rvs: add-port x3" $V add-port $BR ofport-v1 -- add-port $BR ofport-v2 -- add-port $BR ofport-v3
-check "rvs: management socket" wait_for test -S "$work/$BR.mgmt"
+check "rvs: management socket" wait_for 10 test -S "$work/$BR.mgmt"
 
 # The reference: ovs-vswitchd with its own ovsdb-server, in netns ofport-ref (its userspace datapath wants the
 # tap device ovs-netdev, as rvs's does); the switch ends of its hosts' veths are moved there.
@@ -101,7 +94,7 @@ for i in 1 2 3; do
     ip -n ofport-ref link set "ofport-r$i" up
 done
 check "ovs: add-port x3" $RV add-port $RB ofport-r1 -- add-port $RB ofport-r2 -- add-port $RB ofport-r3
-check "ovs: management socket" wait_for test -S "$ref/$RB.mgmt"
+check "ovs: management socket" wait_for 10 test -S "$ref/$RB.mgmt"
 
 for mode in FLOOD NORMAL; do
     for sw in rvs ovs; do
@@ -129,7 +122,7 @@ for mode in FLOOD NORMAL; do
         check "$sw/$mode: mod-port 3 down" modport $sw 3 down
         check "$sw/$mode: port 3 down: 1 -> 3 fails" ping_fails $sw 1 3
         check "$sw/$mode: mod-port 3 up" modport $sw 3 up
-        check "$sw/$mode: up again: 1 -> 3 works" wait_for ping_ok $sw 1 3
+        check "$sw/$mode: up again: 1 -> 3 works" wait_for 10 ping_ok $sw 1 3
     done
 done
 

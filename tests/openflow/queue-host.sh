@@ -42,13 +42,6 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-wait_for() {
-    i=0
-    while ! "$@" >/dev/null 2>&1; do
-        i=$((i + 1)); [ $i -ge 50 ] && return 1
-        sleep 0.2
-    done
-}
 # blast SECS: UDP ofportq1 -> 10.61.0.2:9, 1000-byte datagrams, for SECS s.
 blast() { udp_blast ofportq1 10.61.0.2 "$1"; sleep 0.5; }
 rx() { ip netns exec ofportq2 cat /sys/class/net/eth0/statistics/rx_bytes; }
@@ -67,8 +60,8 @@ for i in 1 2; do
     ip netns exec "ofportq$i" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
 done
 check "add-port x2" $V add-port $BR ofport-q1 -- add-port $BR ofport-q2
-check "management socket" wait_for test -S "$work/$BR.mgmt"
-check "hosts reach each other" wait_for ip netns exec ofportq1 ping -c 1 -W 1 10.61.0.2
+check "management socket" wait_for 10 test -S "$work/$BR.mgmt"
+check "hosts reach each other" wait_for 10 ip netns exec ofportq1 ping -c 1 -W 1 10.61.0.2
 
 $O queue-stats $BR >"$work/q0.txt" 2>&1; cat "$work/q0.txt"
 check "no QoS: queue-stats replies with no queue" grep -q 'OFPST_QUEUE reply (OF1.3) (xid=0x[0-9a-f]*): 0 queues' "$work/q0.txt"
@@ -79,8 +72,8 @@ check "set Port ofport-q2 qos: linux-htb, queues 0 and 1" \
     $V -- set port ofport-q2 qos=@q -- --id=@q create qos type=linux-htb other_config:max-rate=100000000 \
     queues:0=@q0 queues:1=@q1 -- --id=@q0 create queue other_config:max-rate=50000000 \
     -- --id=@q1 create queue other_config:max-rate=20000000
-check "htb installed on ofport-q2" wait_for sh -c "tc qdisc show dev ofport-q2 | grep -q '^qdisc htb 1: root'"
-check "queue-stats lists queues 0 and 1" wait_for sh -c "$O queue-stats $BR | grep -q ': 2 queues'"
+check "htb installed on ofport-q2" wait_for 10 sh -c "tc qdisc show dev ofport-q2 | grep -q '^qdisc htb 1: root'"
+check "queue-stats lists queues 0 and 1" wait_for 10 sh -c "$O queue-stats $BR | grep -q ': 2 queues'"
 $O queue-stats $BR; ovs-ofctl -O OpenFlow10 queue-stats $BR
 check "OpenFlow 1.0 (port ALL): 2 queues" sh -c "ovs-ofctl -O OpenFlow10 queue-stats $BR | grep -q ': 2 queues'"
 check "queue-stats ofport-q2 1: one queue" sh -c "$O queue-stats $BR ofport-q2 1 | grep -q ': 1 queues'"
@@ -119,5 +112,5 @@ else
 fi
 
 check "clear Port ofport-q2 qos" $V clear port ofport-q2 qos
-check "QoS cleared: queue-stats lists no queue" wait_for sh -c "$O queue-stats $BR | grep -q ': 0 queues'"
+check "QoS cleared: queue-stats lists no queue" wait_for 10 sh -c "$O queue-stats $BR | grep -q ': 0 queues'"
 finish

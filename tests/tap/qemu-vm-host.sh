@@ -53,11 +53,6 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
-# wait_for SECONDS CMD...: retries CMD every 0.2 s.
-wait_for() {
-    n=$(( $1 * 5 )); shift; i=0
-    while ! "$@" >/dev/null 2>&1; do i=$((i + 1)); [ $i -ge $n ] && return 1; sleep 0.2; done
-}
 console_has() { tr -d '\r' < "$work/console.log" | grep -q "$1"; }
 
 # The guest's root: busybox and an init that configures eth0, pings the host until the switch lets it through,

@@ -35,12 +35,6 @@ trap cleanup EXIT INT TERM
 
 # member_status BOND MEMBER: the status lacp/show gives the member.
 member_status() { "$A" lacp/show "$1" | sed -n "s/^member: $2: //p"; }
-# wait_for SECS CMD...: retries CMD every 0.5 s for up to SECS seconds.
-wait_for() {
-    n=$(($1 * 2)); shift
-    while [ $n -gt 0 ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.5; n=$((n - 1)); done
-    "$@"
-}
 in_sync() { [ "$(member_status "$1" "$2")" = "current attached (in sync)" ]; }
 both_disabled() { "$A" bond/show bondA | grep -q "member la1: disabled" && "$A" bond/show bondA | grep -q "member la2: disabled"; }
 both_enabled() { "$A" bond/show bondA | grep -q "member la1: enabled" && "$A" bond/show bondA | grep -q "member la2: enabled"; }
