@@ -216,8 +216,10 @@ pub(crate) fn revalidate_one<'f>(
         let Some(br) = crate::tunnel::bridge_for_key(sw, ty, &key.masked(&mask)) else { return Verdict::Delete("no bridge") };
         seen.bridge = Some(br.name.clone());
     }
-    let bridge = seen.bridge.clone().unwrap_or_default();
-    let Some(&max_idle) = idle_limits.get(&bridge) else { return Verdict::Delete("no bridge") };
+    // Borrowed, not cloned: this runs for every flow on every pass.
+    let bridge = seen.bridge.as_deref().unwrap_or_default();
+    let Some(&max_idle) = idle_limits.get(bridge) else { return Verdict::Delete("no bridge") };
+    let bridge_changed = changed.iter().any(|c| c == bridge);
     let idle_ms = if f.stats.used_ms == 0 {
         u64::try_from(now.saturating_duration_since(seen.first_seen).as_millis()).unwrap_or(u64::MAX)
     } else {
@@ -229,7 +231,7 @@ pub(crate) fn revalidate_one<'f>(
     let (prev_p, prev_b) = (seen.packets, seen.bytes);
     (seen.packets, seen.bytes) = (f.stats.n_packets, f.stats.n_bytes);
     let active = f.stats.n_packets > prev_p;
-    if !active && !changed.contains(&bridge) {
+    if !active && !bridge_changed {
         return Verdict::Keep;
     }
     let Some(w) = whole_flow(whole, fetch) else { return Verdict::Keep };
@@ -237,7 +239,9 @@ pub(crate) fn revalidate_one<'f>(
     let mkey = key.masked(&mask);
     // Traffic on the flow refreshes the MAC entries it depends on (may_learn).
     let Some((x, br)) = translate(ty, sw, mkey, active, false) else { return Verdict::Delete("no bridge") };
-    seen.bridge = Some(br.name.clone());
+    if seen.bridge.as_deref() != Some(br.name.as_str()) {
+        seen.bridge = Some(br.name.clone());
+    }
     if active && !x.rules.is_empty() {
         // The flow's new traffic goes to the rules it (now) goes through.
         let used = now.checked_sub(Duration::from_millis(now_ms.saturating_sub(f.stats.used_ms))).unwrap_or(now);
